@@ -9,7 +9,6 @@ import java.util.List;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.javadsl.Flow;
-import org.apache.pekko.stream.javadsl.Framing;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -38,8 +37,8 @@ public final class VarintFraming {
 
   /**
    * Cuts a byte stream into message bodies, however TCP split or merged them. A declared length
-   * above {@code maxFrameBytes} or a broken varint fails the stream with a {@link
-   * Framing.FramingException}, which the connection owner turns into "drop and reconnect".
+   * above {@code maxFrameBytes} or a broken varint fails the stream with a {@link ProtocolError},
+   * which the connection owner turns into "drop and reconnect".
    */
   public static Flow<ByteString, ByteString, NotUsed> decoder(int maxFrameBytes) {
     return Flow.of(ByteString.class)
@@ -74,11 +73,11 @@ public final class VarintFraming {
       int b = buffer.apply(i) & 0xff;
       value |= (long) (b & 0x7f) << (7 * i);
       if (value > maxFrameBytes) {
-        throw new Framing.FramingException(
+        throw new ProtocolError(
             "frame of " + value + "+ bytes exceeds the maximum of " + maxFrameBytes + " bytes");
       }
       if ((b & 0x80) == 0) return ((long) (i + 1) << 32) | value;
     }
-    throw new Framing.FramingException("malformed length prefix (varint longer than 10 bytes)");
+    throw new ProtocolError("malformed length prefix (varint longer than 10 bytes)");
   }
 }
