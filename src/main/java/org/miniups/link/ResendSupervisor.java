@@ -62,6 +62,12 @@ public final class ResendSupervisor
 
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
 
+  /** Which key sent {@code seqnum}: how a peer's error finds the entity whose command failed. */
+  public record WhoSent(long seqnum, ActorRef<Sender> replyTo) implements Command {}
+
+  /** {@code key} is empty when the seqnum is unknown (or acked too long ago to remember). */
+  public record Sender(java.util.Optional<String> key) implements CborSerializable {}
+
   /** Counters for health and metrics. */
   public record Status(int unacked, int unackedVolatile, long sent, long resent, boolean linkUp)
       implements CborSerializable {}
@@ -134,6 +140,12 @@ public final class ResendSupervisor
 
     Long seqnumOf(String key) {
       return seqnumByKey.get(key);
+    }
+
+    java.util.Optional<String> keyOf(long seqnum) {
+      Item item = pending.get(seqnum);
+      if (item != null) return java.util.Optional.of(item.key());
+      return recentlyAcked.stream().filter(i -> i.seqnum() == seqnum).map(Item::key).findFirst();
     }
 
     boolean isPending(long seqnum) {
@@ -233,6 +245,20 @@ public final class ResendSupervisor
         .onCommand(ResendTick.class, this::onResendTick)
         .onCommand(BlockGranted.class, this::onBlockGranted)
         .onCommand(BlockRefused.class, this::onBlockRefused)
+        .onCommand(
+            WhoSent.class,
+            (state, cmd) -> {
+              java.util.Optional<String> key = state.keyOf(cmd.seqnum());
+              if (key.isEmpty()) {
+                key =
+                    volatileByKey.values().stream()
+                        .filter(item -> item.seqnum() == cmd.seqnum())
+                        .map(Item::key)
+                        .findFirst();
+              }
+              cmd.replyTo().tell(new Sender(key));
+              return Effect().none();
+            })
         .onCommand(
             GetStatus.class,
             (state, cmd) -> {

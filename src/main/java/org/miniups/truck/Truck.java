@@ -7,13 +7,18 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.IntFunction;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
@@ -39,6 +44,9 @@ import org.miniups.world.WorldEvent;
 public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event, Truck.State> {
 
   public static final String TOPIC_NAME = "truck-changes";
+
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "Truck");
 
   public record Location(int x, int y) implements CborSerializable {
     public double distanceTo(Location other) {
@@ -339,6 +347,23 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
     } catch (RuntimeException e) {
       return Optional.empty();
     }
+  }
+
+  /** Registers trucks with cluster sharding; each starts at {@code start.apply(id)}. */
+  public static void init(
+      ActorSystem<?> system,
+      IntFunction<Location> start,
+      ActorRef<ResendSupervisor.Command> worldOutbox,
+      ActorRef<Topic.Command<Changed>> topic,
+      Clock clock) {
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(
+                ENTITY_KEY,
+                entity -> {
+                  int id = Integer.parseInt(entity.getEntityId());
+                  return create(id, start.apply(id), worldOutbox, topic, clock);
+                }));
   }
 
   public static Behavior<Command> create(

@@ -1,0 +1,215 @@
+package org.miniups;
+
+import com.typesafe.config.Config;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.SpawnProtocol;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.miniups.link.InboundDedup;
+import org.miniups.link.ResendSupervisor;
+import org.miniups.link.SequenceAllocator;
+import org.miniups.truck.Truck;
+import org.miniups.world.TruckPoller;
+import org.miniups.world.WorldConnection;
+import org.miniups.world.WorldEventRouter;
+import org.miniups.world.WorldIdentity;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One mini-UPS node: the actor system, its database schema, and the actors of the design. The
+ * connections, outboxes, inboxes and allocator are cluster singletons; trucks are sharded.
+ */
+public final class UpsService implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(UpsService.class);
+
+  private final ActorSystem<SpawnProtocol.Command> system;
+  private final List<Integer> truckIds;
+  private final Duration askTimeout;
+  private final ActorRef<SequenceAllocator.Command> allocator;
+  private final ActorRef<ResendSupervisor.Command> worldOutbox;
+  private final ActorRef<InboundDedup.Command> worldInbox;
+  private final ActorRef<WorldConnection.Command> worldConnection;
+  private final ActorRef<Topic.Command<Truck.Changed>> truckTopic;
+
+  private UpsService(Config config) {
+    this.system = ActorSystem.create(SpawnProtocol.create(), "mini-ups", config);
+    Config app = config.getConfig("mini-ups");
+    this.askTimeout = app.getDuration("ask-timeout");
+    int fleetSize = app.getInt("fleet.trucks");
+    this.truckIds = IntStream.rangeClosed(1, fleetSize).boxed().toList();
+
+    joinClusterIfAlone();
+    createSchema();
+
+    ClusterSingleton singletons = ClusterSingleton.get(system);
+    Duration resendInterval = app.getDuration("link.resend-interval");
+    int blockSize = app.getInt("link.seqnum-block-size");
+    allocator = singletons.init(SingletonActor.of(SequenceAllocator.create(), "sequence-allocator"));
+    ActorRef<WorldIdentity.Command> identity =
+        singletons.init(SingletonActor.of(WorldIdentity.create(), "world-identity"));
+    worldOutbox =
+        singletons.init(
+            SingletonActor.of(
+                ResendSupervisor.create(
+                    PersistenceId.ofUniqueId("outbox-world"), allocator, resendInterval, blockSize),
+                "world-outbox"));
+    truckTopic = spawn(Topic.create(Truck.Changed.class, Truck.TOPIC_NAME), "truck-topic");
+    Truck.init(system, UpsService::startingPoint, worldOutbox, truckTopic, Clock.systemUTC());
+
+    WorldEventRouter router =
+        new WorldEventRouter(system, this::truck, Set.copyOf(truckIds), worldOutbox, askTimeout);
+    worldInbox =
+        singletons.init(
+            SingletonActor.of(
+                InboundDedup.create(
+                    PersistenceId.ofUniqueId("inbox-world"),
+                    "the World",
+                    app.getInt("link.dedup-capacity"),
+                    router),
+                "world-inbox"));
+    List<WorldConnection.TruckInit> fleet =
+        truckIds.stream()
+            .map(id -> new WorldConnection.TruckInit(id, startingPoint(id).x(), startingPoint(id).y()))
+            .toList();
+    worldConnection =
+        singletons.init(
+            SingletonActor.of(
+                WorldConnection.create(
+                    WorldConnection.Settings.fromConfig(config), fleet, worldOutbox, worldInbox, identity),
+                "world-connection"));
+    spawn(TruckPoller.create(truckIds, worldOutbox, app.getDuration("fleet.query-interval")), "truck-poller");
+
+    // Trucks re-send what they had decided but not handed over before a crash once they run.
+    truckIds.forEach(id -> truck(id).tell(new Truck.GetState(system.ignoreRef())));
+  }
+
+  /** Starts a node; returns once its schema exists and its actors are spawned. */
+  public static UpsService start(Config config) {
+    return new UpsService(config);
+  }
+
+  /** Joins the world given in config (or the one this database belongs to, or a new one). */
+  public CompletionStage<WorldConnection.JoinResult> joinConfiguredWorld() {
+    long worldId = system.settings().config().getLong("mini-ups.world.id");
+    return AskPattern.ask(
+        worldConnection,
+        replyTo -> new WorldConnection.Join(worldId, replyTo),
+        Duration.ofDays(365),
+        system.scheduler());
+  }
+
+  /** Trucks start on a small grid near the origin, five to a row. */
+  public static Truck.Location startingPoint(int truckId) {
+    return new Truck.Location(((truckId - 1) % 5) * 2, ((truckId - 1) / 5) * 2);
+  }
+
+  public EntityRef<Truck.Command> truck(int truckId) {
+    return ClusterSharding.get(system).entityRefFor(Truck.ENTITY_KEY, String.valueOf(truckId));
+  }
+
+  public ActorSystem<SpawnProtocol.Command> system() {
+    return system;
+  }
+
+  public List<Integer> truckIds() {
+    return truckIds;
+  }
+
+  public Duration askTimeout() {
+    return askTimeout;
+  }
+
+  public ActorRef<ResendSupervisor.Command> worldOutbox() {
+    return worldOutbox;
+  }
+
+  public ActorRef<InboundDedup.Command> worldInbox() {
+    return worldInbox;
+  }
+
+  public ActorRef<WorldConnection.Command> worldConnection() {
+    return worldConnection;
+  }
+
+  public ActorRef<SequenceAllocator.Command> allocator() {
+    return allocator;
+  }
+
+  public ActorRef<Topic.Command<Truck.Changed>> truckTopic() {
+    return truckTopic;
+  }
+
+  public <T> ActorRef<T> spawn(Behavior<T> behavior, String name) {
+    try {
+      return AskPattern.<SpawnProtocol.Command, ActorRef<T>>ask(
+              system,
+              replyTo -> new SpawnProtocol.Spawn<>(behavior, name, Props.empty(), replyTo),
+              Duration.ofSeconds(10),
+              system.scheduler())
+          .toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("could not start " + name, e);
+    }
+  }
+
+  private void joinClusterIfAlone() {
+    if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      Cluster cluster = Cluster.get(system);
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+  }
+
+  /** Creates the journal and snapshot tables when missing (idempotent on H2 and PostgreSQL). */
+  private void createSchema() {
+    try {
+      SchemaUtils.createIfNotExists(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      system.terminate();
+      throw new IllegalStateException(
+          "Could not prepare the database at " + system.settings().config().getString(AppConfig.DB_URL)
+              + ": " + rootMessage(e), e);
+    }
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+    return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+  }
+
+  @Override
+  public void close() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("Actor system did not stop in time: {}", rootMessage(e));
+    }
+  }
+
+  static String describe(List<Integer> ids) {
+    return ids.stream().map(String::valueOf).collect(Collectors.joining(","));
+  }
+}

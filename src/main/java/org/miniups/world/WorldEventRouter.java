@@ -1,0 +1,86 @@
+package org.miniups.world;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.IntFunction;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.miniups.link.InboundDedup;
+import org.miniups.link.PeerMessage;
+import org.miniups.link.ResendSupervisor;
+import org.miniups.truck.Truck;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands each new World item to the truck it concerns. A World error names only the seqnum of the
+ * failed command; the outbox knows which truck sent it.
+ */
+public final class WorldEventRouter implements InboundDedup.Handler {
+  private static final Logger log = LoggerFactory.getLogger(WorldEventRouter.class);
+
+  private final ActorSystem<?> system;
+  private final IntFunction<EntityRef<Truck.Command>> trucks;
+  private final Set<Integer> fleet;
+  private final ActorRef<ResendSupervisor.Command> outbox;
+  private final Duration timeout;
+
+  public WorldEventRouter(
+      ActorSystem<?> system,
+      IntFunction<EntityRef<Truck.Command>> trucks,
+      Set<Integer> fleet,
+      ActorRef<ResendSupervisor.Command> outbox,
+      Duration timeout) {
+    this.system = system;
+    this.trucks = trucks;
+    this.fleet = Set.copyOf(fleet);
+    this.outbox = outbox;
+    this.timeout = timeout;
+  }
+
+  @Override
+  public CompletionStage<?> handle(PeerMessage message) {
+    if (message instanceof WorldEvent.CommandFailed failed) return routeError(failed);
+    WorldEvent event = (WorldEvent) message;
+    if (!fleet.contains(event.truckId())) {
+      log.warn("World reported on truck {}, which is not in our fleet; ignored: {}", event.truckId(), event);
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
+    return trucks
+        .apply(event.truckId())
+        .<Done>ask(replyTo -> new Truck.ReportFromWorld(event, replyTo), timeout);
+  }
+
+  private CompletionStage<?> routeError(WorldEvent.CommandFailed failed) {
+    return AskPattern.<ResendSupervisor.Command, ResendSupervisor.Sender>ask(
+            outbox,
+            replyTo -> new ResendSupervisor.WhoSent(failed.originSeqnum(), replyTo),
+            timeout,
+            system.scheduler())
+        .thenCompose(
+            sender -> {
+              Optional<long[]> truckAndOutbound = sender.key().flatMap(Truck::parseOutboxKey);
+              if (truckAndOutbound.isEmpty()) {
+                log.warn(
+                    "World error for our command {} ({}): {}",
+                    failed.originSeqnum(),
+                    sender.key().orElse("sender no longer known"),
+                    failed.error());
+                return CompletableFuture.completedFuture(Done.getInstance());
+              }
+              int truckId = (int) truckAndOutbound.get()[0];
+              long outboundId = truckAndOutbound.get()[1];
+              return trucks
+                  .apply(truckId)
+                  .<Done>ask(
+                      replyTo -> new Truck.CommandRefused(outboundId, failed.error(), replyTo),
+                      timeout);
+            });
+  }
+}

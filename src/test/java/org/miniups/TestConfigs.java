@@ -1,0 +1,61 @@
+package org.miniups;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+
+/** Configurations for tests: an in-memory journal, or a real database (H2 or PostgreSQL). */
+public final class TestConfigs {
+  private TestConfigs() {}
+
+  /** A real database a test can run against. */
+  public enum Database {
+    H2,
+    POSTGRES;
+
+    /** A database no other test run uses: a fresh in-memory H2, or the shared PostgreSQL test database. */
+    public String freshUrl() {
+      return switch (this) {
+        case H2 -> "jdbc:h2:mem:test-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+        case POSTGRES -> System.getProperty("test.pg.url", "jdbc:postgresql://127.0.0.1:5432/miniups_test");
+      };
+    }
+  }
+
+  /** Local actor system with the in-memory journal, and every message checked for serialization. */
+  public static Config inMemory() {
+    return EventSourcedBehaviorTestKit.config()
+        .withFallback(ConfigFactory.parseString("pekko.actor.provider = local\n"))
+        .withFallback(ConfigFactory.load());
+  }
+
+  /** Local actor system on a real database. */
+  public static Config jdbc(String url) {
+    Map<String, Object> overrides = new HashMap<>();
+    overrides.put(AppConfig.DB_URL, url);
+    overrides.put("mini-ups.db.user", System.getProperty("test.pg.user", "postgres"));
+    overrides.put("pekko.actor.provider", "local");
+    return AppConfig.load(overrides);
+  }
+
+  /** Settings for a whole UPS node in a test: a free cluster port, short timers. */
+  public static Map<String, Object> node(String dbUrl, int worldPort, int trucks) {
+    Map<String, Object> overrides = new HashMap<>();
+    overrides.put(AppConfig.DB_URL, dbUrl);
+    overrides.put("mini-ups.db.user", System.getProperty("test.pg.user", "postgres"));
+    overrides.put("pekko.remote.artery.canonical.port", 0);
+    overrides.put("pekko.cluster.seed-nodes", List.of());
+    overrides.put("mini-ups.world.host", "127.0.0.1");
+    overrides.put("mini-ups.world.port", worldPort);
+    overrides.put("mini-ups.fleet.trucks", trucks);
+    overrides.put("mini-ups.fleet.query-interval", "300ms");
+    overrides.put("mini-ups.link.resend-interval", "300ms");
+    overrides.put("mini-ups.link.reconnect-min-backoff", "100ms");
+    overrides.put("mini-ups.link.reconnect-max-backoff", "1s");
+    return overrides;
+  }
+}
