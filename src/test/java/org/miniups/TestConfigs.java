@@ -20,7 +20,7 @@ public final class TestConfigs {
     /** A database no other test run uses: a fresh in-memory H2, or the shared PostgreSQL test database. */
     public String freshUrl() {
       return switch (this) {
-        case H2 -> "jdbc:h2:mem:test-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+        case H2 -> "jdbc:h2:file:./target/h2-test/" + UUID.randomUUID();
         case POSTGRES -> System.getProperty("test.pg.url", "jdbc:postgresql://127.0.0.1:5432/miniups_test");
       };
     }
