@@ -17,13 +17,47 @@ public final class TestConfigs {
     H2,
     POSTGRES;
 
-    /** A database no other test run uses: a fresh in-memory H2, or the shared PostgreSQL test database. */
+    /**
+     * A database nobody else uses: a new H2 file under target/, or a new database on the
+     * PostgreSQL server (dropped when the test JVM exits).
+     */
     public String freshUrl() {
+      String name = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
       return switch (this) {
-        case H2 -> "jdbc:h2:file:./target/h2-test/" + UUID.randomUUID();
-        case POSTGRES -> System.getProperty("test.pg.url", "jdbc:postgresql://127.0.0.1:5432/miniups_test");
+        case H2 -> "jdbc:h2:file:./target/h2-test/" + name;
+        case POSTGRES -> createPostgresDatabase(name);
       };
     }
+  }
+
+  private static String pgServerUrl() {
+    return System.getProperty("test.pg.url", "jdbc:postgresql://127.0.0.1:5432/miniups_test");
+  }
+
+  private static String pgUser() {
+    return System.getProperty("test.pg.user", "postgres");
+  }
+
+  private static String createPostgresDatabase(String name) {
+    String server = pgServerUrl();
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(server, pgUser(), "");
+        java.sql.Statement st = c.createStatement()) {
+      st.execute("CREATE DATABASE " + name);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException("PostgreSQL at " + server + " is needed for this test (.ci/run starts it)", e);
+    }
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try (java.sql.Connection c = java.sql.DriverManager.getConnection(server, pgUser(), "");
+                      java.sql.Statement st = c.createStatement()) {
+                    st.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+                  } catch (java.sql.SQLException ignored) {
+                    // best effort: a leftover test database is harmless
+                  }
+                }));
+    return server.substring(0, server.lastIndexOf('/') + 1) + name;
   }
 
   /** Local actor system with the in-memory journal, and every message checked for serialization. */
@@ -37,7 +71,7 @@ public final class TestConfigs {
   public static Config jdbc(String url) {
     Map<String, Object> overrides = new HashMap<>();
     overrides.put(AppConfig.DB_URL, url);
-    overrides.put("mini-ups.db.user", System.getProperty("test.pg.user", "postgres"));
+    overrides.put("mini-ups.db.user", pgUser());
     overrides.put("pekko.actor.provider", "local");
     return AppConfig.load(overrides);
   }
@@ -46,7 +80,7 @@ public final class TestConfigs {
   public static Map<String, Object> node(String dbUrl, int worldPort, int trucks) {
     Map<String, Object> overrides = new HashMap<>();
     overrides.put(AppConfig.DB_URL, dbUrl);
-    overrides.put("mini-ups.db.user", System.getProperty("test.pg.user", "postgres"));
+    overrides.put("mini-ups.db.user", pgUser());
     overrides.put("pekko.remote.artery.canonical.port", 0);
     overrides.put("pekko.cluster.seed-nodes", List.of());
     overrides.put("mini-ups.world.host", "127.0.0.1");

@@ -92,14 +92,15 @@ public final class TcpSession {
     return outgoing.offer(VarintFraming.encode(message)) == QueueOfferResult.enqueued();
   }
 
-  /** Drops the connection, e.g. after a protocol error. */
+  /** Drops the connection, e.g. after a protocol error. Safe to call on a connection that ended. */
   public void abort(Throwable reason) {
     killSwitch.abort(reason);
-    outgoing.fail(reason);
+    if (!outgoing.isCompleted()) outgoing.fail(reason);
   }
 
+  /** Closes the connection. Safe to call on a connection that already ended. */
   public void close() {
-    outgoing.complete();
+    if (!outgoing.isCompleted()) outgoing.complete();
     killSwitch.shutdown();
   }
 }

@@ -9,6 +9,7 @@ import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -115,11 +116,14 @@ public final class WorldConnection extends AbstractBehavior<WorldConnection.Comm
       ActorRef<ResendSupervisor.Command> outbox,
       ActorRef<InboundDedup.Command> inbox,
       ActorRef<WorldIdentity.Command> identity) {
-    return Behaviors.setup(
-        context ->
-            Behaviors.withTimers(
-                timers ->
-                    new WorldConnection(context, timers, settings, fleet, outbox, inbox, identity)));
+    // Resume on an unexpected failure: the connection state stays, and so does the link.
+    return Behaviors.supervise(
+            Behaviors.<Command>setup(
+                context ->
+                    Behaviors.withTimers(
+                        timers ->
+                            new WorldConnection(context, timers, settings, fleet, outbox, inbox, identity))))
+        .onFailure(SupervisorStrategy.resume());
   }
 
   private final TimerScheduler<Command> timers;
