@@ -295,7 +295,7 @@ final class PeerConnection extends AbstractBehavior<PeerConnection.Command> {
 
   private Behavior<Command> onPostStop() {
     leaveWorld();
-    outgoing.complete();
+    if (!outgoing.isCompleted()) outgoing.complete();
     return Behaviors.same();
   }
 
@@ -308,14 +308,16 @@ final class PeerConnection extends AbstractBehavior<PeerConnection.Command> {
   private void close() {
     phase = Phase.CLOSING;
     leaveWorld();
-    outgoing.complete();
+    if (!outgoing.isCompleted()) outgoing.complete();
   }
 
   /** Tears the connection down without flushing, like a crash would. */
   private void abort() {
     phase = Phase.CLOSING;
     leaveWorld();
-    outgoing.fail(new IOException("connection aborted by the world simulator"));
+    if (!outgoing.isCompleted()) {
+      outgoing.fail(new IOException("connection aborted by the world simulator"));
+    }
   }
 
   /** Tells the world at once, so that the peer can join again on a new connection. */
