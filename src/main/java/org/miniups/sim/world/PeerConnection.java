@@ -230,6 +230,11 @@ final class PeerConnection extends AbstractBehavior<PeerConnection.Command> {
   }
 
   private Behavior<Command> onJoinAccepted(JoinAccepted accepted) {
+    if (phase == Phase.CLOSING) {
+      // Dropped while the join was on its way: let the world know right away.
+      accepted.world().tell(new World.PeerLeft(side, getContext().getSelf()));
+      return this;
+    }
     world = accepted.world();
     worldId = accepted.worldId();
     phase = Phase.JOINED;

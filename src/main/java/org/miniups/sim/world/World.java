@@ -14,6 +14,7 @@ import java.util.Random;
 import java.util.TreeMap;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -183,9 +184,12 @@ final class World extends AbstractBehavior<World.Command> {
   private long dropped;
 
   static Behavior<Command> create(long worldId, SimWorldSettings settings) {
-    return Behaviors.setup(
-        context ->
-            Behaviors.withTimers(timers -> new World(context, timers, worldId, settings)));
+    Behavior<Command> world =
+        Behaviors.setup(
+            context ->
+                Behaviors.withTimers(timers -> new World(context, timers, worldId, settings)));
+    // A bug in handling one message must not wipe the world: log it, skip it, keep the state.
+    return Behaviors.supervise(world).onFailure(SupervisorStrategy.resume());
   }
 
   private World(

@@ -85,6 +85,16 @@ abstract class BlockingPeer<R extends Message> implements AutoCloseable {
     }
   }
 
+  /** A lost ack is harmless (the world re-sends), e.g. after a response that said finished. */
+  private synchronized void ackIfStillOpen(MessageLite acks) {
+    try {
+      acks.writeDelimitedTo(out);
+      out.flush();
+    } catch (IOException e) {
+      // The world closed the connection first.
+    }
+  }
+
   /** Writes bytes as they are, for framing abuse. */
   void sendRaw(byte[] bytes) throws IOException {
     out.write(bytes);
@@ -171,7 +181,7 @@ abstract class BlockingPeer<R extends Message> implements AutoCloseable {
       items.add(item.worldSeqnum());
       if (timesReceived.merge(item.worldSeqnum(), 1, Integer::sum) == 1) item.record().run();
     }
-    if (autoAck && !items.isEmpty() && !closed) send(ackMessage(items));
+    if (autoAck && !items.isEmpty() && !closed) ackIfStillOpen(ackMessage(items));
   }
 
   /** A world item of a response: its seqnum, and how to record it the first time it arrives. */
