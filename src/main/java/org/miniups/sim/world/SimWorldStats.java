@@ -1,0 +1,90 @@
+package org.miniups.sim.world;
+
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.OptionalInt;
+
+/**
+ * A snapshot of one world, taken by its actor between two messages.
+ *
+ * @param processed requests acted on, by message type ({@code UGoPickup}, {@code UGoDeliver},
+ *     {@code UQuery}, {@code APurchaseMore}, {@code APack}, {@code APutOnTruck}, {@code AQuery});
+ *     neither dropped nor duplicate requests count. A request answered with an error counts.
+ * @param duplicates requests whose seqnum was already handled (acked again, not processed)
+ * @param dropped requests dropped by flakiness (neither acked nor processed)
+ * @param upsUnacked world items sent to UPS and not yet acked
+ * @param amazonUnacked world items sent to Amazon and not yet acked
+ * @param deliveries how many times each package was dropped off (never more than 1)
+ */
+public record SimWorldStats(
+    long worldId,
+    int simSpeed,
+    boolean upsConnected,
+    boolean amazonConnected,
+    Map<String, Long> processed,
+    long duplicates,
+    long dropped,
+    int upsUnacked,
+    int amazonUnacked,
+    Map<Long, Integer> deliveries,
+    List<TruckState> trucks,
+    List<PackageState> packages,
+    List<WarehouseState> warehouses) {
+
+  /**
+   * @param status the wire status ({@code idle}, {@code traveling}, {@code arrive warehouse},
+   *     {@code loading}, {@code delivering})
+   * @param x current position, interpolated while moving and rounded
+   * @param aboard packages loaded and not yet delivered
+   * @param route packages still to drop off, in visiting order (kept while the truck is away on a
+   *     pickup)
+   */
+  public record TruckState(
+      int id, String status, int x, int y, List<Long> aboard, List<Long> route) {}
+
+  /**
+   * @param status {@code packing}, {@code packed}, {@code loading}, {@code loaded}, {@code
+   *     delivering} or {@code delivered}
+   * @param truckId the truck it is being loaded on, is on, or was delivered by
+   */
+  public record PackageState(long id, String status, int warehouseId, OptionalInt truckId) {}
+
+  /** @param stock units available for packing, by product id */
+  public record WarehouseState(int id, int x, int y, Map<Long, Integer> stock) {}
+
+  public SimWorldStats {
+    processed = Map.copyOf(processed);
+    deliveries = Map.copyOf(deliveries);
+    trucks = List.copyOf(trucks);
+    packages = List.copyOf(packages);
+    warehouses = List.copyOf(warehouses);
+  }
+
+  /** Requests of that type acted on (0 if none). */
+  public long processed(String messageType) {
+    return processed.getOrDefault(messageType, 0L);
+  }
+
+  public TruckState truck(int id) {
+    return trucks.stream()
+        .filter(t -> t.id() == id)
+        .findFirst()
+        .orElseThrow(() -> new NoSuchElementException("no truck " + id + " in world " + worldId));
+  }
+
+  public PackageState pkg(long id) {
+    return packages.stream()
+        .filter(p -> p.id() == id)
+        .findFirst()
+        .orElseThrow(() -> new NoSuchElementException("no package " + id + " in world " + worldId));
+  }
+
+  public WarehouseState warehouse(int id) {
+    return warehouses.stream()
+        .filter(w -> w.id() == id)
+        .findFirst()
+        .orElseThrow(
+            () -> new NoSuchElementException("no warehouse " + id + " in world " + worldId));
+  }
+}
