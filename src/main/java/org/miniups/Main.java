@@ -1,8 +1,12 @@
 package org.miniups;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.miniups.sim.world.SimWorldServer;
+import org.miniups.sim.world.SimWorldSettings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -13,7 +17,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "mini-UPS 1.0",
     description = "The shipping company of the Amazon/UPS logistics world.",
-    subcommands = {Main.Serve.class, CommandLine.HelpCommand.class})
+    subcommands = {Main.Serve.class, Main.World.class, Main.Demo.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -97,9 +101,117 @@ public final class Main implements Runnable {
           service.truckIds().size(),
           config.getString("mini-ups.world.host"),
           config.getInt("mini-ups.world.port"));
-      service.joinConfiguredWorld();
+      service
+          .joinConfiguredWorld(java.time.Duration.ofMinutes(10))
+          .thenAccept(result -> System.out.println("World answered: " + result.result()));
       service.system().getWhenTerminated().toCompletableFuture().get();
       return 0;
+    }
+  }
+
+  @Command(
+      name = "world",
+      mixinStandardHelpOptions = true,
+      description = "Run the simulated World alone (stand-in for the course's World simulator).")
+  static final class World implements Callable<Integer> {
+    @Option(names = "--ups-port", defaultValue = "12345", description = "Port for UPS (default ${DEFAULT-VALUE}).")
+    int upsPort;
+
+    @Option(names = "--amazon-port", defaultValue = "23456", description = "Port for Amazon (default ${DEFAULT-VALUE}).")
+    int amazonPort;
+
+    @Option(names = "--flakiness", defaultValue = "0", description = "Percent of requests silently dropped, 0..99 (default ${DEFAULT-VALUE}).")
+    int flakiness;
+
+    @Option(names = "--speed", defaultValue = "100", description = "simspeed of new worlds; larger is faster (default ${DEFAULT-VALUE}).")
+    int speed;
+
+    @Option(names = "--resend-interval", defaultValue = "5s", description = "Re-send unacked items after this long (default ${DEFAULT-VALUE}).")
+    String resendInterval;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the flakiness draws (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+      SimWorldSettings settings;
+      try {
+        settings =
+            SimWorldSettings.defaults()
+                .withPorts(upsPort, amazonPort)
+                .withFlakinessPercent(flakiness)
+                .withSimSpeed(speed)
+                .withResendInterval(parseDuration(resendInterval))
+                .withRandomSeed(seed);
+      } catch (IllegalArgumentException e) {
+        System.err.println("Invalid setting: " + e.getMessage());
+        return 2;
+      }
+      try (SimWorldServer world = SimWorldServer.start(settings)) {
+        System.out.printf(
+            "Simulated World: UPS port %d, Amazon port %d, flakiness %d%%, speed %d. Ctrl-C stops it.%n",
+            world.upsPort(), world.amazonPort(), flakiness, speed);
+        new java.util.concurrent.CountDownLatch(1).await();
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "demo",
+      mixinStandardHelpOptions = true,
+      description = "Everything in one process on embedded H2: the simulated World and UPS.")
+  static final class Demo implements Callable<Integer> {
+    @Option(names = "--trucks", defaultValue = "10", description = "Fleet size (default ${DEFAULT-VALUE}).")
+    int trucks;
+
+    @Option(names = "--speed", defaultValue = "100", description = "World simspeed (default ${DEFAULT-VALUE}).")
+    int speed;
+
+    @Option(names = "--flakiness", defaultValue = "0", description = "World flakiness, 0..99 (default ${DEFAULT-VALUE}).")
+    int flakiness;
+
+    @Option(names = "--http-port", defaultValue = "8080", description = "Web site port (default ${DEFAULT-VALUE}).")
+    int httpPort;
+
+    @Override
+    public Integer call() throws Exception {
+      Path dataDir = Path.of("data", "demo");
+      deleteRecursively(dataDir); // a demo starts a new world, so it starts a new database too
+      try (SimWorldServer world =
+          SimWorldServer.start(
+              SimWorldSettings.defaults()
+                  .withHost("127.0.0.1")
+                  .withPorts(0, 0)
+                  .withFlakinessPercent(flakiness)
+                  .withSimSpeed(speed))) {
+        Map<String, Object> overrides = new HashMap<>();
+        overrides.put(AppConfig.DB_URL, "jdbc:h2:file:./" + dataDir.resolve("mini-ups").toString().replace('\\', '/'));
+        overrides.put("mini-ups.db.user", "sa");
+        overrides.put("mini-ups.db.password", "");
+        overrides.put("mini-ups.world.host", "127.0.0.1");
+        overrides.put("mini-ups.world.port", world.upsPort());
+        overrides.put("mini-ups.world.id", 0);
+        overrides.put("mini-ups.fleet.trucks", trucks);
+        overrides.put("mini-ups.http.port", httpPort);
+        overrides.put("pekko.remote.artery.canonical.port", 0);
+        UpsService ups = UpsService.start(AppConfig.load(overrides));
+        var joined = ups.joinConfiguredWorld(java.time.Duration.ofSeconds(30)).toCompletableFuture().get();
+        System.out.printf("Demo: World %d with %d UPS trucks (%s).%n", joined.worldId(), trucks, joined.result());
+        ups.system().getWhenTerminated().toCompletableFuture().get();
+      }
+      return 0;
+    }
+  }
+
+  static java.time.Duration parseDuration(String text) {
+    return com.typesafe.config.ConfigFactory.parseString("d = " + text).getDuration("d");
+  }
+
+  static void deleteRecursively(Path dir) throws java.io.IOException {
+    if (!Files.exists(dir)) return;
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
     }
   }
 }

@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -98,6 +99,15 @@ public final class UpsService implements AutoCloseable {
                 "world-connection"));
     spawn(TruckPoller.create(truckIds, worldOutbox, app.getDuration("fleet.query-interval")), "truck-poller");
 
+    // On shutdown the World link goes first, so nothing arrives for actors that are stopping.
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseServiceUnbind(),
+            "leave-world",
+            () ->
+                AskPattern.ask(
+                    worldConnection, WorldConnection.Leave::new, Duration.ofSeconds(5), system.scheduler()));
+
     // Trucks re-send what they had decided but not handed over before a crash once they run.
     truckIds.forEach(id -> truck(id).tell(new Truck.GetState(system.ignoreRef())));
   }
@@ -107,13 +117,16 @@ public final class UpsService implements AutoCloseable {
     return new UpsService(config);
   }
 
-  /** Joins the world given in config (or the one this database belongs to, or a new one). */
-  public CompletionStage<WorldConnection.JoinResult> joinConfiguredWorld() {
+  /**
+   * Joins the world given in config (or the one this database belongs to, or a new one). The
+   * connection keeps trying after {@code patience}; only the answer is then lost.
+   */
+  public CompletionStage<WorldConnection.JoinResult> joinConfiguredWorld(Duration patience) {
     long worldId = system.settings().config().getLong("mini-ups.world.id");
     return AskPattern.ask(
         worldConnection,
         replyTo -> new WorldConnection.Join(worldId, replyTo),
-        Duration.ofDays(365),
+        patience,
         system.scheduler());
   }
 

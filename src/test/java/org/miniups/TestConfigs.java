@@ -83,6 +83,7 @@ public final class TestConfigs {
     overrides.put("mini-ups.db.user", pgUser());
     overrides.put("pekko.remote.artery.canonical.port", 0);
     overrides.put("pekko.cluster.seed-nodes", List.of());
+    overrides.put("pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on");
     overrides.put("mini-ups.world.host", "127.0.0.1");
     overrides.put("mini-ups.world.port", worldPort);
     overrides.put("mini-ups.fleet.trucks", trucks);

@@ -1,5 +1,6 @@
 package org.miniups.link;
 
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.time.Duration;
@@ -89,7 +90,14 @@ public final class ResendSupervisor
 
   public record ItemsAcked(List<Long> seqnums) implements Event {}
 
-  /** Unacked items by seqnum, plus the keys of the most recently acked ones. */
+  /**
+   * Unacked items by seqnum, plus the keys of the most recently acked ones. Snapshots hold just
+   * the two item lists; the key index is rebuilt from them.
+   */
+  @JsonAutoDetect(
+      fieldVisibility = JsonAutoDetect.Visibility.NONE,
+      getterVisibility = JsonAutoDetect.Visibility.NONE,
+      isGetterVisibility = JsonAutoDetect.Visibility.NONE)
   public static final class State implements CborSerializable {
     private final TreePMap<Long, Item> pending;
     private final AmortizedPQueue<Item> recentlyAcked;

@@ -75,8 +75,8 @@ public final class WorldConnection extends AbstractBehavior<WorldConnection.Comm
 
   public record LinkState(boolean connected, long worldId, String detail) implements CborSerializable {}
 
-  /** Ask the World to close the connection politely (shutdown). */
-  public record Disconnect() implements Command {}
+  /** Shutdown: tell the World we are leaving, close, and stay closed. */
+  public record Leave(ActorRef<org.apache.pekko.Done> replyTo) implements Command {}
 
   private record IdentityChecked(long requested, WorldIdentity.State known, ActorRef<JoinResult> replyTo)
       implements Command {}
@@ -107,7 +107,8 @@ public final class WorldConnection extends AbstractBehavior<WorldConnection.Comm
     HANDSHAKING,
     CONNECTED,
     BACKING_OFF,
-    REFUSED
+    REFUSED,
+    LEFT
   }
 
   public static Behavior<Command> create(
@@ -181,7 +182,7 @@ public final class WorldConnection extends AbstractBehavior<WorldConnection.Comm
         .onMessage(InboxAck.class, this::onAck)
         .onMessage(Flush.class, this::onFlush)
         .onMessage(GetLinkState.class, this::onGetLinkState)
-        .onMessage(Disconnect.class, this::onDisconnect)
+        .onMessage(Leave.class, this::onLeave)
         .onSignal(PostStop.class, signal -> onStop())
         .build();
   }
@@ -224,6 +225,7 @@ public final class WorldConnection extends AbstractBehavior<WorldConnection.Comm
     joinWaiters.add(checked.replyTo());
     worldId = target;
     if (phase == Phase.WAITING_FOR_JOIN || phase == Phase.REFUSED) connect();
+    else if (phase == Phase.LEFT) answerWaiters(new JoinResult(worldId, "error: shutting down"));
     return this;
   }
 
@@ -406,7 +408,9 @@ public final class WorldConnection extends AbstractBehavior<WorldConnection.Comm
     flushScheduled = false;
     if (phase != Phase.CONNECTED || (unsentItems.isEmpty() && unsentAcks.isEmpty())) return this;
     if (!session.send(WorldCodec.commands(unsentItems, unsentAcks))) {
-      getContext().getLog().warn("World connection is congested; {} items wait for the next re-send", unsentItems.size());
+      getContext()
+          .getLog()
+          .warn("Could not write to the World (connection closing or congested); {} items wait for the next re-send", unsentItems.size());
     }
     unsentItems.clear();
     unsentAcks.clear();
@@ -420,10 +424,15 @@ public final class WorldConnection extends AbstractBehavior<WorldConnection.Comm
     return this;
   }
 
-  private Behavior<Command> onDisconnect(Disconnect msg) {
+  private Behavior<Command> onLeave(Leave msg) {
     if (phase == Phase.CONNECTED) {
       session.send(WorldUps.UCommands.newBuilder().setDisconnect(true).build());
+      outbox.tell(new ResendSupervisor.LinkDown(transmitAdapter));
     }
+    closeSession();
+    phase = Phase.LEFT;
+    timers.cancelAll();
+    msg.replyTo().tell(org.apache.pekko.Done.getInstance());
     return this;
   }
 
