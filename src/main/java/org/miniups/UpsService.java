@@ -52,7 +52,7 @@ public final class UpsService implements AutoCloseable {
   private final ActorRef<Topic.Command<Truck.Changed>> truckTopic;
 
   private UpsService(Config config) {
-    this.system = ActorSystem.create(SpawnProtocol.create(), "mini-ups", config);
+    this.system = createSystem(config);
     Config app = config.getConfig("mini-ups");
     this.askTimeout = app.getDuration("ask-timeout");
     int fleetSize = app.getInt("fleet.trucks");
@@ -182,6 +182,21 @@ public final class UpsService implements AutoCloseable {
           .get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("could not start " + name, e);
+    }
+  }
+
+  private static ActorSystem<SpawnProtocol.Command> createSystem(Config config) {
+    try {
+      return ActorSystem.create(SpawnProtocol.create(), "mini-ups", config);
+    } catch (RuntimeException e) {
+      String address =
+          config.getString("pekko.remote.artery.canonical.hostname")
+              + ":"
+              + config.getInt("pekko.remote.artery.canonical.port");
+      throw new IllegalStateException(
+          "could not open the cluster port " + address + " (" + rootMessage(e)
+              + "); is another mini-UPS running? Set CLUSTER_PORT to use another port",
+          e);
     }
   }
 

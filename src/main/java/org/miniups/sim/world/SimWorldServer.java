@@ -28,10 +28,12 @@ public final class SimWorldServer implements AutoCloseable {
   private static final Duration BIND_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
 
-  // The simulator logs through slf4j like the rest of the project, whatever application.conf says.
+  // The simulator is its own, local system: UPS's application.conf (cluster, persistence) is not
+  // its business. It logs through slf4j like the rest of the project.
   private static final Config LOGGING =
       ConfigFactory.parseString(
           """
+          pekko.actor.provider = local
           pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
           pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
           pekko.loglevel = DEBUG
@@ -55,7 +57,7 @@ public final class SimWorldServer implements AutoCloseable {
   public static SimWorldServer start(SimWorldSettings settings) {
     ActorSystem<WorldRegistry.Command> system =
         ActorSystem.create(
-            WorldRegistry.create(settings), "sim-world", LOGGING.withFallback(ConfigFactory.load()));
+            WorldRegistry.create(settings), "sim-world", LOGGING.withFallback(ConfigFactory.defaultReference()));
     try {
       Tcp.ServerBinding ups = await(bind(system, settings.host(), settings.upsPort(), Side.UPS),
           BIND_TIMEOUT);
