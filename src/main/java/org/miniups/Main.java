@@ -197,7 +197,7 @@ public final class Main implements Runnable {
         overrides.put("pekko.remote.artery.canonical.port", 0);
         UpsService ups = UpsService.start(AppConfig.load(overrides));
         var joined = ups.joinConfiguredWorld(java.time.Duration.ofSeconds(30)).toCompletableFuture().get();
-        System.out.printf("Demo: World %d with %d UPS trucks (%s).%n", joined.worldId(), trucks, joined.result());
+        System.out.printf("Demo: World %d with %d UPS trucks (%s).%n", joined.target(), trucks, joined.result());
         ups.system().getWhenTerminated().toCompletableFuture().get();
       }
       return 0;

@@ -25,6 +25,7 @@ import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.miniups.link.InboundDedup;
+import org.miniups.link.LinkConnection;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.link.SequenceAllocator;
 import org.miniups.truck.Truck;
@@ -48,7 +49,7 @@ public final class UpsService implements AutoCloseable {
   private final ActorRef<SequenceAllocator.Command> allocator;
   private final ActorRef<ResendSupervisor.Command> worldOutbox;
   private final ActorRef<InboundDedup.Command> worldInbox;
-  private final ActorRef<WorldConnection.Command> worldConnection;
+  private final ActorRef<LinkConnection.Command> worldConnection;
   private final ActorRef<Topic.Command<Truck.Changed>> truckTopic;
 
   private UpsService(Config config) {
@@ -95,7 +96,7 @@ public final class UpsService implements AutoCloseable {
         singletons.init(
             SingletonActor.of(
                 WorldConnection.create(
-                    WorldConnection.Settings.fromConfig(config), fleet, worldOutbox, worldInbox, identity),
+                    WorldConnection.settings(config), fleet, worldOutbox, worldInbox, identity),
                 "world-connection"));
     spawn(TruckPoller.create(truckIds, worldOutbox, app.getDuration("fleet.query-interval")), "truck-poller");
 
@@ -106,7 +107,7 @@ public final class UpsService implements AutoCloseable {
             "leave-world",
             () ->
                 AskPattern.ask(
-                    worldConnection, WorldConnection.Leave::new, Duration.ofSeconds(5), system.scheduler()));
+                    worldConnection, LinkConnection.Leave::new, Duration.ofSeconds(5), system.scheduler()));
 
     // Trucks re-send what they had decided but not handed over before a crash once they run.
     truckIds.forEach(id -> truck(id).tell(new Truck.GetState(system.ignoreRef())));
@@ -121,11 +122,11 @@ public final class UpsService implements AutoCloseable {
    * Joins the world given in config (or the one this database belongs to, or a new one). The
    * connection keeps trying after {@code patience}; only the answer is then lost.
    */
-  public CompletionStage<WorldConnection.JoinResult> joinConfiguredWorld(Duration patience) {
+  public CompletionStage<LinkConnection.Opened> joinConfiguredWorld(Duration patience) {
     long worldId = system.settings().config().getLong("mini-ups.world.id");
     return AskPattern.ask(
         worldConnection,
-        replyTo -> new WorldConnection.Join(worldId, replyTo),
+        replyTo -> new LinkConnection.Open(worldId, replyTo),
         patience,
         system.scheduler());
   }
@@ -159,7 +160,7 @@ public final class UpsService implements AutoCloseable {
     return worldInbox;
   }
 
-  public ActorRef<WorldConnection.Command> worldConnection() {
+  public ActorRef<LinkConnection.Command> worldConnection() {
     return worldConnection;
   }
 

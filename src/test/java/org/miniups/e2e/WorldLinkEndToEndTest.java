@@ -63,7 +63,7 @@ class WorldLinkEndToEndTest {
     Map<String, Object> overrides = TestConfigs.node(database.freshUrl(), sim.upsPort(), TRUCKS);
     overrides.put("mini-ups.world.id", amazon.worldId());
     ups = UpsService.start(AppConfig.load(overrides));
-    assertTrue(ups.joinConfiguredWorld(Duration.ofSeconds(60)).toCompletableFuture().get(60, TimeUnit.SECONDS).connected());
+    assertTrue(ups.joinConfiguredWorld(Duration.ofSeconds(60)).toCompletableFuture().get(60, TimeUnit.SECONDS).accepted());
     for (int[] warehouse : WAREHOUSES) amazon.purchase(warehouse[0], 1, 1000).get(60, TimeUnit.SECONDS);
   }
 

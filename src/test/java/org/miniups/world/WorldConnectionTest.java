@@ -24,6 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.miniups.TestConfigs;
 import org.miniups.link.InboundDedup;
+import org.miniups.link.LinkConnection;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.proto.WorldUps;
 import org.slf4j.LoggerFactory;
@@ -38,11 +39,11 @@ class WorldConnectionTest {
   }
 
   private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
-  private final Logger logger = (Logger) LoggerFactory.getLogger(WorldConnection.class);
+  private final Logger logger = (Logger) LoggerFactory.getLogger(LinkConnection.class);
   private ServerSocket fakeWorld;
   private TestProbe<ResendSupervisor.Command> outbox;
   private TestProbe<InboundDedup.Command> inbox;
-  private ActorRef<WorldConnection.Command> connection;
+  private ActorRef<LinkConnection.Command> connection;
 
   @BeforeEach
   void setUp() throws IOException {
@@ -62,12 +63,12 @@ class WorldConnectionTest {
   private void connectTo(int port, long worldId) {
     var identity = testKit.spawn(WorldIdentity.create(PersistenceId.ofUniqueId("identity-" + UUID.randomUUID())));
     var settings =
-        new WorldConnection.Settings("127.0.0.1", port, 1024, Duration.ofMillis(100), Duration.ofMillis(400), Duration.ofSeconds(2));
+        new LinkConnection.Settings("127.0.0.1", port, 1024, Duration.ofMillis(100), Duration.ofMillis(400), Duration.ofSeconds(2));
     connection =
         testKit.spawn(
             WorldConnection.create(
                 settings, List.of(new WorldConnection.TruckInit(1, 0, 0)), outbox.getRef(), inbox.getRef(), identity));
-    connection.tell(new WorldConnection.Join(worldId, testKit.<WorldConnection.JoinResult>createTestProbe().getRef()));
+    connection.tell(new LinkConnection.Open(worldId, testKit.<LinkConnection.Opened>createTestProbe().getRef()));
   }
 
   private static int freePort() throws IOException {
@@ -122,7 +123,7 @@ class WorldConnectionTest {
       answer(second, 9, "connected!");
       outbox.expectMessageClass(ResendSupervisor.LinkUp.class, Duration.ofSeconds(5));
     }
-    assertTrue(logged("refused to connect us to world 9: error: UPS already connected"));
+    assertTrue(logged("The World at 127.0.0.1:" + fakeWorld.getLocalPort() + " refused the connection: error: UPS already connected"));
   }
 
   @Test
