@@ -37,7 +37,7 @@ public final class InboundDedup
   /** Applies one peer item; the stage completes once its effects are persisted. */
   @FunctionalInterface
   public interface Handler {
-    CompletionStage<?> handle(PeerMessage message);
+    CompletionStage<?> handle(long seqnum, PeerMessage message);
   }
 
   public sealed interface Command extends CborSerializable {}
@@ -171,7 +171,7 @@ public final class InboundDedup
     }
     CompletionStage<?> handling;
     try {
-      handling = handler.handle(cmd.message());
+      handling = handler.handle(cmd.seqnum(), cmd.message());
     } catch (RuntimeException e) {
       handling = java.util.concurrent.CompletableFuture.failedFuture(e);
     }

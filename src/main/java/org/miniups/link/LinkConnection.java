@@ -174,6 +174,8 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
   private final List<ResendSupervisor.Item> unsentItems = new ArrayList<>();
   private final List<Long> unsentAcks = new ArrayList<>();
   private final List<ByteString> framesWhileJudging = new ArrayList<>();
+  // The peer may close right after its answer (a refused join): the answer decides what we log.
+  private Optional<String> closedWhileJudging = Optional.empty();
   private boolean flushScheduled;
   private String lastProblem = "not opened yet";
 
@@ -325,12 +327,18 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
       return this;
     }
     Handshake handshake = judged.handshake();
+    if (closedWhileJudging.isPresent() && handshake.accepted()) {
+      lostConnection(
+          "Lost the connection to " + protocol.peerName() + " at " + settings.address() + " (" + closedWhileJudging.get() + ")",
+          "reconnecting");
+      return this;
+    }
     handshake.replies().forEach(session::send);
     target = handshake.target();
     if (!handshake.accepted()) {
       answerWaiters(new Opened(target, handshake.result(), false));
       String problem =
-          capitalized(protocol.peerName()) + " at " + settings.address() + " refused the connection: " + handshake.result();
+          "Handshake with " + protocol.peerName() + " at " + settings.address() + " failed: " + handshake.result();
       if (handshake.retry()) {
         lostConnection(problem, "retrying");
       } else {
@@ -371,6 +379,10 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
   private Behavior<Command> onTcpClosed(TcpClosed msg) {
     if (msg.generation() != generation || session == null) return this;
     String why = msg.failure().map(LinkConnection::reason).orElse("closed by " + protocol.peerName());
+    if (phase == Phase.JUDGING) {
+      closedWhileJudging = Optional.of(why);
+      return this;
+    }
     if (phase == Phase.CONNECTING) {
       lostConnection(capitalized(protocol.peerName()) + " at " + settings.address() + " is not reachable (" + why + ")", "retrying");
     } else {
@@ -404,6 +416,7 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
     unsentItems.clear();
     unsentAcks.clear();
     framesWhileJudging.clear();
+    closedWhileJudging = Optional.empty();
   }
 
   private Behavior<Command> onReconnect(Reconnect msg) {

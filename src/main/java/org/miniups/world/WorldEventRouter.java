@@ -45,7 +45,7 @@ public final class WorldEventRouter implements InboundDedup.Handler {
   }
 
   @Override
-  public CompletionStage<?> handle(PeerMessage message) {
+  public CompletionStage<?> handle(long seqnum, PeerMessage message) {
     if (message instanceof WorldEvent.CommandFailed failed) return routeError(failed);
     WorldEvent event = (WorldEvent) message;
     if (!fleet.contains(event.truckId())) {

@@ -41,7 +41,7 @@ class InboundDedupTest {
 
   @Test
   void duplicateSeqnumsAreAckedButHandledOnceAlsoAfterARestart() {
-    ActorRef<InboundDedup.Command> inbox = inbox(1000, this::count);
+    ActorRef<InboundDedup.Command> inbox = inbox(1000, (seqnum, message) -> count(message));
     TestProbe<InboundDedup.Ack> acks = testKit.createTestProbe();
     WorldEvent arrived = new WorldEvent.Finished(1, 3, 4, "arrive warehouse");
     for (int i = 0; i < 3; i++) {
@@ -50,7 +50,7 @@ class InboundDedupTest {
     }
     testKit.stop(inbox);
 
-    ActorRef<InboundDedup.Command> restarted = inbox(1000, this::count);
+    ActorRef<InboundDedup.Command> restarted = inbox(1000, (seqnum, message) -> count(message));
     restarted.tell(new InboundDedup.Deliver(42, arrived, acks.getRef()));
     assertEquals(42, acks.receiveMessage().seqnum());
     assertEquals(1, handled.get(arrived).get());
@@ -63,7 +63,7 @@ class InboundDedupTest {
   @Test
   void acksOnlyAfterTheHandlerFinished() {
     CompletableFuture<Done> handling = new CompletableFuture<>();
-    ActorRef<InboundDedup.Command> inbox = inbox(1000, message -> handling);
+    ActorRef<InboundDedup.Command> inbox = inbox(1000, (seqnum, message) -> handling);
     TestProbe<InboundDedup.Ack> acks = testKit.createTestProbe();
     inbox.tell(new InboundDedup.Deliver(7, new WorldEvent.PackageDelivered(1, 9), acks.getRef()));
     // The peer re-sends while we are still handling the first copy: no second handling, no ack yet.
@@ -80,7 +80,7 @@ class InboundDedupTest {
     ActorRef<InboundDedup.Command> inbox =
         inbox(
             1000,
-            message ->
+            (seqnum, message) ->
                 failNext.getAndSet(false)
                     ? CompletableFuture.failedFuture(new IllegalStateException("database down"))
                     : count(message));
@@ -95,7 +95,7 @@ class InboundDedupTest {
 
   @Test
   void memoryIsBoundedByForgettingTheOldestSeqnums() {
-    ActorRef<InboundDedup.Command> inbox = inbox(3, this::count);
+    ActorRef<InboundDedup.Command> inbox = inbox(3, (seqnum, message) -> count(message));
     TestProbe<InboundDedup.Ack> acks = testKit.createTestProbe();
     for (long seqnum = 1; seqnum <= 5; seqnum++) {
       inbox.tell(new InboundDedup.Deliver(seqnum, new WorldEvent.PackageDelivered(1, seqnum), acks.getRef()));

@@ -109,7 +109,7 @@ class JdbcPersistenceTest {
     PersistenceId id = PersistenceId.ofUniqueId(unique("inbox"));
     List<Object> handled = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     InboundDedup.Handler handler =
-        message -> {
+        (seqnum, message) -> {
           handled.add(message);
           return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
         };

@@ -123,7 +123,7 @@ class WorldConnectionTest {
       answer(second, 9, "connected!");
       outbox.expectMessageClass(ResendSupervisor.LinkUp.class, Duration.ofSeconds(5));
     }
-    assertTrue(logged("The World at 127.0.0.1:" + fakeWorld.getLocalPort() + " refused the connection: error: UPS already connected"));
+    assertTrue(logged("Handshake with the World at 127.0.0.1:" + fakeWorld.getLocalPort() + " failed: error: UPS already connected"));
   }
 
   @Test
