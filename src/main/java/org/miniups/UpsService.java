@@ -24,10 +24,16 @@ import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.miniups.amazon.AmazonConnection;
+import org.miniups.amazon.AmazonRequestRouter;
+import org.miniups.dispatch.DispatchPolicy;
+import org.miniups.dispatch.Dispatcher;
 import org.miniups.link.InboundDedup;
 import org.miniups.link.LinkConnection;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.link.SequenceAllocator;
+import org.miniups.shipment.Shipment;
+import org.miniups.shipment.WarehouseRegistry;
 import org.miniups.truck.Truck;
 import org.miniups.world.TruckPoller;
 import org.miniups.world.WorldConnection;
@@ -51,6 +57,12 @@ public final class UpsService implements AutoCloseable {
   private final ActorRef<InboundDedup.Command> worldInbox;
   private final ActorRef<LinkConnection.Command> worldConnection;
   private final ActorRef<Topic.Command<Truck.Changed>> truckTopic;
+  private final ActorRef<Topic.Command<Shipment.Changed>> shipmentTopic;
+  private final ActorRef<WorldIdentity.Command> worldIdentity;
+  private final ActorRef<ResendSupervisor.Command> amazonOutbox;
+  private final ActorRef<InboundDedup.Command> amazonInbox;
+  private final ActorRef<Dispatcher.Command> dispatcher;
+  private final ActorRef<LinkConnection.Command> amazonConnection;
 
   private UpsService(Config config) {
     this.system = createSystem(config);
@@ -66,18 +78,42 @@ public final class UpsService implements AutoCloseable {
     Duration resendInterval = app.getDuration("link.resend-interval");
     int blockSize = app.getInt("link.seqnum-block-size");
     allocator = singletons.init(SingletonActor.of(SequenceAllocator.create(), "sequence-allocator"));
-    ActorRef<WorldIdentity.Command> identity =
-        singletons.init(SingletonActor.of(WorldIdentity.create(), "world-identity"));
+    worldIdentity = singletons.init(SingletonActor.of(WorldIdentity.create(), "world-identity"));
     worldOutbox =
         singletons.init(
             SingletonActor.of(
                 ResendSupervisor.create(
                     PersistenceId.ofUniqueId("outbox-world"), allocator, resendInterval, blockSize),
                 "world-outbox"));
+    amazonOutbox =
+        singletons.init(
+            SingletonActor.of(
+                ResendSupervisor.create(
+                    PersistenceId.ofUniqueId("outbox-amazon"), allocator, resendInterval, blockSize),
+                "amazon-outbox"));
     truckTopic = spawn(Topic.create(Truck.Changed.class, Truck.TOPIC_NAME), "truck-topic");
-    Truck.init(system, UpsService::startingPoint, worldOutbox, truckTopic, Clock.systemUTC());
+    shipmentTopic = spawn(Topic.create(Shipment.Changed.class, Shipment.TOPIC_NAME), "shipment-topic");
+    Clock clock = Clock.systemUTC();
+    Shipment.init(system, amazonOutbox, shipmentTopic, clock);
+    dispatcher =
+        singletons.init(
+            SingletonActor.of(
+                Dispatcher.create(
+                    Dispatcher.PERSISTENCE_ID,
+                    DispatchPolicy.nearestTruck(app.getInt("dispatch.max-shipments-per-trip")),
+                    truckIds,
+                    this::truck,
+                    truckTopic,
+                    askTimeout),
+                "dispatcher"));
+    Truck.init(
+        system,
+        UpsService::startingPoint,
+        new Truck.Links(worldOutbox, amazonOutbox, this::shipment, dispatcher),
+        truckTopic,
+        clock);
 
-    WorldEventRouter router =
+    WorldEventRouter worldRouter =
         new WorldEventRouter(system, this::truck, Set.copyOf(truckIds), worldOutbox, askTimeout);
     worldInbox =
         singletons.init(
@@ -86,7 +122,7 @@ public final class UpsService implements AutoCloseable {
                     PersistenceId.ofUniqueId("inbox-world"),
                     "the World",
                     app.getInt("link.dedup-capacity"),
-                    router),
+                    worldRouter),
                 "world-inbox"));
     List<WorldConnection.TruckInit> fleet =
         truckIds.stream()
@@ -96,18 +132,37 @@ public final class UpsService implements AutoCloseable {
         singletons.init(
             SingletonActor.of(
                 WorldConnection.create(
-                    WorldConnection.settings(config), fleet, worldOutbox, worldInbox, identity),
+                    WorldConnection.settings(config), fleet, worldOutbox, worldInbox, worldIdentity),
                 "world-connection"));
+
+    ActorRef<WarehouseRegistry.Command> warehouses =
+        singletons.init(SingletonActor.of(WarehouseRegistry.create(), "warehouses"));
+    AmazonRequestRouter amazonRouter =
+        new AmazonRequestRouter(
+            system, warehouses, this::shipment, this::truck, Set.copyOf(truckIds), dispatcher, amazonOutbox,
+            profileId -> java.util.concurrent.CompletableFuture.completedFuture(false), askTimeout);
+    amazonInbox =
+        singletons.init(
+            SingletonActor.of(
+                InboundDedup.create(
+                    PersistenceId.ofUniqueId("inbox-amazon"), "Amazon", app.getInt("link.dedup-capacity"), amazonRouter),
+                "amazon-inbox"));
+    amazonConnection =
+        singletons.init(
+            SingletonActor.of(
+                AmazonConnection.create(
+                    AmazonConnection.settings(config), worldConnection, askTimeout.multipliedBy(3), amazonOutbox, amazonInbox),
+                "amazon-connection"));
     spawn(TruckPoller.create(truckIds, worldOutbox, app.getDuration("fleet.query-interval")), "truck-poller");
 
-    // On shutdown the World link goes first, so nothing arrives for actors that are stopping.
-    CoordinatedShutdown.get(system)
-        .addTask(
-            CoordinatedShutdown.PhaseServiceUnbind(),
-            "leave-world",
-            () ->
-                AskPattern.ask(
-                    worldConnection, LinkConnection.Leave::new, Duration.ofSeconds(5), system.scheduler()));
+    // On shutdown the links go first, so nothing arrives for actors that are stopping.
+    for (var link : List.of(amazonConnection, worldConnection)) {
+      CoordinatedShutdown.get(system)
+          .addTask(
+              CoordinatedShutdown.PhaseServiceUnbind(),
+              "leave-" + link.path().name(),
+              () -> AskPattern.ask(link, LinkConnection.Leave::new, Duration.ofSeconds(5), system.scheduler()));
+    }
 
     // Trucks re-send what they had decided but not handed over before a crash once they run.
     truckIds.forEach(id -> truck(id).tell(new Truck.GetState(system.ignoreRef())));
@@ -129,6 +184,22 @@ public final class UpsService implements AutoCloseable {
         replyTo -> new LinkConnection.Open(worldId, replyTo),
         patience,
         system.scheduler());
+  }
+
+  /**
+   * Runs as a UPS does in production: rejoins the world this database belongs to right away (so
+   * trucks keep moving while Amazon is away) and keeps connecting to Amazon, which names the world.
+   */
+  public void connectToPeers() {
+    long configured = system.settings().config().getLong("mini-ups.world.id");
+    AskPattern.<WorldIdentity.Command, WorldIdentity.State>ask(
+            worldIdentity, WorldIdentity.Get::new, askTimeout, system.scheduler())
+        .thenAccept(
+            known -> {
+              long world = configured != 0 ? configured : known.worldId();
+              if (world != 0) worldConnection.tell(new LinkConnection.Open(world, system.ignoreRef()));
+            });
+    amazonConnection.tell(new LinkConnection.Open(0, system.ignoreRef()));
   }
 
   /** Trucks start on a small grid near the origin, five to a row. */
@@ -170,6 +241,30 @@ public final class UpsService implements AutoCloseable {
 
   public ActorRef<Topic.Command<Truck.Changed>> truckTopic() {
     return truckTopic;
+  }
+
+  public ActorRef<Topic.Command<Shipment.Changed>> shipmentTopic() {
+    return shipmentTopic;
+  }
+
+  public EntityRef<Shipment.Command> shipment(long shipId) {
+    return ClusterSharding.get(system).entityRefFor(Shipment.ENTITY_KEY, String.valueOf(shipId));
+  }
+
+  public ActorRef<ResendSupervisor.Command> amazonOutbox() {
+    return amazonOutbox;
+  }
+
+  public ActorRef<InboundDedup.Command> amazonInbox() {
+    return amazonInbox;
+  }
+
+  public ActorRef<LinkConnection.Command> amazonConnection() {
+    return amazonConnection;
+  }
+
+  public ActorRef<Dispatcher.Command> dispatcher() {
+    return dispatcher;
   }
 
   public <T> ActorRef<T> spawn(Behavior<T> behavior, String name) {

@@ -9,7 +9,12 @@ import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.miniups.amazon.AmazonNotice;
+import org.miniups.amazon.AmazonRequest;
+import org.miniups.dispatch.Dispatcher;
 import org.miniups.link.InboundDedup;
+import org.miniups.shipment.Shipment;
+import org.miniups.shipment.WarehouseRegistry;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.link.SequenceAllocator;
 import org.miniups.truck.Truck;
@@ -75,7 +80,7 @@ class SerializationTest {
   @Test
   void truckEventsStateAndCommands() {
     Truck.Warehouse wh = new Truck.Warehouse(1, 2, 3);
-    Truck.Cargo cargo = new Truck.Cargo(10, wh, new Truck.Location(4, 5), false);
+    Truck.Cargo cargo = new Truck.Cargo(10, wh, new Truck.Location(4, 5), false, 1);
     roundTrip(
         new Truck.PickupAssigned(cargo, AT),
         new Truck.ArrivedAtWarehouse(2, 3, AT),
@@ -90,12 +95,56 @@ class SerializationTest {
         new Truck.State(
             1, Truck.Phase.TO_WAREHOUSE, "traveling", new Truck.Location(0, 0), AT, wh, List.of(cargo),
             List.of(new WorldCommand.Drop(8, 1, 1)), 2, 4,
-            List.of(new Truck.PendingOutbound(3, new Truck.ToWorld(new WorldCommand.GoPickup(1, 1)))),
+            List.of(
+                new Truck.PendingOutbound(3, new Truck.ToWorld(new WorldCommand.GoPickup(1, 1))),
+                new Truck.PendingOutbound(4, new Truck.ToAmazon(new AmazonNotice.TruckArrived(1, 1, List.of(10L)))),
+                new Truck.PendingOutbound(
+                    5, new Truck.ToShipment(10, new Shipment.Step(Shipment.Status.WAITING, 1, 2, 3, AT, null))),
+                new Truck.PendingOutbound(6, new Truck.ToDispatcher(cargo))),
             List.of(new Truck.PendingOutbound(3, new Truck.ToWorld(new WorldCommand.GoPickup(1, 1)))),
             null);
     roundTrip(state, new Truck.Changed(state));
 
     TestProbe<Truck.AssignmentReply> probe = testKit.createTestProbe();
-    roundTrip(new Truck.AssignPickup(cargo, probe.getRef()), new Truck.AssignmentReply(true, "assigned"));
+    roundTrip(new Truck.AssignPickup(cargo, probe.getRef()), new Truck.AssignmentReply(true, "assigned", state));
+  }
+
+  @Test
+  void shipmentWarehouseAndDispatcherEventsAndStates() {
+    Shipment.Details details =
+        new Shipment.Details(10, 1, 2, 3, 4, 5, 77L, List.of(new Shipment.Item(1, "book", 2)));
+    Shipment.Step step = new Shipment.Step(Shipment.Status.OUT_FOR_DELIVERY, 1, 2, 3, AT, "to (4, 5)");
+    roundTrip(
+        new Shipment.Created(details, "1Z0123456789ABCDEF", null, 9, AT),
+        new Shipment.PickupRepeated(11),
+        new Shipment.Stepped(step),
+        new Shipment.DestinationFrozen(1, 4, 5),
+        new Shipment.DestinationChanged(6, 7, AT),
+        new Shipment.NoticeConfirmed(2),
+        new Shipment.State(
+            10, details, "1Z0123456789ABCDEF", 77L, List.of(9L, 11L), 1, Shipment.Status.OUT_FOR_DELIVERY, 1, 4, 5,
+            true, List.of(new Shipment.HistoryEntry("created", AT, 2, 3, 0, null)), null, 3,
+            List.of(
+                new Shipment.PendingNotice(1, new AmazonNotice.PickupAccepted(10, "1Z0123456789ABCDEF", 1, true)),
+                new Shipment.PendingNotice(2, new AmazonNotice.OutForDelivery(10, 4, 5)),
+                new Shipment.PendingNotice(3, new AmazonNotice.Error("shipment 10: refused", 9)))),
+        new WarehouseRegistry.WarehouseAdded(1, 2, 3),
+        new WarehouseRegistry.State(java.util.Map.of(1, "2,3")),
+        new Dispatcher.Queued(new Truck.Cargo(10, new Truck.Warehouse(1, 2, 3), new Truck.Location(4, 5))),
+        new Dispatcher.Offered(10, 1),
+        new Dispatcher.Assigned(10, 1),
+        new Dispatcher.Declined(10, 1),
+        new Dispatcher.State(List.of(new Truck.Cargo(10, new Truck.Warehouse(1, 2, 3), new Truck.Location(4, 5))), 10L, 1, List.of("9#0")));
+  }
+
+  @Test
+  void amazonMessagesKeepTheirConcreteTypeInsidePersistedItems() {
+    roundTrip(
+        new ResendSupervisor.Queued(new ResendSupervisor.Item("k", 1, new AmazonNotice.Delivered(10, 4, 5))),
+        new AmazonNotice.Status(10, "delivered", 4, 5),
+        new AmazonRequest.Pickup(10, new AmazonRequest.Warehouse(1, 2, 3), 4, 5, null, List.of(new AmazonRequest.Item(1, "book", 2))),
+        new AmazonRequest.Loaded(10, 1),
+        new AmazonRequest.Query(10),
+        new AmazonRequest.Refused("no", 3));
   }
 }

@@ -12,9 +12,12 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -29,7 +32,10 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.miniups.CborSerializable;
+import org.miniups.amazon.AmazonNotice;
+import org.miniups.dispatch.Dispatcher;
 import org.miniups.link.ResendSupervisor;
+import org.miniups.shipment.Shipment;
 import org.miniups.world.WorldCommand;
 import org.miniups.world.WorldEvent;
 
@@ -38,8 +44,10 @@ import org.miniups.world.WorldEvent;
  * World commands that follow from a decision are part of the persisted state until the outbox has
  * stored them, so a crash between the two re-sends them instead of losing them.
  *
- * <p>A trip: idle → (pickup assigned) to warehouse → at warehouse → (every cargo loaded) delivering
- * → (last drop) idle. More cargo for the same warehouse joins the trip until the truck leaves.
+ * <p>A trip: idle → (pickup assigned) to warehouse → at warehouse → (every cargo loaded, then
+ * every destination frozen by its shipment) delivering → (last drop) idle. More cargo for the same
+ * warehouse joins the trip until the truck leaves. Every step is reported to the shipments
+ * concerned, and the arrival to Amazon, through the same persisted side effects as World commands.
  */
 public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event, Truck.State> {
 
@@ -60,17 +68,32 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
     }
   }
 
-  /** A shipment this truck collects at {@code warehouse} and drops at {@code destination}. */
-  public record Cargo(long shipId, Warehouse warehouse, Location destination, boolean loaded)
+  /**
+   * A shipment this truck collects at {@code warehouse}; {@code destination} is Amazon's, the
+   * shipment has the last word when the truck leaves. {@code attempt} counts dispatches of the
+   * same shipment (a refused pickup dispatches it again).
+   */
+  public record Cargo(long shipId, Warehouse warehouse, Location destination, boolean loaded, int attempt)
       implements CborSerializable {
-    Cargo markLoaded() {
-      return new Cargo(shipId, warehouse, destination, true);
+    public Cargo(long shipId, Warehouse warehouse, Location destination) {
+      this(shipId, warehouse, destination, false, 0);
     }
 
-    WorldCommand.Drop drop() {
-      return new WorldCommand.Drop(shipId, destination.x(), destination.y());
+    Cargo markLoaded() {
+      return new Cargo(shipId, warehouse, destination, true, attempt);
+    }
+
+    Cargo nextAttempt() {
+      return new Cargo(shipId, warehouse, destination, false, attempt + 1);
     }
   }
+
+  /** Where the side effects of a truck go. */
+  public record Links(
+      ActorRef<ResendSupervisor.Command> worldOutbox,
+      ActorRef<ResendSupervisor.Command> amazonOutbox,
+      java.util.function.LongFunction<RecipientRef<Shipment.Command>> shipments,
+      RecipientRef<Dispatcher.Command> dispatcher) {}
 
   public enum Phase {
     IDLE,
@@ -81,10 +104,21 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
 
   /** A side effect decided by an event, kept until its receiver confirms it. */
   @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
-  @JsonSubTypes({@JsonSubTypes.Type(value = ToWorld.class, name = "to-world")})
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = ToWorld.class, name = "to-world"),
+    @JsonSubTypes.Type(value = ToAmazon.class, name = "to-amazon"),
+    @JsonSubTypes.Type(value = ToShipment.class, name = "to-shipment"),
+    @JsonSubTypes.Type(value = ToDispatcher.class, name = "to-dispatcher")
+  })
   public sealed interface Outbound extends CborSerializable {}
 
   public record ToWorld(WorldCommand command) implements Outbound {}
+
+  public record ToAmazon(AmazonNotice notice) implements Outbound {}
+
+  public record ToShipment(long shipId, Shipment.Step step) implements Outbound {}
+
+  public record ToDispatcher(Cargo cargo) implements Outbound {}
 
   public record PendingOutbound(long id, Outbound outbound) implements CborSerializable {}
 
@@ -95,7 +129,8 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
   /** Collect {@code cargo}: accepted when idle, or already bound for that warehouse and not left. */
   public record AssignPickup(Cargo cargo, ActorRef<AssignmentReply> replyTo) implements Command {}
 
-  public record AssignmentReply(boolean accepted, String reason) implements CborSerializable {}
+  /** {@code state}: the truck after the decision, so a dispatcher's view stays current. */
+  public record AssignmentReply(boolean accepted, String reason, State state) implements CborSerializable {}
 
   /** Amazon put this shipment on the truck. */
   public record ConfirmLoaded(long shipId, ActorRef<LoadReply> replyTo) implements Command {}
@@ -112,6 +147,17 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
   public record GetState(ActorRef<State> replyTo) implements Command {}
 
   private record OutboundStored(long outboundId) implements Command {}
+
+  private record OutboundFailed(long outboundId, String reason) implements Command {}
+
+  private record ResendOutbound(long outboundId) implements Command {}
+
+  /** Every shipment of the trip answered where it goes now. */
+  private record DestinationsFrozen(List<WorldCommand.Drop> drops) implements Command {}
+
+  private record FreezeFailed(String reason) implements Command {}
+
+  private record RetryDeparture() implements Command {}
 
   // --- events
 
@@ -185,11 +231,16 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
       };
     }
 
+    /** Idle, or bound for that warehouse and not leaving yet (batching). */
     public boolean canCollectAt(Warehouse target) {
-      return phase == Phase.IDLE
-          || ((phase == Phase.TO_WAREHOUSE || phase == Phase.AT_WAREHOUSE)
-              && warehouse != null
-              && warehouse.id() == target.id());
+      if (phase == Phase.IDLE) return true;
+      boolean sameWarehouse = warehouse != null && warehouse.id() == target.id();
+      return sameWarehouse && (phase == Phase.TO_WAREHOUSE || (phase == Phase.AT_WAREHOUSE && !isLeaving()));
+    }
+
+    /** At the warehouse with everything loaded: waiting only for the destinations. */
+    public boolean isLeaving() {
+      return phase == Phase.AT_WAREHOUSE && allCargoLoaded();
     }
 
     public Optional<Cargo> cargo(long shipId) {
@@ -231,36 +282,69 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
     }
 
     State assign(Cargo newCargo, Instant at) {
+      Shipment.Step enRoute = step(Shipment.Status.EN_ROUTE, position, at, null);
       if (phase == Phase.IDLE) {
         return with(Phase.TO_WAREHOUSE, position, at, newCargo.warehouse(), List.of(newCargo), aboard, deliveredCount)
             .withTrip(List.of())
-            .emit(new ToWorld(new WorldCommand.GoPickup(truckId, newCargo.warehouse().id())));
+            .emit(new ToWorld(new WorldCommand.GoPickup(truckId, newCargo.warehouse().id())))
+            .emit(new ToShipment(newCargo.shipId(), enRoute));
       }
-      return with(phase, position, at, warehouse, append(cargo, newCargo), aboard, deliveredCount);
+      State joined =
+          with(phase, position, at, warehouse, append(cargo, newCargo), aboard, deliveredCount)
+              .emit(new ToShipment(newCargo.shipId(), enRoute));
+      // Already there: this shipment gets its own arrival notice.
+      return phase == Phase.AT_WAREHOUSE ? joined.announceArrival(List.of(newCargo), at) : joined;
     }
 
     State arrive(int x, int y, Instant at) {
       return with(Phase.AT_WAREHOUSE, new Location(x, y), at, warehouse, cargo, aboard, deliveredCount)
-          .withWorldStatus("arrive warehouse");
+          .withWorldStatus("arrive warehouse")
+          .announceArrival(cargo, at);
+    }
+
+    private State announceArrival(List<Cargo> arrivedFor, Instant at) {
+      if (arrivedFor.isEmpty()) return this; // UATruckArrived always names a shipment
+      State next =
+          emit(new ToAmazon(new AmazonNotice.TruckArrived(
+              truckId, warehouse.id(), arrivedFor.stream().map(Cargo::shipId).toList())));
+      for (Cargo c : arrivedFor) {
+        next = next.emit(new ToShipment(c.shipId(), step(Shipment.Status.WAITING, position, at, null)));
+      }
+      return next;
     }
 
     State load(long shipId, Instant at) {
       List<Cargo> updated = new ArrayList<>();
       for (Cargo c : cargo) updated.add(c.shipId() == shipId ? c.markLoaded() : c);
-      return with(phase, position, at, warehouse, updated, aboard, deliveredCount);
+      return with(phase, position, at, warehouse, updated, aboard, deliveredCount)
+          .emit(new ToShipment(shipId, step(Shipment.Status.LOADING, position, at, null)));
     }
 
     State depart(List<WorldCommand.Drop> drops, Instant at) {
       List<WorldCommand.Drop> route = new ArrayList<>(aboard);
       route.addAll(drops);
-      return with(Phase.DELIVERING, position, at, null, List.of(), route, deliveredCount)
-          .withWorldStatus("delivering")
-          .emit(new ToWorld(new WorldCommand.GoDeliver(truckId, drops)));
+      State next =
+          with(Phase.DELIVERING, position, at, null, List.of(), route, deliveredCount)
+              .withWorldStatus("delivering")
+              .emit(new ToWorld(new WorldCommand.GoDeliver(truckId, drops)));
+      for (WorldCommand.Drop drop : drops) {
+        String to = "to (" + drop.x() + ", " + drop.y() + ")";
+        next = next.emit(new ToShipment(drop.packageId(), step(Shipment.Status.OUT_FOR_DELIVERY, position, at, to)));
+      }
+      return next;
     }
 
     State delivered(long shipId, Instant at) {
+      Optional<WorldCommand.Drop> drop = aboard.stream().filter(d -> d.packageId() == shipId).findFirst();
       List<WorldCommand.Drop> rest = aboard.stream().filter(d -> d.packageId() != shipId).toList();
-      return with(phase, position, at, warehouse, cargo, rest, deliveredCount + 1);
+      State next = with(phase, position, at, warehouse, cargo, rest, deliveredCount + 1);
+      if (drop.isEmpty()) return next;
+      Location dropPoint = new Location(drop.get().x(), drop.get().y());
+      return next.emit(new ToShipment(shipId, step(Shipment.Status.DELIVERED, dropPoint, at, null)));
+    }
+
+    private Shipment.Step step(Shipment.Status status, Location where, Instant at, String detail) {
+      return new Shipment.Step(status, truckId, where.x(), where.y(), at, detail);
     }
 
     State becomeIdle(int x, int y, Instant at) {
@@ -292,14 +376,24 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
               nextOutboundId, unconfirmed, trip, error);
       Optional<PendingOutbound> refused = tripOutbound(outboundId);
       if (refused.isEmpty() || !(refused.get().outbound() instanceof ToWorld toWorld)) return failed;
+      String reason = "the World refused " + (toWorld.command() instanceof WorldCommand.GoPickup ? "the pickup" : "the delivery") + ": " + error;
       if (toWorld.command() instanceof WorldCommand.GoPickup && phase == Phase.TO_WAREHOUSE) {
-        return failed.with(Phase.IDLE, position, at, null, List.of(), aboard, deliveredCount);
+        State next = failed.with(Phase.IDLE, position, at, null, List.of(), aboard, deliveredCount);
+        for (Cargo c : cargo) {
+          next = next.emit(new ToShipment(c.shipId(), step(Shipment.Status.EXCEPTION, position, at, reason)))
+              .emit(new ToDispatcher(c.nextAttempt()));
+        }
+        return next;
       }
       if (toWorld.command() instanceof WorldCommand.GoDeliver deliver && phase == Phase.DELIVERING) {
         List<Long> refusedIds = deliver.drops().stream().map(WorldCommand.Drop::packageId).toList();
         List<WorldCommand.Drop> rest =
             aboard.stream().filter(d -> !refusedIds.contains(d.packageId())).toList();
-        return failed.with(rest.isEmpty() ? Phase.IDLE : Phase.DELIVERING, position, at, null, List.of(), rest, deliveredCount);
+        State next = failed.with(rest.isEmpty() ? Phase.IDLE : Phase.DELIVERING, position, at, null, List.of(), rest, deliveredCount);
+        for (long shipId : refusedIds) {
+          next = next.emit(new ToShipment(shipId, step(Shipment.Status.EXCEPTION, position, at, reason)));
+        }
+        return next;
       }
       return failed;
     }
@@ -353,7 +447,7 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
   public static void init(
       ActorSystem<?> system,
       IntFunction<Location> start,
-      ActorRef<ResendSupervisor.Command> worldOutbox,
+      Links links,
       ActorRef<Topic.Command<Changed>> topic,
       Clock clock) {
     ClusterSharding.get(system)
@@ -362,33 +456,37 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
                 ENTITY_KEY,
                 entity -> {
                   int id = Integer.parseInt(entity.getEntityId());
-                  return create(id, start.apply(id), worldOutbox, topic, clock);
+                  return create(id, start.apply(id), links, topic, clock);
                 }));
   }
 
   public static Behavior<Command> create(
-      int truckId,
-      Location start,
-      ActorRef<ResendSupervisor.Command> worldOutbox,
-      ActorRef<Topic.Command<Changed>> topic,
-      Clock clock) {
+      int truckId, Location start, Links links, ActorRef<Topic.Command<Changed>> topic, Clock clock) {
     return Behaviors.setup(
-        context -> new Truck(context, truckId, start, worldOutbox, topic, clock));
+        context ->
+            Behaviors.withTimers(timers -> new Truck(context, timers, truckId, start, links, topic, clock)));
   }
 
+  private static final java.time.Duration RETRY_DELAY = java.time.Duration.ofSeconds(1);
+  private static final java.time.Duration ASK_TIMEOUT = java.time.Duration.ofSeconds(10);
+
   private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
   private final int truckId;
   private final Location start;
-  private final ActorRef<ResendSupervisor.Command> worldOutbox;
+  private final Links links;
   private final ActorRef<Topic.Command<Changed>> topic;
   private final Clock clock;
   private final ActorRef<ResendSupervisor.Stored> storedAdapter;
+  // Transient: a departure is being prepared (destinations asked for).
+  private boolean freezing;
 
   private Truck(
       ActorContext<Command> context,
+      TimerScheduler<Command> timers,
       int truckId,
       Location start,
-      ActorRef<ResendSupervisor.Command> worldOutbox,
+      Links links,
       ActorRef<Topic.Command<Changed>> topic,
       Clock clock) {
     super(
@@ -396,9 +494,10 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
         SupervisorStrategy.restartWithBackoff(
             java.time.Duration.ofMillis(200), java.time.Duration.ofSeconds(5), 0.1));
     this.context = context;
+    this.timers = timers;
     this.truckId = truckId;
     this.start = start;
-    this.worldOutbox = worldOutbox;
+    this.links = links;
     this.topic = topic;
     this.clock = clock;
     this.storedAdapter =
@@ -424,7 +523,8 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
             RecoveryCompleted.instance(),
             state -> {
               // Whatever was decided but not confirmed before a crash is sent again (same key).
-              sendUnconfirmed(state);
+              state.unconfirmed().forEach(this::send);
+              prepareDeparture(state);
               publish(state);
             })
         .build();
@@ -436,9 +536,17 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
         .forAnyState()
         .onCommand(AssignPickup.class, this::onAssignPickup)
         .onCommand(ConfirmLoaded.class, this::onConfirmLoaded)
+        .onCommand(DestinationsFrozen.class, this::onDestinationsFrozen)
+        .onCommand(FreezeFailed.class, this::onFreezeFailed)
+        .onCommand(RetryDeparture.class, (state, cmd) -> {
+          prepareDeparture(state);
+          return Effect().none();
+        })
         .onCommand(ReportFromWorld.class, this::onReportFromWorld)
         .onCommand(CommandRefused.class, this::onCommandRefused)
         .onCommand(OutboundStored.class, this::onOutboundStored)
+        .onCommand(OutboundFailed.class, this::onOutboundFailed)
+        .onCommand(ResendOutbound.class, this::onResendOutbound)
         .onCommand(GetState.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state))
         .build();
   }
@@ -446,16 +554,15 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
   private Effect<Event, State> onAssignPickup(State state, AssignPickup cmd) {
     Cargo cargo = cmd.cargo();
     if (state.cargo(cargo.shipId()).isPresent() || state.isAboard(cargo.shipId())) {
-      return Effect().reply(cmd.replyTo(), new AssignmentReply(true, "already assigned"));
+      return Effect().reply(cmd.replyTo(), new AssignmentReply(true, "already assigned", state));
     }
     if (!state.canCollectAt(cargo.warehouse())) {
+      String why = state.isLeaving() ? "leaving the warehouse" : state.status();
       return Effect()
-          .reply(
-              cmd.replyTo(),
-              new AssignmentReply(false, "truck " + truckId + " is " + state.status()));
+          .reply(cmd.replyTo(), new AssignmentReply(false, "truck " + truckId + " is " + why, state));
     }
-    return persistThenPublish(state, new PickupAssigned(cargo, now()))
-        .thenReply(cmd.replyTo(), s -> new AssignmentReply(true, "assigned"));
+    return persistThenPublish(state, List.of(new PickupAssigned(cargo, now())))
+        .thenReply(cmd.replyTo(), s -> new AssignmentReply(true, "assigned", s));
   }
 
   private Effect<Event, State> onConfirmLoaded(State state, ConfirmLoaded cmd) {
@@ -471,19 +578,61 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
     }
     if (state.phase() != Phase.AT_WAREHOUSE) {
       return Effect()
-          .reply(cmd.replyTo(), new LoadReply(false, "truck " + truckId + " has not arrived yet"));
+          .reply(cmd.replyTo(), new LoadReply(false, "truck " + truckId + " has not arrived at the warehouse yet"));
     }
     if (cargo.get().loaded()) {
       return Effect().reply(cmd.replyTo(), new LoadReply(true, "already loaded"));
     }
-    Instant at = now();
-    List<Event> events = new ArrayList<>();
-    events.add(new CargoLoaded(cmd.shipId(), at));
-    State loaded = state.load(cmd.shipId(), at);
-    if (loaded.allCargoLoaded()) {
-      events.add(new DeliveryStarted(loaded.cargo().stream().map(Cargo::drop).toList(), at));
+    return persistThenPublish(state, List.of(new CargoLoaded(cmd.shipId(), now())))
+        .thenRun(this::prepareDeparture)
+        .thenReply(cmd.replyTo(), s -> new LoadReply(true, "loaded"));
+  }
+
+  /**
+   * Everything is loaded: each shipment fixes its destination (after which nobody can change it)
+   * and only then does the truck leave, so a change of destination can never race the dispatch.
+   */
+  private void prepareDeparture(State state) {
+    if (!state.isLeaving() || freezing) return;
+    freezing = true;
+    List<java.util.concurrent.CompletableFuture<Shipment.Frozen>> answers = new ArrayList<>();
+    for (Cargo c : state.cargo()) {
+      answers.add(
+          AskPattern.<Shipment.Command, Shipment.Frozen>ask(
+                  links.shipments().apply(c.shipId()),
+                  replyTo -> new Shipment.FreezeDestination(truckId, replyTo),
+                  ASK_TIMEOUT,
+                  context.getSystem().scheduler())
+              .toCompletableFuture());
     }
-    return persistThenPublish(state, events).thenReply(cmd.replyTo(), s -> new LoadReply(true, "loaded"));
+    List<Cargo> cargo = state.cargo();
+    context.pipeToSelf(
+        java.util.concurrent.CompletableFuture.allOf(answers.toArray(java.util.concurrent.CompletableFuture[]::new)),
+        (ok, failure) -> {
+          if (failure != null) return new FreezeFailed(String.valueOf(failure));
+          List<WorldCommand.Drop> drops = new ArrayList<>();
+          for (int i = 0; i < cargo.size(); i++) {
+            Shipment.Frozen frozen = answers.get(i).join();
+            Location to = frozen.known() ? new Location(frozen.x(), frozen.y()) : cargo.get(i).destination();
+            drops.add(new WorldCommand.Drop(cargo.get(i).shipId(), to.x(), to.y()));
+          }
+          return new DestinationsFrozen(drops);
+        });
+  }
+
+  private Effect<Event, State> onDestinationsFrozen(State state, DestinationsFrozen cmd) {
+    freezing = false;
+    List<Long> expected = state.cargo().stream().map(Cargo::shipId).toList();
+    List<Long> frozen = cmd.drops().stream().map(WorldCommand.Drop::packageId).toList();
+    if (!state.isLeaving() || !expected.equals(frozen)) return Effect().none();
+    return persistThenPublish(state, List.of(new DeliveryStarted(cmd.drops(), now())));
+  }
+
+  private Effect<Event, State> onFreezeFailed(State state, FreezeFailed cmd) {
+    freezing = false;
+    context.getLog().warn("Truck {} could not fix its destinations ({}); trying again", truckId, cmd.reason());
+    timers.startSingleTimer(new RetryDeparture(), RETRY_DELAY);
+    return Effect().none();
   }
 
   private Effect<Event, State> onReportFromWorld(State state, ReportFromWorld cmd) {
@@ -507,14 +656,14 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
     }
     // Anything else is a repeat or arrives after the fact: acknowledged, nothing changes.
     if (event == null) return Effect().reply(cmd.replyTo(), Done.getInstance());
-    return persistThenPublish(state, event).thenReply(cmd.replyTo(), s -> Done.getInstance());
+    return persistThenPublish(state, List.of(event)).thenReply(cmd.replyTo(), s -> Done.getInstance());
   }
 
   private Effect<Event, State> onCommandRefused(State state, CommandRefused cmd) {
     context
         .getLog()
         .warn("World refused truck {}'s command {}: {}", truckId, cmd.outboundId(), cmd.error());
-    return persistThenPublish(state, new CommandFailed(cmd.outboundId(), cmd.error(), now()))
+    return persistThenPublish(state, List.of(new CommandFailed(cmd.outboundId(), cmd.error(), now())))
         .thenReply(cmd.replyTo(), s -> Done.getInstance());
   }
 
@@ -524,8 +673,15 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
     return Effect().persist(new OutboundConfirmed(cmd.outboundId()));
   }
 
-  private EffectBuilder<Event, State> persistThenPublish(State before, Event event) {
-    return persistThenPublish(before, List.of(event));
+  private Effect<Event, State> onOutboundFailed(State state, OutboundFailed cmd) {
+    context.getLog().debug("Truck {} side effect {} not confirmed ({}); retrying", truckId, cmd.outboundId(), cmd.reason());
+    timers.startSingleTimer(cmd.outboundId(), new ResendOutbound(cmd.outboundId()), RETRY_DELAY);
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onResendOutbound(State state, ResendOutbound cmd) {
+    state.unconfirmed().stream().filter(p -> p.id() == cmd.outboundId()).findFirst().ifPresent(this::send);
+    return Effect().none();
   }
 
   /** Persists, sends the side effects these events added, then tells the topic. */
@@ -542,16 +698,37 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
             });
   }
 
-  private void sendUnconfirmed(State state) {
-    state.unconfirmed().forEach(this::send);
+  private void send(PendingOutbound pending) {
+    String key = outboxKey(truckId, pending.id());
+    Outbound outbound = pending.outbound();
+    if (outbound instanceof ToWorld toWorld) {
+      links.worldOutbox().tell(new ResendSupervisor.Store(key, toWorld.command(), storedAdapter));
+    } else if (outbound instanceof ToAmazon toAmazon) {
+      links.amazonOutbox().tell(new ResendSupervisor.Store(key, toAmazon.notice(), storedAdapter));
+    } else if (outbound instanceof ToShipment toShipment) {
+      confirmWhenDone(
+          pending.id(),
+          AskPattern.ask(
+              links.shipments().apply(toShipment.shipId()),
+              replyTo -> new Shipment.Update(toShipment.step(), replyTo),
+              ASK_TIMEOUT,
+              context.getSystem().scheduler()));
+    } else if (outbound instanceof ToDispatcher toDispatcher) {
+      confirmWhenDone(
+          pending.id(),
+          AskPattern.ask(
+              links.dispatcher(),
+              replyTo -> new Dispatcher.Dispatch(toDispatcher.cargo(), replyTo),
+              ASK_TIMEOUT,
+              context.getSystem().scheduler()));
+    }
   }
 
-  private void send(PendingOutbound pending) {
-    if (pending.outbound() instanceof ToWorld toWorld) {
-      worldOutbox.tell(
-          new ResendSupervisor.Store(
-              outboxKey(truckId, pending.id()), toWorld.command(), storedAdapter));
-    }
+  private void confirmWhenDone(long outboundId, java.util.concurrent.CompletionStage<Done> answer) {
+    context.pipeToSelf(
+        answer,
+        (done, failure) ->
+            failure == null ? new OutboundStored(outboundId) : new OutboundFailed(outboundId, String.valueOf(failure)));
   }
 
   private void publish(State state) {

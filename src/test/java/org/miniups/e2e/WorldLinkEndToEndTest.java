@@ -132,7 +132,7 @@ class WorldLinkEndToEndTest {
       List<CompletableFuture<Void>> packed = new ArrayList<>();
       for (long shipId : trip.shipIds()) {
         packed.add(amazon.pack(warehouse.id(), shipId, 1));
-        Truck.Cargo cargo = new Truck.Cargo(shipId, warehouse, new Truck.Location((int) (shipId % 40) - 20, (int) (shipId % 17)), false);
+        Truck.Cargo cargo = new Truck.Cargo(shipId, warehouse, new Truck.Location((int) (shipId % 40) - 20, (int) (shipId % 17)));
         Truck.AssignmentReply reply =
             ups.truck(trip.truckId())
                 .<Truck.AssignmentReply>ask(replyTo -> new Truck.AssignPickup(cargo, replyTo), Duration.ofSeconds(10))

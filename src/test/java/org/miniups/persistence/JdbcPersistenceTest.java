@@ -132,8 +132,11 @@ class JdbcPersistenceTest {
     int truckId = Math.abs(UUID.randomUUID().hashCode() % 1_000_000) + 1000;
     TestProbe<ResendSupervisor.Command> outbox = kit.createTestProbe();
     var topic = kit.<org.apache.pekko.actor.typed.pubsub.Topic.Command<Truck.Changed>>createTestProbe();
+    TestProbe<Object> elsewhere = kit.createTestProbe(); // shipments, Amazon, dispatcher: not under test
+    Truck.Links links =
+        new Truck.Links(outbox.getRef(), elsewhere.getRef().unsafeUpcast(), id -> elsewhere.getRef().unsafeUpcast(), elsewhere.getRef().unsafeUpcast());
     ActorRef<Truck.Command> truck =
-        kit.spawn(Truck.create(truckId, new Truck.Location(0, 0), outbox.getRef(), topic.getRef(), Clock.systemUTC()));
+        kit.spawn(Truck.create(truckId, new Truck.Location(0, 0), links, topic.getRef(), Clock.systemUTC()));
     TestProbe<Done> done = kit.createTestProbe();
     // More than 200 events: the truck snapshots, so recovery reads a snapshot plus events.
     for (int i = 0; i < 210; i++) {
@@ -142,7 +145,7 @@ class JdbcPersistenceTest {
     }
     TestProbe<Truck.AssignmentReply> assigned = kit.createTestProbe();
     Truck.Warehouse warehouse = new Truck.Warehouse(4, 40, 41);
-    truck.tell(new Truck.AssignPickup(new Truck.Cargo(77, warehouse, new Truck.Location(5, 6), false), assigned.getRef()));
+    truck.tell(new Truck.AssignPickup(new Truck.Cargo(77, warehouse, new Truck.Location(5, 6)), assigned.getRef()));
     assertTrue(assigned.receiveMessage(Duration.ofSeconds(10)).accepted());
     outbox.expectMessageClass(ResendSupervisor.Store.class, Duration.ofSeconds(10));
     TestProbe<Truck.State> state = kit.createTestProbe();
@@ -151,7 +154,7 @@ class JdbcPersistenceTest {
     kit.stop(truck);
 
     ActorRef<Truck.Command> recovered =
-        kit.spawn(Truck.create(truckId, new Truck.Location(0, 0), outbox.getRef(), topic.getRef(), Clock.systemUTC()));
+        kit.spawn(Truck.create(truckId, new Truck.Location(0, 0), links, topic.getRef(), Clock.systemUTC()));
     recovered.tell(new Truck.GetState(state.getRef()));
     Truck.State after = state.receiveMessage(Duration.ofSeconds(10));
     assertEquals(before, after);

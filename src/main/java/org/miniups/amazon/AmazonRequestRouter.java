@@ -1,0 +1,168 @@
+package org.miniups.amazon;
+
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.IntFunction;
+import java.util.function.LongFunction;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.RecipientRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.miniups.dispatch.Dispatcher;
+import org.miniups.link.InboundDedup;
+import org.miniups.link.PeerMessage;
+import org.miniups.link.ResendSupervisor;
+import org.miniups.shipment.Shipment;
+import org.miniups.shipment.WarehouseRegistry;
+import org.miniups.truck.Truck;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out each new Amazon item: pickups become shipments queued for a truck, loads go to the
+ * truck, queries are answered. Every answer that is not part of a shipment's own story (errors,
+ * statuses) is stored in the Amazon outbox under a key made of Amazon's seqnum, so handling the
+ * same item again after a crash sends nothing twice.
+ */
+public final class AmazonRequestRouter implements InboundDedup.Handler {
+  private static final Logger log = LoggerFactory.getLogger(AmazonRequestRouter.class);
+
+  /** Whether a UPS profile id names an account; accounts live elsewhere. */
+  @FunctionalInterface
+  public interface Accounts {
+    CompletionStage<Boolean> exists(long profileId);
+  }
+
+  private final ActorSystem<?> system;
+  private final ActorRef<WarehouseRegistry.Command> warehouses;
+  private final LongFunction<RecipientRef<Shipment.Command>> shipments;
+  private final IntFunction<RecipientRef<Truck.Command>> trucks;
+  private final Set<Integer> fleet;
+  private final RecipientRef<Dispatcher.Command> dispatcher;
+  private final ActorRef<ResendSupervisor.Command> outbox;
+  private final Accounts accounts;
+  private final Duration timeout;
+
+  public AmazonRequestRouter(
+      ActorSystem<?> system,
+      ActorRef<WarehouseRegistry.Command> warehouses,
+      LongFunction<RecipientRef<Shipment.Command>> shipments,
+      IntFunction<RecipientRef<Truck.Command>> trucks,
+      Set<Integer> fleet,
+      RecipientRef<Dispatcher.Command> dispatcher,
+      ActorRef<ResendSupervisor.Command> outbox,
+      Accounts accounts,
+      Duration timeout) {
+    this.system = system;
+    this.warehouses = warehouses;
+    this.shipments = shipments;
+    this.trucks = trucks;
+    this.fleet = Set.copyOf(fleet);
+    this.dispatcher = dispatcher;
+    this.outbox = outbox;
+    this.accounts = accounts;
+    this.timeout = timeout;
+  }
+
+  @Override
+  public CompletionStage<?> handle(long seqnum, PeerMessage message) {
+    if (message instanceof AmazonRequest.Pickup pickup) return pickup(seqnum, pickup);
+    if (message instanceof AmazonRequest.Loaded loaded) return loaded(seqnum, loaded);
+    if (message instanceof AmazonRequest.Query query) return query(seqnum, query);
+    if (message instanceof AmazonRequest.Refused refused) {
+      log.warn("Amazon could not use our message {}: {}", refused.originSeqnum(), refused.error());
+      return done();
+    }
+    return CompletableFuture.failedFuture(new IllegalArgumentException("not an Amazon request: " + message));
+  }
+
+  private CompletionStage<Done> pickup(long seqnum, AmazonRequest.Pickup pickup) {
+    AmazonRequest.Warehouse wh = pickup.warehouse();
+    return this.<WarehouseRegistry.Registered>ask(
+            warehouses, replyTo -> new WarehouseRegistry.Register(wh.id(), wh.x(), wh.y(), replyTo))
+        .thenCompose(
+            registered -> {
+              if (registered.refusal() != null) return refuse(seqnum, registered.refusal());
+              return owner(pickup.upsUserId()).thenCompose(owner -> create(seqnum, pickup, owner));
+            });
+  }
+
+  private CompletionStage<Long> owner(Long upsUserId) {
+    if (upsUserId == null) return CompletableFuture.completedFuture(null);
+    return accounts.exists(upsUserId).thenApply(exists -> exists ? upsUserId : null);
+  }
+
+  private CompletionStage<Done> create(long seqnum, AmazonRequest.Pickup pickup, Long owner) {
+    AmazonRequest.Warehouse wh = pickup.warehouse();
+    Shipment.Details details =
+        new Shipment.Details(
+            pickup.shipId(), wh.id(), wh.x(), wh.y(), pickup.destX(), pickup.destY(), pickup.upsUserId(),
+            pickup.items().stream().map(i -> new Shipment.Item(i.productId(), i.description(), i.count())).toList());
+    return this.<Shipment.CreateReply>ask(
+            shipments.apply(pickup.shipId()), replyTo -> new Shipment.Create(details, owner, seqnum, replyTo))
+        .thenCompose(
+            reply -> {
+              if (reply.conflict() != null) return refuse(seqnum, reply.conflict());
+              // Until a truck took it, (re-)queue it: the dispatcher ignores what it already has.
+              if (reply.state().status() != Shipment.Status.CREATED) return done();
+              Truck.Cargo cargo =
+                  new Truck.Cargo(
+                      pickup.shipId(), new Truck.Warehouse(wh.id(), wh.x(), wh.y()),
+                      new Truck.Location(pickup.destX(), pickup.destY()));
+              return this.<Done>ask(dispatcher, replyTo -> new Dispatcher.Dispatch(cargo, replyTo));
+            });
+  }
+
+  private CompletionStage<Done> loaded(long seqnum, AmazonRequest.Loaded loaded) {
+    if (!fleet.contains(loaded.truckId())) {
+      return refuse(seqnum, "truck " + loaded.truckId() + " is not one of ours");
+    }
+    return this.<Truck.LoadReply>ask(
+            trucks.apply(loaded.truckId()), replyTo -> new Truck.ConfirmLoaded(loaded.shipId(), replyTo))
+        .thenCompose(reply -> reply.accepted() ? done() : refuse(seqnum, reply.reason()));
+  }
+
+  private CompletionStage<Done> query(long seqnum, AmazonRequest.Query query) {
+    return this.<Shipment.State>ask(shipments.apply(query.shipId()), Shipment.Get::new)
+        .thenCompose(
+            state -> {
+              if (!state.exists()) return refuse(seqnum, "shipment " + query.shipId() + " is unknown");
+              return position(state)
+                  .thenCompose(
+                      at -> store("status/" + seqnum, new AmazonNotice.Status(state.shipId(), state.status().text, at.x(), at.y())));
+            });
+  }
+
+  /** The package's position: the truck's while it is on one, else where it rests. */
+  private CompletionStage<Truck.Location> position(Shipment.State state) {
+    int[] resting = state.restingPosition();
+    Truck.Location fallback = new Truck.Location(resting[0], resting[1]);
+    if (!state.status().onTruck() || !fleet.contains(state.truckId())) {
+      return CompletableFuture.completedFuture(fallback);
+    }
+    return this.<Truck.State>ask(trucks.apply(state.truckId()), Truck.GetState::new).thenApply(Truck.State::position);
+  }
+
+  private CompletionStage<Done> refuse(long seqnum, String reason) {
+    log.info("Refused Amazon's item {}: {}", seqnum, reason);
+    return store("error/" + seqnum, new AmazonNotice.Error(reason, seqnum));
+  }
+
+  private CompletionStage<Done> store(String key, AmazonNotice notice) {
+    return this.<ResendSupervisor.Stored>ask(outbox, replyTo -> new ResendSupervisor.Store(key, notice, replyTo))
+        .thenApply(stored -> Done.getInstance());
+  }
+
+  private <R> CompletionStage<R> ask(RecipientRef<?> target, java.util.function.Function<ActorRef<R>, ?> message) {
+    @SuppressWarnings("unchecked")
+    RecipientRef<Object> to = (RecipientRef<Object>) target;
+    return AskPattern.ask(to, message::apply, timeout, system.scheduler());
+  }
+
+  private static CompletionStage<Done> done() {
+    return CompletableFuture.completedFuture(Done.getInstance());
+  }
+}

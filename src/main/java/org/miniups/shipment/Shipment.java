@@ -1,0 +1,478 @@
+package org.miniups.shipment;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.miniups.CborSerializable;
+import org.miniups.amazon.AmazonNotice;
+import org.miniups.link.ResendSupervisor;
+
+/**
+ * One shipment, keyed by Amazon's shipid, event-sourced: what it is, where it goes, who owns it,
+ * and its history. The truck that carries it reports every step; the shipment tells Amazon about
+ * itself (accepted, out for delivery, delivered, exceptions) and is the authority on the
+ * destination, which people may change until the truck freezes it on leaving the warehouse.
+ *
+ * <p>Updates are idempotent: a step the shipment already took (a truck re-sending after a crash)
+ * changes nothing. Notices for Amazon stay in the persisted state until the Amazon outbox has
+ * stored them, so a crash between the two re-sends them (under the same outbox key) instead of
+ * losing them.
+ */
+public final class Shipment
+    extends EventSourcedBehavior<Shipment.Command, Shipment.Event, Shipment.State> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Shipment");
+
+  public static final String TOPIC_NAME = "shipment-changes";
+
+  /** Statuses as the tracking page, the API and {@code UAStatus} spell them. */
+  public enum Status {
+    CREATED("created"),
+    EN_ROUTE("truck en route to warehouse"),
+    WAITING("truck waiting for package"),
+    LOADING("loading"),
+    OUT_FOR_DELIVERY("out for delivery"),
+    DELIVERED("delivered"),
+    EXCEPTION("exception");
+
+    public final String text;
+
+    Status(String text) {
+      this.text = text;
+    }
+
+    /** On a truck: the package's position is the truck's. */
+    public boolean onTruck() {
+      return this == LOADING || this == OUT_FOR_DELIVERY;
+    }
+  }
+
+  public record Item(long productId, String description, int count) implements CborSerializable {}
+
+  /** What Amazon asked for; two pickups with equal details are the same shipment. */
+  public record Details(
+      long shipId,
+      int warehouseId,
+      int warehouseX,
+      int warehouseY,
+      int destX,
+      int destY,
+      Long upsUserId,
+      List<Item> items)
+      implements CborSerializable {
+    public Details {
+      items = List.copyOf(items);
+    }
+  }
+
+  public record HistoryEntry(String status, Instant at, int x, int y, int truckId, String detail)
+      implements CborSerializable {}
+
+  /** A notice for Amazon, kept until the Amazon outbox confirms it stored it. */
+  public record PendingNotice(long id, AmazonNotice notice) implements CborSerializable {}
+
+  /** What a truck reports. */
+  public record Step(Status status, int truckId, int x, int y, Instant at, String detail)
+      implements CborSerializable {}
+
+  // --- commands
+
+  public sealed interface Command extends CborSerializable {}
+
+  /**
+   * Create the shipment for Amazon's pickup {@code amazonSeqnum}; {@code ownerId} is the UPS
+   * account its upsuserid names, or null. A repeat with the same details is answered again.
+   */
+  public record Create(Details details, Long ownerId, long amazonSeqnum, ActorRef<CreateReply> replyTo)
+      implements Command {}
+
+  /**
+   * @param isNew false when the shipment existed already (a repeated pickup)
+   * @param conflict non-null when it existed with different details: the reason
+   */
+  public record CreateReply(State state, boolean isNew, String conflict) implements CborSerializable {}
+
+  /** A step reported by the truck that carries the shipment. */
+  public record Update(Step step, ActorRef<Done> replyTo) implements Command {}
+
+  /** The truck leaves the warehouse: fix the destination and answer it. */
+  public record FreezeDestination(int truckId, ActorRef<Frozen> replyTo) implements Command {}
+
+  public record Frozen(long shipId, int x, int y, boolean known) implements CborSerializable {}
+
+  public record ChangeDestination(int x, int y, ActorRef<ChangeReply> replyTo) implements Command {}
+
+  /** {@code refusal} is null when the change was made. */
+  public record ChangeReply(State state, String refusal) implements CborSerializable {}
+
+  public record Get(ActorRef<State> replyTo) implements Command {}
+
+  private record NoticeStored(long noticeId) implements Command {}
+
+  // --- events
+
+  public sealed interface Event extends CborSerializable {}
+
+  public record Created(Details details, String trackingNumber, Long ownerId, long amazonSeqnum, Instant at)
+      implements Event {}
+
+  /** Amazon sent the same pickup again under a new seqnum: it gets its own answer. */
+  public record PickupRepeated(long amazonSeqnum) implements Event {}
+
+  public record Stepped(Step step) implements Event {}
+
+  public record DestinationFrozen(int truckId, int x, int y) implements Event {}
+
+  public record DestinationChanged(int x, int y, Instant at) implements Event {}
+
+  public record NoticeConfirmed(long noticeId) implements Event {}
+
+  /** Published after every change, for live tracking. */
+  public record Changed(State state) implements CborSerializable {}
+
+  // --- state
+
+  /**
+   * @param details null until Amazon's pickup created the shipment
+   * @param pickupSeqnums Amazon's pickups for this shipment; the first {@code pickupsAnswered} of
+   *     them have their UAPickupAccepted
+   * @param destX where it goes now (Amazon's destination unless someone changed it)
+   * @param frozen the truck is leaving with this destination: no more changes
+   */
+  public record State(
+      long shipId,
+      Details details,
+      String trackingNumber,
+      Long ownerId,
+      List<Long> pickupSeqnums,
+      int pickupsAnswered,
+      Status status,
+      int truckId,
+      int destX,
+      int destY,
+      boolean frozen,
+      List<HistoryEntry> history,
+      String exceptionReason,
+      long nextNoticeId,
+      List<PendingNotice> unconfirmed)
+      implements CborSerializable {
+
+    public State {
+      pickupSeqnums = List.copyOf(pickupSeqnums);
+      history = List.copyOf(history);
+      unconfirmed = List.copyOf(unconfirmed);
+    }
+
+    static State empty(long shipId) {
+      return new State(
+          shipId, null, null, null, List.of(), 0, null, 0, 0, 0, false, List.of(), null, 1, List.of());
+    }
+
+    public boolean exists() {
+      return details != null;
+    }
+
+    /** Where the package rests, unless it is on a truck (then the truck's position is better). */
+    public int[] restingPosition() {
+      if (status == Status.DELIVERED) return new int[] {destX, destY};
+      if (status != null && status.onTruck() && !history.isEmpty()) {
+        HistoryEntry last = history.get(history.size() - 1);
+        return new int[] {last.x(), last.y()};
+      }
+      return new int[] {details.warehouseX(), details.warehouseY()};
+    }
+
+    /** Null when people may still change the destination, else why not. */
+    public String destinationLockedReason() {
+      if (status == Status.DELIVERED) return "the package was already delivered";
+      if (status == Status.OUT_FOR_DELIVERY) return "the package is already out for delivery";
+      if (frozen) return "the truck is leaving the warehouse with the package";
+      return null;
+    }
+
+    public Instant updatedAt() {
+      return history.isEmpty() ? null : history.get(history.size() - 1).at();
+    }
+
+    /** Whether {@code step} moves the shipment on (anything else is a repeat or too late). */
+    boolean advancesWith(Step step) {
+      if (status == Status.DELIVERED) return false;
+      return switch (step.status()) {
+        case EN_ROUTE -> status == Status.CREATED || status == Status.EXCEPTION
+            || (status == Status.EN_ROUTE && truckId != step.truckId());
+        case WAITING -> status == Status.EN_ROUTE;
+        case LOADING -> status == Status.WAITING;
+        case OUT_FOR_DELIVERY -> status != Status.OUT_FOR_DELIVERY;
+        case DELIVERED -> true;
+        case EXCEPTION -> status != Status.EXCEPTION || !Objects.equals(exceptionReason, step.detail());
+        case CREATED -> false;
+      };
+    }
+
+    State create(Created e) {
+      Details d = e.details();
+      HistoryEntry created =
+          new HistoryEntry(Status.CREATED.text, e.at(), d.warehouseX(), d.warehouseY(), 0, null);
+      return new State(
+          shipId, d, e.trackingNumber(), e.ownerId(), List.of(e.amazonSeqnum()), 0, Status.CREATED, 0,
+          d.destX(), d.destY(), false, List.of(created), null, nextNoticeId, unconfirmed);
+    }
+
+    State repeatPickup(long amazonSeqnum) {
+      return new State(
+              shipId, details, trackingNumber, ownerId, append(pickupSeqnums, amazonSeqnum), pickupsAnswered,
+              status, truckId, destX, destY, frozen, history, exceptionReason, nextNoticeId, unconfirmed)
+          .answerPickups();
+    }
+
+    State step(Step s) {
+      boolean stillFrozen = frozen && s.status() != Status.EXCEPTION && s.status() != Status.EN_ROUTE;
+      HistoryEntry entry = new HistoryEntry(s.status().text, s.at(), s.x(), s.y(), s.truckId(), s.detail());
+      State next =
+          new State(
+              shipId, details, trackingNumber, ownerId, pickupSeqnums, pickupsAnswered, s.status(),
+              s.truckId() != 0 ? s.truckId() : truckId, destX, destY, stillFrozen, append(history, entry),
+              s.status() == Status.EXCEPTION ? s.detail() : null, nextNoticeId, unconfirmed);
+      return switch (s.status()) {
+        case EN_ROUTE -> next.answerPickups();
+        case OUT_FOR_DELIVERY -> next.notify(new AmazonNotice.OutForDelivery(shipId, destX, destY));
+        case DELIVERED -> next.notify(new AmazonNotice.Delivered(shipId, s.x(), s.y()));
+        case EXCEPTION -> next.notify(
+            new AmazonNotice.Error("shipment " + shipId + ": " + s.detail(), pickupSeqnums.get(0)));
+        default -> next;
+      };
+    }
+
+    /** Every pickup not answered yet gets its UAPickupAccepted, once a truck is assigned. */
+    private State answerPickups() {
+      if (truckId == 0) return this;
+      State next = this;
+      for (int i = pickupsAnswered; i < pickupSeqnums.size(); i++) {
+        next = next.notify(new AmazonNotice.PickupAccepted(shipId, trackingNumber, truckId, ownerId != null));
+      }
+      return new State(
+          shipId, details, trackingNumber, ownerId, pickupSeqnums, pickupSeqnums.size(), status, truckId,
+          destX, destY, frozen, history, exceptionReason, next.nextNoticeId, next.unconfirmed);
+    }
+
+    private State notify(AmazonNotice notice) {
+      return new State(
+          shipId, details, trackingNumber, ownerId, pickupSeqnums, pickupsAnswered, status, truckId, destX,
+          destY, frozen, history, exceptionReason, nextNoticeId + 1,
+          append(unconfirmed, new PendingNotice(nextNoticeId, notice)));
+    }
+
+    State confirm(long noticeId) {
+      return new State(
+          shipId, details, trackingNumber, ownerId, pickupSeqnums, pickupsAnswered, status, truckId, destX,
+          destY, frozen, history, exceptionReason, nextNoticeId,
+          unconfirmed.stream().filter(n -> n.id() != noticeId).toList());
+    }
+
+    State freeze(int x, int y) {
+      return new State(
+          shipId, details, trackingNumber, ownerId, pickupSeqnums, pickupsAnswered, status, truckId, x, y,
+          true, history, exceptionReason, nextNoticeId, unconfirmed);
+    }
+
+    State redirect(int x, int y, Instant at) {
+      HistoryEntry entry =
+          new HistoryEntry(status.text, at, x, y, truckId, "destination changed to (" + x + ", " + y + ")");
+      return new State(
+          shipId, details, trackingNumber, ownerId, pickupSeqnums, pickupsAnswered, status, truckId, x, y,
+          false, append(history, entry), exceptionReason, nextNoticeId, unconfirmed);
+    }
+
+    private static <T> List<T> append(List<T> list, T item) {
+      List<T> out = new ArrayList<>(list);
+      out.add(item);
+      return out;
+    }
+  }
+
+  // --- behavior
+
+  public static void init(
+      ActorSystem<?> system,
+      ActorRef<ResendSupervisor.Command> amazonOutbox,
+      ActorRef<Topic.Command<Changed>> topic,
+      Clock clock) {
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(
+                ENTITY_KEY,
+                entity -> create(Long.parseLong(entity.getEntityId()), amazonOutbox, topic, clock)));
+  }
+
+  public static Behavior<Command> create(
+      long shipId,
+      ActorRef<ResendSupervisor.Command> amazonOutbox,
+      ActorRef<Topic.Command<Changed>> topic,
+      Clock clock) {
+    return Behaviors.setup(context -> new Shipment(context, shipId, amazonOutbox, topic, clock));
+  }
+
+  public static PersistenceId persistenceId(long shipId) {
+    return PersistenceId.of("Shipment", String.valueOf(shipId));
+  }
+
+  /** Outbox keys name the shipment and the notice, so re-sending one is recognised. */
+  public static String outboxKey(long shipId, long noticeId) {
+    return "shipment-" + shipId + "/" + noticeId;
+  }
+
+  private final long shipId;
+  private final ActorRef<ResendSupervisor.Command> amazonOutbox;
+  private final ActorRef<Topic.Command<Changed>> topic;
+  private final Clock clock;
+  private final ActorRef<ResendSupervisor.Stored> storedAdapter;
+
+  private Shipment(
+      ActorContext<Command> context,
+      long shipId,
+      ActorRef<ResendSupervisor.Command> amazonOutbox,
+      ActorRef<Topic.Command<Changed>> topic,
+      Clock clock) {
+    super(
+        persistenceId(shipId),
+        SupervisorStrategy.restartWithBackoff(java.time.Duration.ofMillis(200), java.time.Duration.ofSeconds(5), 0.1));
+    this.shipId = shipId;
+    this.amazonOutbox = amazonOutbox;
+    this.topic = topic;
+    this.clock = clock;
+    this.storedAdapter =
+        context.messageAdapter(
+            ResendSupervisor.Stored.class,
+            stored -> new NoticeStored(Long.parseLong(stored.key().substring(stored.key().indexOf('/') + 1))));
+  }
+
+  @Override
+  public State emptyState() {
+    return State.empty(shipId);
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 2);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> state.unconfirmed().forEach(this::send))
+        .build();
+  }
+
+  @Override
+  public CommandHandler<Command, Event, State> commandHandler() {
+    return newCommandHandlerBuilder()
+        .forAnyState()
+        .onCommand(Create.class, this::onCreate)
+        .onCommand(Update.class, this::onUpdate)
+        .onCommand(FreezeDestination.class, this::onFreeze)
+        .onCommand(ChangeDestination.class, this::onChangeDestination)
+        .onCommand(NoticeStored.class, this::onNoticeStored)
+        .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state))
+        .build();
+  }
+
+  private Effect<Event, State> onCreate(State state, Create cmd) {
+    if (!state.exists()) {
+      Created created =
+          new Created(cmd.details(), TrackingNumbers.next(), cmd.ownerId(), cmd.amazonSeqnum(), clock.instant());
+      return persistThenNotify(state, List.of(created)).thenReply(cmd.replyTo(), s -> new CreateReply(s, true, null));
+    }
+    if (!state.details().equals(cmd.details())) {
+      String conflict = "shipment " + shipId + " is already known with different content";
+      return Effect().reply(cmd.replyTo(), new CreateReply(state, false, conflict));
+    }
+    if (state.pickupSeqnums().contains(cmd.amazonSeqnum())) {
+      return Effect().reply(cmd.replyTo(), new CreateReply(state, false, null));
+    }
+    return persistThenNotify(state, List.of(new PickupRepeated(cmd.amazonSeqnum())))
+        .thenReply(cmd.replyTo(), s -> new CreateReply(s, false, null));
+  }
+
+  private Effect<Event, State> onUpdate(State state, Update cmd) {
+    if (!state.exists() || !state.advancesWith(cmd.step())) {
+      return Effect().reply(cmd.replyTo(), Done.getInstance());
+    }
+    return persistThenNotify(state, List.of(new Stepped(cmd.step()))).thenReply(cmd.replyTo(), s -> Done.getInstance());
+  }
+
+  private Effect<Event, State> onFreeze(State state, FreezeDestination cmd) {
+    if (!state.exists()) return Effect().reply(cmd.replyTo(), new Frozen(shipId, 0, 0, false));
+    if (state.frozen() || state.destinationLockedReason() != null) {
+      return Effect().reply(cmd.replyTo(), new Frozen(shipId, state.destX(), state.destY(), true));
+    }
+    return persistThenNotify(state, List.of(new DestinationFrozen(cmd.truckId(), state.destX(), state.destY())))
+        .thenReply(cmd.replyTo(), s -> new Frozen(shipId, s.destX(), s.destY(), true));
+  }
+
+  private Effect<Event, State> onChangeDestination(State state, ChangeDestination cmd) {
+    if (!state.exists()) return Effect().reply(cmd.replyTo(), new ChangeReply(state, "no such shipment"));
+    String locked = state.destinationLockedReason();
+    if (locked != null) return Effect().reply(cmd.replyTo(), new ChangeReply(state, locked));
+    if (state.destX() == cmd.x() && state.destY() == cmd.y()) {
+      return Effect().reply(cmd.replyTo(), new ChangeReply(state, null));
+    }
+    return persistThenNotify(state, List.of(new DestinationChanged(cmd.x(), cmd.y(), clock.instant())))
+        .thenReply(cmd.replyTo(), s -> new ChangeReply(s, null));
+  }
+
+  private Effect<Event, State> onNoticeStored(State state, NoticeStored cmd) {
+    boolean pending = state.unconfirmed().stream().anyMatch(n -> n.id() == cmd.noticeId());
+    return pending ? Effect().persist(new NoticeConfirmed(cmd.noticeId())) : Effect().none();
+  }
+
+  /** Persists, hands the notices these events added to the Amazon outbox, then publishes. */
+  private EffectBuilder<Event, State> persistThenNotify(State before, List<Event> events) {
+    long firstNew = before.nextNoticeId();
+    return Effect()
+        .persist(events)
+        .thenRun(
+            (State after) -> {
+              for (PendingNotice notice : after.unconfirmed()) if (notice.id() >= firstNew) send(notice);
+              topic.tell(Topic.publish(new Changed(after)));
+            });
+  }
+
+  private void send(PendingNotice pending) {
+    amazonOutbox.tell(new ResendSupervisor.Store(outboxKey(shipId, pending.id()), pending.notice(), storedAdapter));
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(Created.class, (state, e) -> state.create(e))
+        .onEvent(PickupRepeated.class, (state, e) -> state.repeatPickup(e.amazonSeqnum()))
+        .onEvent(Stepped.class, (state, e) -> state.step(e.step()))
+        .onEvent(DestinationFrozen.class, (state, e) -> state.freeze(e.x(), e.y()))
+        .onEvent(DestinationChanged.class, (state, e) -> state.redirect(e.x(), e.y(), e.at()))
+        .onEvent(NoticeConfirmed.class, (state, e) -> state.confirm(e.noticeId()))
+        .build();
+  }
+}
