@@ -1,0 +1,617 @@
+package org.miniups.sim.amazon;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.stream.javadsl.Tcp;
+import org.miniups.proto.UpsAmazon.AUCommands;
+import org.miniups.proto.UpsAmazon.AUErr;
+import org.miniups.proto.UpsAmazon.AUItem;
+import org.miniups.proto.UpsAmazon.AULoaded;
+import org.miniups.proto.UpsAmazon.AUPickup;
+import org.miniups.proto.UpsAmazon.AUWarehouse;
+import org.miniups.proto.UpsAmazon.AUWorld;
+import org.miniups.proto.UpsAmazon.UACommands;
+import org.miniups.proto.UpsAmazon.UAConnected;
+import org.miniups.proto.UpsAmazon.UADelivered;
+import org.miniups.proto.UpsAmazon.UAErr;
+import org.miniups.proto.UpsAmazon.UAOutForDelivery;
+import org.miniups.proto.UpsAmazon.UAPickupAccepted;
+import org.miniups.proto.UpsAmazon.UAStatus;
+import org.miniups.proto.UpsAmazon.UATruckArrived;
+import org.miniups.proto.WorldAmazon.ACommands;
+import org.miniups.proto.WorldAmazon.AErr;
+import org.miniups.proto.WorldAmazon.AInitWarehouse;
+import org.miniups.proto.WorldAmazon.ALoaded;
+import org.miniups.proto.WorldAmazon.APack;
+import org.miniups.proto.WorldAmazon.APackage;
+import org.miniups.proto.WorldAmazon.APacked;
+import org.miniups.proto.WorldAmazon.AProduct;
+import org.miniups.proto.WorldAmazon.APurchaseMore;
+import org.miniups.proto.WorldAmazon.APutOnTruck;
+import org.miniups.proto.WorldAmazon.AResponses;
+
+/**
+ * The simulated Amazon's state and decisions: warehouses and their stock, shipments, both
+ * reliable links (world and UPS) and the emission of pickups. The connection actors only frame
+ * and parse; everything else happens here, one message at a time, so nothing needs a lock.
+ */
+final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
+
+  sealed interface Command {}
+
+  /** A UPS connection was accepted on the UPS port. */
+  record Accept(Tcp.IncomingConnection connection) implements Command {}
+
+  /** Answered with the world id once the world has been created. */
+  record AwaitWorld(ActorRef<Long> replyTo) implements Command {}
+
+  record GetStats(ActorRef<SimAmazonStats> replyTo) implements Command {}
+
+  record WorldJoined(long worldId) implements Command {}
+
+  record WorldResponses(AResponses responses) implements Command {}
+
+  enum WorldLost implements Command {
+    INSTANCE
+  }
+
+  record FromUps(ActorRef<UpsConnection.Command> connection, UACommands commands)
+      implements Command {}
+
+  private record UpsLeft(ActorRef<UpsConnection.Command> connection) implements Command {}
+
+  private enum ResendTick implements Command {
+    INSTANCE
+  }
+
+  private enum EmitTick implements Command {
+    INSTANCE
+  }
+
+  private record Product(long id, String description) {}
+
+  /** One order on its way from a warehouse to its buyer. */
+  private static final class Shipment {
+    final long id;
+    final Warehouse warehouse;
+    final List<AUItem> items;
+    boolean packed;
+    /** The truck UPS last said is waiting for it. */
+    Integer truckId;
+    /** The truck our last APutOnTruck named. */
+    Integer loadingOnto;
+    boolean loaded;
+
+    Shipment(long id, Warehouse warehouse, List<AUItem> items) {
+      this.id = id;
+      this.warehouse = warehouse;
+      this.items = items;
+    }
+  }
+
+  private static final String ACCEPTED = "connected!";
+  private static final List<Product> CATALOGUE =
+      List.of(
+          new Product(1, "book"),
+          new Product(2, "headphones"),
+          new Product(3, "coffee beans"),
+          new Product(4, "desk lamp"),
+          new Product(5, "phone charger"),
+          new Product(6, "board game"));
+  private static final List<Long> PRODUCT_IDS = CATALOGUE.stream().map(Product::id).toList();
+  private static final int MAX_ITEMS = 3;
+  private static final int MAX_COUNT = 3;
+  private static final Duration MIN_TICK = Duration.ofMillis(10);
+  private static final Duration MAX_EMIT_TICK = Duration.ofSeconds(1);
+
+  private final SimAmazonSettings settings;
+  private final TimerScheduler<Command> timers;
+  private final Random random;
+  private final List<Warehouse> warehouses = new ArrayList<>();
+  private final ActorRef<WorldLink.Command> worldLink;
+  private final ReliableLink<ACommands.Builder> world;
+  private final ReliableLink<AUCommands.Builder> ups;
+  private final List<ActorRef<Long>> worldWaiters = new ArrayList<>();
+  private final Map<Long, Shipment> shipments = new HashMap<>();
+  /** Emitted shipments whose warehouse lacks the goods for now; packed as stock arrives. */
+  private final List<Shipment> waitingForStock = new ArrayList<>();
+
+  private long worldId;
+  private boolean worldJoined;
+  private boolean simSpeedDue;
+  private ActorRef<UpsConnection.Command> upsConnection;
+  private boolean upsReady;
+  private long emissionStartNanos = -1;
+  private long lastSeqnum;
+  private long lastUpsConnectionNumber;
+  private int shipmentsDelivered;
+
+  // Stats, as SimAmazonStats reports them.
+  private int created;
+  private final Map<Long, Integer> accepted = new HashMap<>();
+  private final Map<Long, Integer> arrived = new HashMap<>();
+  private final Map<Long, Integer> outForDelivery = new HashMap<>();
+  private final Map<Long, Integer> delivered = new HashMap<>();
+  private final Map<Long, Integer> loaded = new HashMap<>();
+  private final Map<Long, int[]> deliveredAt = new HashMap<>();
+  private final Map<Long, int[]> destinations = new HashMap<>();
+  private final Map<Long, int[]> outForDeliveryDest = new HashMap<>();
+  private final Map<Long, String> statuses = new HashMap<>();
+  private final List<String> errors = new ArrayList<>();
+
+  static Behavior<Command> create(SimAmazonSettings settings) {
+    Behavior<Command> amazon =
+        Behaviors.setup(
+            context -> Behaviors.withTimers(timers -> new SimAmazon(context, timers, settings)));
+    // A bug in handling one message must not wipe every shipment: log it, skip it, keep the state.
+    return Behaviors.supervise(amazon).onFailure(SupervisorStrategy.resume());
+  }
+
+  private SimAmazon(
+      ActorContext<Command> context, TimerScheduler<Command> timers, SimAmazonSettings settings) {
+    super(context);
+    this.settings = settings;
+    this.timers = timers;
+    this.random = new Random(settings.randomSeed());
+    this.world = new ReliableLink<>(settings.resendInterval(), ACommands.Builder::addAcks);
+    this.ups = new ReliableLink<>(settings.resendInterval(), AUCommands.Builder::addAcks);
+    placeWarehouses();
+    // Stock up before the first pack; the purchases go out as soon as the world is joined.
+    warehouses.forEach(this::reorder);
+    List<AInitWarehouse> initial =
+        warehouses.stream()
+            .map(w -> AInitWarehouse.newBuilder().setId(w.id).setX(w.x).setY(w.y).build())
+            .toList();
+    this.worldLink = context.spawn(WorldLink.create(settings, initial, context.getSelf()), "world-link");
+    // Ticks finer than the interval, so an item waits between 1 and 1.25 intervals.
+    Duration tick = max(MIN_TICK, settings.resendInterval().dividedBy(4));
+    timers.startTimerWithFixedDelay(ResendTick.INSTANCE, tick);
+  }
+
+  /** Warehouses 1..n at distinct random addresses of the grid. */
+  private void placeWarehouses() {
+    Set<List<Integer>> taken = new HashSet<>();
+    while (warehouses.size() < settings.warehouses()) {
+      int x = randomCoordinate();
+      int y = randomCoordinate();
+      if (taken.add(List.of(x, y))) warehouses.add(new Warehouse(warehouses.size() + 1, x, y));
+    }
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Accept.class, this::onAccept)
+        .onMessage(AwaitWorld.class, this::onAwaitWorld)
+        .onMessage(GetStats.class, this::onGetStats)
+        .onMessage(WorldJoined.class, this::onWorldJoined)
+        .onMessage(WorldResponses.class, this::onWorldResponses)
+        .onMessageEquals(WorldLost.INSTANCE, this::onWorldLost)
+        .onMessage(FromUps.class, this::onFromUps)
+        .onMessage(UpsLeft.class, this::onUpsLeft)
+        .onMessageEquals(ResendTick.INSTANCE, this::onResendTick)
+        .onMessageEquals(EmitTick.INSTANCE, this::onEmitTick)
+        .build();
+  }
+
+  // ---- world link ----------------------------------------------------------------------------
+
+  private Behavior<Command> onAwaitWorld(AwaitWorld request) {
+    if (worldId != 0) {
+      request.replyTo().tell(worldId);
+    } else {
+      worldWaiters.add(request.replyTo());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onWorldJoined(WorldJoined joined) {
+    worldId = joined.worldId();
+    worldJoined = true;
+    simSpeedDue = settings.simSpeed().isPresent();
+    worldWaiters.forEach(waiter -> waiter.tell(worldId));
+    worldWaiters.clear();
+    world.resendAll();
+    flush();
+    return this;
+  }
+
+  private Behavior<Command> onWorldLost() {
+    worldJoined = false;
+    return this;
+  }
+
+  private Behavior<Command> onWorldResponses(WorldResponses message) {
+    AResponses responses = message.responses();
+    world.acked(responses.getAcksList());
+    for (APurchaseMore purchase : responses.getArrivedList()) {
+      if (!world.receive(purchase.getSeqnum())) continue;
+      Warehouse warehouse = warehouse(purchase.getWhnum());
+      if (warehouse == null) {
+        getContext().getLog().warn("world reported a purchase for unknown warehouse {}", purchase.getWhnum());
+        continue;
+      }
+      purchase.getThingsList().forEach(p -> warehouse.arrived(p.getId(), p.getCount()));
+    }
+    for (APacked packed : responses.getReadyList()) {
+      if (!world.receive(packed.getSeqnum())) continue;
+      Shipment shipment = knownShipment(packed.getShipid(), "APacked");
+      if (shipment == null) continue;
+      shipment.packed = true;
+      loadIfPossible(shipment);
+    }
+    for (ALoaded aLoaded : responses.getLoadedList()) {
+      if (!world.receive(aLoaded.getSeqnum())) continue;
+      Shipment shipment = knownShipment(aLoaded.getShipid(), "ALoaded");
+      if (shipment == null) continue;
+      onLoaded(shipment);
+    }
+    for (AErr error : responses.getErrorList()) {
+      if (!world.receive(error.getSeqnum())) continue;
+      getContext().getLog().warn("world error for our seqnum {}: {}", error.getOriginseqnum(), error.getErr());
+      errors.add("world: " + error.getErr() + " (our seqnum " + error.getOriginseqnum() + ")");
+    }
+    // We never query, but a package status is an item like any other: ack it once.
+    for (APackage status : responses.getPackagestatusList()) world.receive(status.getSeqnum());
+    packWhatFits();
+    flush();
+    return this;
+  }
+
+  private void onLoaded(Shipment shipment) {
+    shipment.loaded = true;
+    loaded.merge(shipment.id, 1, Integer::sum);
+    long seqnum = nextSeqnum();
+    AULoaded notice =
+        AULoaded.newBuilder()
+            .setShipid(shipment.id)
+            .setTruckid(shipment.loadingOnto)
+            .setSeqnum(seqnum)
+            .build();
+    ups.send(seqnum, message -> message.addLoaded(notice));
+  }
+
+  /** Loads once both are true: the world packed it and UPS said a truck waits for it. */
+  private void loadIfPossible(Shipment shipment) {
+    if (!shipment.packed || shipment.truckId == null || shipment.loaded) return;
+    if (shipment.truckId.equals(shipment.loadingOnto)) return;
+    shipment.loadingOnto = shipment.truckId;
+    long seqnum = nextSeqnum();
+    APutOnTruck load =
+        APutOnTruck.newBuilder()
+            .setWhnum(shipment.warehouse.id)
+            .setTruckid(shipment.truckId)
+            .setShipid(shipment.id)
+            .setSeqnum(seqnum)
+            .build();
+    world.send(seqnum, message -> message.addLoad(load));
+  }
+
+  private void packWhatFits() {
+    Iterator<Shipment> waiting = waitingForStock.iterator();
+    while (waiting.hasNext()) {
+      Shipment shipment = waiting.next();
+      if (!shipment.warehouse.has(shipment.items)) continue;
+      shipment.warehouse.take(shipment.items);
+      waiting.remove();
+      long seqnum = nextSeqnum();
+      APack pack =
+          APack.newBuilder()
+              .setWhnum(shipment.warehouse.id)
+              .addAllThings(shipment.items.stream().map(SimAmazon::product).toList())
+              .setShipid(shipment.id)
+              .setSeqnum(seqnum)
+              .build();
+      world.send(seqnum, message -> message.addTopack(pack));
+    }
+    warehouses.forEach(this::reorder);
+  }
+
+  private void reorder(Warehouse warehouse) {
+    Map<Long, Integer> toBuy = warehouse.reorder(PRODUCT_IDS);
+    if (toBuy.isEmpty()) return;
+    long seqnum = nextSeqnum();
+    APurchaseMore.Builder purchase = APurchaseMore.newBuilder().setWhnum(warehouse.id).setSeqnum(seqnum);
+    toBuy.forEach(
+        (productId, count) ->
+            purchase.addThings(
+                AProduct.newBuilder()
+                    .setId(productId)
+                    .setDescription(describe(productId))
+                    .setCount(count)));
+    APurchaseMore built = purchase.build();
+    world.send(seqnum, message -> message.addBuy(built));
+  }
+
+  // ---- UPS link ------------------------------------------------------------------------------
+
+  private Behavior<Command> onAccept(Accept accept) {
+    ActorRef<UpsConnection.Command> connection =
+        getContext()
+            .spawn(
+                UpsConnection.create(accept.connection(), getContext().getSelf(), settings.maxFrameBytes()),
+                "ups-connection-" + ++lastUpsConnectionNumber);
+    getContext().watchWith(connection, new UpsLeft(connection));
+    if (upsConnection != null) upsConnection.tell(UpsConnection.Replaced.INSTANCE);
+    upsConnection = connection;
+    upsReady = false;
+    connection.tell(
+        new UpsConnection.Send(
+            AUCommands.newBuilder().setWorld(AUWorld.newBuilder().setWorldid(worldId)).build()));
+    return this;
+  }
+
+  private Behavior<Command> onUpsLeft(UpsLeft left) {
+    if (left.connection().equals(upsConnection)) {
+      upsConnection = null;
+      upsReady = false;
+    }
+    return this;
+  }
+
+  private Behavior<Command> onFromUps(FromUps message) {
+    if (!message.connection().equals(upsConnection)) return this; // a replaced connection
+    UACommands commands = message.commands();
+    ups.acked(commands.getAcksList());
+    if (commands.hasConnected()) onUpsConnected(commands.getConnected());
+    for (UAPickupAccepted notice : commands.getAcceptedList()) {
+      if (ups.receive(notice.getSeqnum())) accepted.merge(notice.getShipid(), 1, Integer::sum);
+    }
+    for (UATruckArrived notice : commands.getArrivedList()) {
+      if (ups.receive(notice.getSeqnum())) onTruckArrived(notice);
+    }
+    for (UAOutForDelivery notice : commands.getOutfordeliveryList()) {
+      if (!ups.receive(notice.getSeqnum())) continue;
+      outForDelivery.merge(notice.getShipid(), 1, Integer::sum);
+      outForDeliveryDest.put(notice.getShipid(), new int[] {notice.getDestx(), notice.getDesty()});
+    }
+    for (UADelivered notice : commands.getDeliveredList()) {
+      if (!ups.receive(notice.getSeqnum())) continue;
+      boolean first = delivered.merge(notice.getShipid(), 1, Integer::sum) == 1;
+      if (first && shipments.containsKey(notice.getShipid()) && ++shipmentsDelivered == settings.packages()) {
+        getContext().getLog().info("UPS delivered all {} shipments", shipmentsDelivered);
+      }
+      deliveredAt.put(notice.getShipid(), new int[] {notice.getX(), notice.getY()});
+    }
+    for (UAStatus notice : commands.getStatusList()) {
+      if (ups.receive(notice.getSeqnum())) statuses.put(notice.getShipid(), notice.getStatus());
+    }
+    for (UAErr error : commands.getErrorsList()) {
+      if (!ups.receive(error.getSeqnum())) continue;
+      getContext().getLog().warn("UPS error for our seqnum {}: {}", error.getOriginseqnum(), error.getErr());
+      errors.add("UPS: " + error.getErr() + " (our seqnum " + error.getOriginseqnum() + ")");
+    }
+    flush();
+    return this;
+  }
+
+  private void onUpsConnected(UAConnected connected) {
+    if (!ACCEPTED.equals(connected.getResult()) || connected.getWorldid() != worldId) {
+      getContext().getLog().warn("UPS could not join world {}: world {}, {}", worldId,
+          connected.getWorldid(), connected.getResult());
+      errors.add("UPS: could not join world " + worldId + ": " + connected.getResult());
+      return;
+    }
+    upsReady = true;
+    getContext().getLog().info("UPS joined world {}; re-sending {} unacked items", worldId, ups.unackedCount());
+    ups.resendAll();
+    if (emissionStartNanos < 0) startEmission();
+  }
+
+  private void onTruckArrived(UATruckArrived notice) {
+    List<Long> unknown = new ArrayList<>();
+    for (long shipId : notice.getShipidsList()) {
+      arrived.merge(shipId, 1, Integer::sum);
+      Shipment shipment = shipments.get(shipId);
+      if (shipment == null || shipment.warehouse.id != notice.getWhid()) {
+        unknown.add(shipId);
+        continue;
+      }
+      shipment.truckId = notice.getTruckid();
+      loadIfPossible(shipment);
+    }
+    if (!unknown.isEmpty()) {
+      upsError(notice.getSeqnum(),
+          "no shipments " + unknown + " at warehouse " + notice.getWhid() + "; not loading them");
+    }
+  }
+
+  private void upsError(long originSeqnum, String text) {
+    getContext().getLog().warn("telling UPS about its seqnum {}: {}", originSeqnum, text);
+    long seqnum = nextSeqnum();
+    AUErr error = AUErr.newBuilder().setErr(text).setOriginseqnum(originSeqnum).setSeqnum(seqnum).build();
+    ups.send(seqnum, message -> message.addErrors(error));
+  }
+
+  // ---- emission ------------------------------------------------------------------------------
+
+  private void startEmission() {
+    emissionStartNanos = System.nanoTime();
+    getContext().getLog().info("emitting {} pickups at {}/s", settings.packages(), settings.rate());
+    emitDue();
+    if (created < settings.packages()) {
+      Duration period = Duration.ofNanos((long) (1e9 / settings.rate()));
+      timers.startTimerWithFixedDelay(EmitTick.INSTANCE, min(MAX_EMIT_TICK, max(MIN_TICK, period)));
+    }
+  }
+
+  private Behavior<Command> onEmitTick() {
+    emitDue();
+    flush();
+    return this;
+  }
+
+  /** Catches up with the rate: however late a tick is, the total follows the clock. */
+  private void emitDue() {
+    double elapsedSeconds = (System.nanoTime() - emissionStartNanos) / 1e9;
+    long due = Math.min(settings.packages(), 1 + (long) Math.floor(elapsedSeconds * settings.rate()));
+    while (created < due) emitPickup();
+    if (created >= settings.packages()) {
+      timers.cancel(EmitTick.INSTANCE);
+      if (due > 0) getContext().getLog().info("all {} pickups emitted", created);
+    }
+    packWhatFits();
+  }
+
+  private void emitPickup() {
+    long shipId = ++created;
+    Warehouse warehouse = warehouses.get(random.nextInt(warehouses.size()));
+    int destX;
+    int destY;
+    do {
+      destX = randomCoordinate();
+      destY = randomCoordinate();
+    } while (destX == warehouse.x && destY == warehouse.y);
+    List<AUItem> items = randomItems();
+    Shipment shipment = new Shipment(shipId, warehouse, items);
+    shipments.put(shipId, shipment);
+    destinations.put(shipId, new int[] {destX, destY});
+    long seqnum = nextSeqnum();
+    AUPickup.Builder pickup =
+        AUPickup.newBuilder()
+            .setShipid(shipId)
+            .setWarehouse(AUWarehouse.newBuilder().setId(warehouse.id).setX(warehouse.x).setY(warehouse.y))
+            .setDestx(destX)
+            .setDesty(destY)
+            .addAllItems(items)
+            .setSeqnum(seqnum);
+    List<Long> userIds = settings.upsUserIds();
+    if (!userIds.isEmpty() && random.nextBoolean()) {
+      pickup.setUpsuserid(userIds.get(random.nextInt(userIds.size())));
+    }
+    AUPickup built = pickup.build();
+    ups.send(seqnum, message -> message.addPickups(built));
+    waitingForStock.add(shipment);
+  }
+
+  /** 1..3 different products, 1..3 of each. */
+  private List<AUItem> randomItems() {
+    List<Product> products = new ArrayList<>(CATALOGUE);
+    Collections.shuffle(products, random);
+    int kinds = 1 + random.nextInt(MAX_ITEMS);
+    List<AUItem> items = new ArrayList<>();
+    for (Product product : products.subList(0, kinds)) {
+      items.add(
+          AUItem.newBuilder()
+              .setProductid(product.id())
+              .setDescription(product.description())
+              .setCount(1 + random.nextInt(MAX_COUNT))
+              .build());
+    }
+    return List.copyOf(items);
+  }
+
+  private int randomCoordinate() {
+    int half = settings.gridHalfSize();
+    return random.nextInt(2 * half + 1) - half;
+  }
+
+  // ---- shared machinery ----------------------------------------------------------------------
+
+  private Behavior<Command> onResendTick() {
+    long now = System.nanoTime();
+    world.resendOverdue(now);
+    ups.resendOverdue(now);
+    flush();
+    return this;
+  }
+
+  /** Sends what has gathered for each peer, at most one message per peer. */
+  private void flush() {
+    long now = System.nanoTime();
+    if (worldJoined) {
+      ACommands.Builder message = ACommands.newBuilder();
+      boolean any = world.drainInto(message, true, now);
+      if (simSpeedDue) {
+        message.setSimspeed(settings.simSpeed().getAsInt());
+        simSpeedDue = false;
+        any = true;
+      }
+      if (any) worldLink.tell(new WorldLink.Send(message.build()));
+    }
+    if (upsConnection != null) {
+      AUCommands.Builder message = AUCommands.newBuilder();
+      if (ups.drainInto(message, upsReady, now)) {
+        upsConnection.tell(new UpsConnection.Send(message.build()));
+      }
+    }
+  }
+
+  private long nextSeqnum() {
+    return ++lastSeqnum;
+  }
+
+  private Warehouse warehouse(int id) {
+    return id >= 1 && id <= warehouses.size() ? warehouses.get(id - 1) : null;
+  }
+
+  private Shipment knownShipment(long shipId, String what) {
+    Shipment shipment = shipments.get(shipId);
+    if (shipment == null) getContext().getLog().warn("world sent {} for unknown shipment {}", what, shipId);
+    return shipment;
+  }
+
+  private static AProduct product(AUItem item) {
+    return AProduct.newBuilder()
+        .setId(item.getProductid())
+        .setDescription(item.getDescription())
+        .setCount(item.getCount())
+        .build();
+  }
+
+  private static String describe(long productId) {
+    return CATALOGUE.stream().filter(p -> p.id() == productId).findFirst().orElseThrow().description();
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  // ---- stats ---------------------------------------------------------------------------------
+
+  private Behavior<Command> onGetStats(GetStats request) {
+    request.replyTo().tell(stats());
+    return this;
+  }
+
+  private SimAmazonStats stats() {
+    return new SimAmazonStats(
+        worldId,
+        settings.packages(),
+        created,
+        accepted,
+        arrived,
+        outForDelivery,
+        delivered,
+        loaded,
+        deliveredAt,
+        destinations,
+        outForDeliveryDest,
+        statuses,
+        errors,
+        ups.unackedCount(),
+        world.unackedCount(),
+        upsReady,
+        worldJoined);
+  }
+}

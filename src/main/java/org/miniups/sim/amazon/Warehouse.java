@@ -1,0 +1,57 @@
+package org.miniups.sim.amazon;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.miniups.proto.UpsAmazon.AUItem;
+
+/**
+ * One warehouse and Amazon's own account of its stock, so that a pack is only asked for when the
+ * world has the goods (the world answers a pack it cannot fill with AErr). Stock counts from the
+ * world's "purchase arrived", minus what packs took; what is bought but not arrived is on order.
+ */
+final class Warehouse {
+  // Enough for many shipments (each takes at most 3 products × 3 units) between two purchases.
+  private static final int REORDER_BELOW = 30;
+  private static final int REORDER_AMOUNT = 100;
+
+  final int id;
+  final int x;
+  final int y;
+  private final Map<Long, Integer> inStock = new HashMap<>();
+  private final Map<Long, Integer> onOrder = new HashMap<>();
+
+  Warehouse(int id, int x, int y) {
+    this.id = id;
+    this.x = x;
+    this.y = y;
+  }
+
+  boolean has(List<AUItem> items) {
+    return items.stream()
+        .allMatch(item -> inStock.getOrDefault(item.getProductid(), 0) >= item.getCount());
+  }
+
+  void take(List<AUItem> items) {
+    items.forEach(item -> inStock.merge(item.getProductid(), -item.getCount(), Integer::sum));
+  }
+
+  void arrived(long productId, int count) {
+    inStock.merge(productId, count, Integer::sum);
+    onOrder.merge(productId, -count, Integer::sum);
+  }
+
+  /** What to buy now so that no product runs low; it counts as on order from here on. */
+  Map<Long, Integer> reorder(List<Long> productIds) {
+    Map<Long, Integer> purchase = new LinkedHashMap<>();
+    for (long productId : productIds) {
+      int coming = inStock.getOrDefault(productId, 0) + onOrder.getOrDefault(productId, 0);
+      if (coming < REORDER_BELOW) {
+        purchase.put(productId, REORDER_AMOUNT);
+        onOrder.merge(productId, REORDER_AMOUNT, Integer::sum);
+      }
+    }
+    return purchase;
+  }
+}

@@ -1,0 +1,401 @@
+package org.miniups.sim.amazon;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.miniups.proto.UpsAmazon.AUCommands;
+import org.miniups.proto.UpsAmazon.AUErr;
+import org.miniups.proto.UpsAmazon.AULoaded;
+import org.miniups.proto.UpsAmazon.AUPickup;
+import org.miniups.proto.UpsAmazon.UACommands;
+import org.miniups.proto.UpsAmazon.UAConnected;
+import org.miniups.proto.UpsAmazon.UADelivered;
+import org.miniups.proto.UpsAmazon.UAOutForDelivery;
+import org.miniups.proto.UpsAmazon.UAPickupAccepted;
+import org.miniups.proto.UpsAmazon.UATruckArrived;
+import org.miniups.proto.WorldUps.UCommands;
+import org.miniups.proto.WorldUps.UConnect;
+import org.miniups.proto.WorldUps.UConnected;
+import org.miniups.proto.WorldUps.UDeliveryLocation;
+import org.miniups.proto.WorldUps.UFinished;
+import org.miniups.proto.WorldUps.UGoDeliver;
+import org.miniups.proto.WorldUps.UGoPickup;
+import org.miniups.proto.WorldUps.UInitTruck;
+import org.miniups.proto.WorldUps.UResponses;
+
+/**
+ * Plays UPS against the simulated Amazon and World with plain sockets and protobuf-java's own
+ * delimited framing, so the simulator's framing is checked by an independent implementation.
+ * Reader threads feed one queue; the test thread handles it, acks what arrives (unless told not
+ * to) and re-sends its own unacked requests, since the world may be flaky.
+ */
+final class FakeUps implements AutoCloseable {
+
+  static final Duration TIMEOUT = Duration.ofSeconds(15);
+  private static final long RESEND_MILLIS = 200;
+
+  private enum Peer {
+    AMAZON,
+    WORLD
+  }
+
+  private record Incoming(Peer from, Object message) {}
+
+  private static final Object CLOSED = new Object();
+
+  private final BlockingQueue<Incoming> inbox = new LinkedBlockingQueue<>();
+  private final Socket amazonSocket;
+  private Socket worldSocket;
+  private long worldId = -1;
+  private UConnected worldAnswer;
+  private boolean amazonClosed;
+  private long nextSeqnum = 1;
+  private long lastResendNanos = System.nanoTime();
+  private final Map<Long, MessageLite> unackedToAmazon = new LinkedHashMap<>();
+  private final Map<Long, MessageLite> unackedToWorld = new LinkedHashMap<>();
+  private final Map<Long, Integer> amazonAcks = new HashMap<>();
+  private final Map<Long, Integer> amazonItemsReceived = new HashMap<>();
+  private final Map<Long, Integer> worldItemsReceived = new HashMap<>();
+
+  /** When false, Amazon's items are not acked, so Amazon keeps them for a re-send. */
+  boolean ackAmazon = true;
+
+  /** First arrival of each, in order. */
+  final Map<Long, AUPickup> pickups = new LinkedHashMap<>();
+  final Map<Long, AULoaded> loaded = new LinkedHashMap<>();
+  final List<AUErr> amazonErrors = new ArrayList<>();
+  final List<UFinished> completions = new ArrayList<>();
+  final List<Long> deliveredPackages = new ArrayList<>();
+  final List<String> worldErrors = new ArrayList<>();
+
+  private FakeUps(int amazonPort) throws IOException {
+    amazonSocket = open(amazonPort);
+    startReader(amazonSocket, Peer.AMAZON, AUCommands.parser(), AUCommands.parser());
+    pump("Amazon's greeting", () -> worldId >= 0);
+  }
+
+  /** Connects to Amazon and reads its first message, which must name the world. */
+  static FakeUps connectToAmazon(int amazonPort) throws IOException {
+    return new FakeUps(amazonPort);
+  }
+
+  long worldIdFromAmazon() {
+    return worldId;
+  }
+
+  /** Joins the world Amazon named, retrying while the world still sees a previous UPS. */
+  UConnected joinWorld(int worldUpsPort, UInitTruck... trucks) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (true) {
+      worldAnswer = null;
+      worldSocket = open(worldUpsPort);
+      startReader(worldSocket, Peer.WORLD, UConnected.parser(), UResponses.parser());
+      send(worldSocket, UConnect.newBuilder().setWorldid(worldId).setIsAmazon(false).addAllTrucks(List.of(trucks)).build());
+      pump("UConnected", () -> worldAnswer != null);
+      if (worldAnswer.getResult().equals("connected!") || System.nanoTime() > deadline) return worldAnswer;
+      worldSocket.close();
+      Thread.sleep(20);
+    }
+  }
+
+  static UInitTruck truck(int id, int x, int y) {
+    return UInitTruck.newBuilder().setId(id).setX(x).setY(y).build();
+  }
+
+  /** Tells Amazon how joining the world went (no seqnum: not acked). */
+  void answerConnected(String result) {
+    send(amazonSocket, UACommands.newBuilder()
+        .setConnected(UAConnected.newBuilder().setWorldid(worldId).setResult(result))
+        .build());
+  }
+
+  // ---- requests to Amazon (re-sent until acked) ----------------------------------------------
+
+  long accepted(long shipId, int truckId) {
+    long seqnum = nextSeqnum++;
+    return toAmazon(seqnum, UACommands.newBuilder().addAccepted(UAPickupAccepted.newBuilder()
+        .setShipid(shipId).setTrackingnumber("T" + shipId).setTruckid(truckId).setUserlinked(false)
+        .setSeqnum(seqnum)).build());
+  }
+
+  long truckArrived(int truckId, int warehouseId, List<Long> shipIds) {
+    long seqnum = nextSeqnum++;
+    return toAmazon(seqnum, UACommands.newBuilder().addArrived(UATruckArrived.newBuilder()
+        .setTruckid(truckId).setWhid(warehouseId).addAllShipids(shipIds).setSeqnum(seqnum)).build());
+  }
+
+  long outForDelivery(long shipId, int x, int y) {
+    long seqnum = nextSeqnum++;
+    return toAmazon(seqnum, UACommands.newBuilder().addOutfordelivery(UAOutForDelivery.newBuilder()
+        .setShipid(shipId).setDestx(x).setDesty(y).setSeqnum(seqnum)).build());
+  }
+
+  long delivered(long shipId, int x, int y) {
+    long seqnum = nextSeqnum++;
+    return toAmazon(seqnum, deliveredMessage(shipId, x, y, seqnum));
+  }
+
+  static UACommands deliveredMessage(long shipId, int x, int y, long seqnum) {
+    return UACommands.newBuilder().addDelivered(UADelivered.newBuilder()
+        .setShipid(shipId).setX(x).setY(y).setSeqnum(seqnum)).build();
+  }
+
+  private long toAmazon(long seqnum, UACommands message) {
+    unackedToAmazon.put(seqnum, message);
+    send(amazonSocket, message);
+    return seqnum;
+  }
+
+  /** Sends a message as it is, outside the re-send machinery (e.g. a deliberate duplicate). */
+  void sendToAmazon(UACommands message) {
+    send(amazonSocket, message);
+  }
+
+  int amazonAckCount(long seqnum) {
+    return amazonAcks.getOrDefault(seqnum, 0);
+  }
+
+  /** How often Amazon sent the item with this seqnum (re-sends included). */
+  int timesReceivedFromAmazon(long amazonSeqnum) {
+    return amazonItemsReceived.getOrDefault(amazonSeqnum, 0);
+  }
+
+  // ---- requests to the world (re-sent until acked) -------------------------------------------
+
+  void goPickup(int truckId, int warehouseId) {
+    long seqnum = nextSeqnum++;
+    toWorld(seqnum, UCommands.newBuilder().addPickups(UGoPickup.newBuilder()
+        .setTruckid(truckId).setWhid(warehouseId).setSeqnum(seqnum)).build());
+  }
+
+  void goDeliver(int truckId, List<UDeliveryLocation> stops) {
+    long seqnum = nextSeqnum++;
+    toWorld(seqnum, UCommands.newBuilder().addDeliveries(UGoDeliver.newBuilder()
+        .setTruckid(truckId).addAllPackages(stops).setSeqnum(seqnum)).build());
+  }
+
+  private void toWorld(long seqnum, UCommands message) {
+    unackedToWorld.put(seqnum, message);
+    send(worldSocket, message);
+  }
+
+  long finishedCount(int truckId, String status) {
+    return completions.stream()
+        .filter(f -> f.getTruckid() == truckId && f.getStatus().equalsIgnoreCase(status))
+        .count();
+  }
+
+  /**
+   * The whole UPS side of a run with one truck: waits for {@code count} pickups, accepts them,
+   * then per warehouse collects the batch and delivers it.
+   */
+  void deliverEverything(int count, int truckId) {
+    pump(count + " pickups", () -> pickups.size() >= count);
+    Map<Integer, List<AUPickup>> byWarehouse = new LinkedHashMap<>();
+    for (AUPickup pickup : pickups.values()) {
+      accepted(pickup.getShipid(), truckId);
+      byWarehouse.computeIfAbsent(pickup.getWarehouse().getId(), id -> new ArrayList<>()).add(pickup);
+    }
+    byWarehouse.forEach((warehouseId, batch) -> {
+      collect(truckId, warehouseId, batch);
+      deliver(truckId, batch);
+    });
+    pump("Amazon's acks", () -> unackedToAmazon.isEmpty());
+  }
+
+  /** Truck to the warehouse, UATruckArrived, then wait for every AULoaded. */
+  void collect(int truckId, int warehouseId, List<AUPickup> batch) {
+    awaitAtWarehouse(truckId, warehouseId);
+    List<Long> shipIds = batch.stream().map(AUPickup::getShipid).toList();
+    truckArrived(truckId, warehouseId, shipIds);
+    pump("AULoaded for " + shipIds, () -> loaded.keySet().containsAll(shipIds));
+  }
+
+  void awaitAtWarehouse(int truckId, int warehouseId) {
+    long arrivals = finishedCount(truckId, "arrive warehouse");
+    goPickup(truckId, warehouseId);
+    pump("truck " + truckId + " at warehouse " + warehouseId,
+        () -> finishedCount(truckId, "arrive warehouse") > arrivals);
+  }
+
+  /** UAOutForDelivery, UGoDeliver, wait for every UDeliveryMade, UADelivered. */
+  void deliver(int truckId, List<AUPickup> batch) {
+    List<Long> shipIds = batch.stream().map(AUPickup::getShipid).toList();
+    List<UDeliveryLocation> stops = new ArrayList<>();
+    for (AUPickup pickup : batch) {
+      outForDelivery(pickup.getShipid(), pickup.getDestx(), pickup.getDesty());
+      stops.add(UDeliveryLocation.newBuilder().setPackageid(pickup.getShipid())
+          .setX(pickup.getDestx()).setY(pickup.getDesty()).build());
+    }
+    goDeliver(truckId, stops);
+    pump("UDeliveryMade for " + shipIds, () -> deliveredPackages.containsAll(shipIds));
+    for (AUPickup pickup : batch) delivered(pickup.getShipid(), pickup.getDestx(), pickup.getDesty());
+  }
+
+  boolean allAckedByAmazon() {
+    return unackedToAmazon.isEmpty();
+  }
+
+  // ---- the loop ------------------------------------------------------------------------------
+
+  /** Handles what arrives until {@code condition} holds; fails after {@link #TIMEOUT}. */
+  void pump(String what, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) fail("timed out waiting for " + what);
+      Incoming next;
+      try {
+        next = inbox.poll(20, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      if (next != null) handle(next);
+      resendOverdue();
+    }
+  }
+
+  boolean amazonClosed() {
+    return amazonClosed;
+  }
+
+  private void handle(Incoming incoming) {
+    if (incoming.message() == CLOSED) {
+      if (incoming.from() == Peer.AMAZON) amazonClosed = true;
+      return;
+    }
+    if (incoming.message() instanceof AUCommands commands) {
+      onAmazon(commands);
+    } else if (incoming.message() instanceof UConnected connected) {
+      worldAnswer = connected;
+    } else {
+      onWorld((UResponses) incoming.message());
+    }
+  }
+
+  private void onAmazon(AUCommands commands) {
+    if (commands.hasWorld()) worldId = commands.getWorld().getWorldid();
+    for (long ack : commands.getAcksList()) {
+      unackedToAmazon.remove(ack);
+      amazonAcks.merge(ack, 1, Integer::sum);
+    }
+    List<Long> items = new ArrayList<>();
+    commands.getPickupsList().forEach(p -> {
+      items.add(p.getSeqnum());
+      if (firstTime(amazonItemsReceived, p.getSeqnum())) pickups.putIfAbsent(p.getShipid(), p);
+    });
+    commands.getLoadedList().forEach(l -> {
+      items.add(l.getSeqnum());
+      if (firstTime(amazonItemsReceived, l.getSeqnum())) loaded.putIfAbsent(l.getShipid(), l);
+    });
+    commands.getErrorsList().forEach(e -> {
+      items.add(e.getSeqnum());
+      if (firstTime(amazonItemsReceived, e.getSeqnum())) amazonErrors.add(e);
+    });
+    if (ackAmazon && !items.isEmpty() && !amazonClosed) {
+      sendIfOpen(amazonSocket, UACommands.newBuilder().addAllAcks(items).build());
+    }
+  }
+
+  private void onWorld(UResponses responses) {
+    responses.getAcksList().forEach(unackedToWorld::remove);
+    List<Long> items = new ArrayList<>();
+    responses.getCompletionsList().forEach(f -> {
+      items.add(f.getSeqnum());
+      if (firstTime(worldItemsReceived, f.getSeqnum())) completions.add(f);
+    });
+    responses.getDeliveredList().forEach(d -> {
+      items.add(d.getSeqnum());
+      if (firstTime(worldItemsReceived, d.getSeqnum())) deliveredPackages.add(d.getPackageid());
+    });
+    responses.getErrorList().forEach(e -> {
+      items.add(e.getSeqnum());
+      if (firstTime(worldItemsReceived, e.getSeqnum())) worldErrors.add(e.getErr());
+    });
+    responses.getTruckstatusList().forEach(t -> items.add(t.getSeqnum()));
+    if (!items.isEmpty()) sendIfOpen(worldSocket, UCommands.newBuilder().addAllAcks(items).build());
+  }
+
+  private static boolean firstTime(Map<Long, Integer> seen, long seqnum) {
+    return seen.merge(seqnum, 1, Integer::sum) == 1;
+  }
+
+  private void resendOverdue() {
+    long now = System.nanoTime();
+    if (now - lastResendNanos < TimeUnit.MILLISECONDS.toNanos(RESEND_MILLIS)) return;
+    lastResendNanos = now;
+    unackedToAmazon.values().forEach(m -> sendIfOpen(amazonSocket, m));
+    unackedToWorld.values().forEach(m -> sendIfOpen(worldSocket, m));
+  }
+
+  // ---- sockets -------------------------------------------------------------------------------
+
+  private static Socket open(int port) throws IOException {
+    Socket socket = new Socket("127.0.0.1", port);
+    socket.setTcpNoDelay(true);
+    return socket;
+  }
+
+  private <F, R> void startReader(Socket socket, Peer peer, Parser<F> firstParser, Parser<R> parser)
+      throws IOException {
+    InputStream in = socket.getInputStream();
+    Thread reader = new Thread(() -> {
+      try {
+        Object first = firstParser.parseDelimitedFrom(in);
+        if (first != null) {
+          inbox.add(new Incoming(peer, first));
+          for (Object next; (next = parser.parseDelimitedFrom(in)) != null; ) {
+            inbox.add(new Incoming(peer, next));
+          }
+        }
+      } catch (IOException e) {
+        // A reset connection is a closed connection for the tests.
+      }
+      inbox.add(new Incoming(peer, CLOSED));
+    }, "fake-ups-" + peer);
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  private static void send(Socket socket, MessageLite message) {
+    try {
+      OutputStream out = socket.getOutputStream();
+      message.writeDelimitedTo(out);
+      out.flush();
+    } catch (IOException e) {
+      throw new IllegalStateException("send failed", e);
+    }
+  }
+
+  /** A lost ack or re-send is harmless: the peer re-sends, we re-send on the next connection. */
+  private static void sendIfOpen(Socket socket, MessageLite message) {
+    if (socket == null || socket.isClosed()) return;
+    try {
+      message.writeDelimitedTo(socket.getOutputStream());
+      socket.getOutputStream().flush();
+    } catch (IOException e) {
+      // closed by the peer
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    amazonSocket.close();
+    if (worldSocket != null) worldSocket.close();
+  }
+}
