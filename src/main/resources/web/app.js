@@ -754,11 +754,11 @@
     var gx, gy;
     for (gx = Math.ceil(x0 / step) * step; gx <= x1; gx += step) {
       grid.appendChild(s('line', { 'class': gx === 0 ? 'axis-line' : 'grid-line', x1: gx, y1: -y1, x2: gx, y2: -y0, 'vector-effect': 'non-scaling-stroke' }));
-      grid.appendChild(s('text', { 'class': 'grid-label', x: gx + u * 0.4, y: -y0 - u * 0.6, 'font-size': fs }, fmtNum(gx)));
+      if (gx - x0 > 3 * u && x1 - gx > 2 * u) grid.appendChild(s('text', { 'class': 'grid-label', x: gx + u * 0.4, y: -y0 - u * 0.6, 'font-size': fs }, fmtNum(gx)));
     }
     for (gy = Math.ceil(y0 / step) * step; gy <= y1; gy += step) {
       grid.appendChild(s('line', { 'class': gy === 0 ? 'axis-line' : 'grid-line', x1: x0, y1: -gy, x2: x1, y2: -gy, 'vector-effect': 'non-scaling-stroke' }));
-      grid.appendChild(s('text', { 'class': 'grid-label', x: x0 + u * 0.4, y: -gy - u * 0.4, 'font-size': fs }, fmtNum(gy)));
+      if (gy - y0 > 3 * u && y1 - gy > 2 * u) grid.appendChild(s('text', { 'class': 'grid-label', x: x0 + u * 0.4, y: -gy - u * 0.4, 'font-size': fs }, fmtNum(gy)));
     }
     svg.appendChild(grid);
 
@@ -774,6 +774,7 @@
     });
 
     var order = { warehouse: 0, destination: 1, truck: 2, position: 3 };
+    var labelsAt = [];
     markers.slice().sort(function (a, b) { return order[a.kind] - order[b.kind]; }).forEach(function (m) {
       if (!m || typeof m.x !== 'number' || typeof m.y !== 'number') return;
       var X = m.x, Y = -m.y, g;
@@ -796,8 +797,16 @@
         g.appendChild(s('circle', { 'class': 'm-position', cx: X, cy: Y, r: 1.1 * u, 'vector-effect': 'non-scaling-stroke' }));
       }
       if (m.label) {
-        var ly = m.kind === 'destination' ? Y - 5.6 * u : Y - 2.2 * u;
-        g.appendChild(s('text', { 'class': 'm-label', x: X + 1.8 * u, y: ly, 'font-size': +(u * 2).toFixed(3) }, m.label));
+        // labels sit beside the marker, on the side with more room, and step down to avoid each other
+        var right = X < (x0 + x1) / 2;
+        var lx = right ? X + 2 * u : X - 2 * u;
+        var ly = m.kind === 'destination' ? Y - 3 * u : Y - 0.2 * u;
+        while (labelsAt.some(function (o) { return Math.abs(o.x - lx) < 8 * u && Math.abs(o.y - ly) < 2 * u; })) ly += 2.2 * u;
+        labelsAt.push({ x: lx, y: ly });
+        g.appendChild(s('text', {
+          'class': 'm-label', x: lx, y: ly, 'text-anchor': right ? 'start' : 'end', 'dominant-baseline': 'middle',
+          'font-size': +(u * 1.8).toFixed(3), 'stroke-width': +(u * 0.5).toFixed(3)
+        }, m.label));
       }
       svg.appendChild(g);
     });
