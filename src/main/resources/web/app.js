@@ -1114,9 +1114,9 @@
     var tbody = h('tbody', { id: 'trucks' });
     var map = s('svg', { id: 'fleet-map', 'class': 'map', role: 'img', viewBox: '0 0 100 40' });
     var stamp = h('span', { 'class': 'muted', id: 'fleet-updated', role: 'status' });
-    var tableWrap = h('div', null, loadingEl('Loading trucks…'));
+    var tableWrap = h('div', { 'class': 'table-wrap' }, loadingEl('Loading trucks…'));
     view.appendChild(h('div', { 'class': 'page-head' }, h('h1', null, 'Fleet'), stamp));
-    view.appendChild(h('div', { 'class': 'grid-2' },
+    view.appendChild(h('div', { 'class': 'grid-2 grid-even' },
       h('section', { 'class': 'card', 'aria-label': 'Truck map' }, h('div', { 'class': 'map-wrap' }, map)),
       h('section', { 'class': 'card', 'aria-label': 'Trucks' }, tableWrap)));
 
