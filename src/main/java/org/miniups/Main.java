@@ -5,19 +5,25 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.miniups.sim.amazon.AmazonCommand;
+import org.miniups.sim.amazon.SimAmazonServer;
+import org.miniups.sim.amazon.SimAmazonSettings;
+import org.miniups.sim.amazon.SimAmazonStats;
 import org.miniups.sim.world.SimWorldServer;
 import org.miniups.sim.world.SimWorldSettings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The command line: {@code serve}, {@code world}, {@code demo}. */
+/** The command line: {@code serve}, {@code world}, {@code amazon}, {@code demo}. */
 @Command(
     name = "mini-ups",
     mixinStandardHelpOptions = true,
     version = "mini-UPS 1.0",
     description = "The shipping company of the Amazon/UPS logistics world.",
-    subcommands = {Main.Serve.class, Main.World.class, Main.Demo.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      Main.Serve.class, Main.World.class, AmazonCommand.class, Main.Demo.class, CommandLine.HelpCommand.class
+    })
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -39,8 +45,14 @@ public final class Main implements Runnable {
     @Option(names = "--world-port", description = "World simulator port for UPS (env WORLD_PORT).")
     Integer worldPort;
 
-    @Option(names = "--world-id", description = "Join this world instead of creating one (env WORLD_ID).")
+    @Option(names = "--world-id", description = "Join this world right away, before Amazon names it (env WORLD_ID).")
     Long worldId;
+
+    @Option(names = "--amazon-host", description = "Amazon host (env AMAZON_HOST).")
+    String amazonHost;
+
+    @Option(names = "--amazon-port", description = "Amazon port UPS connects to (env AMAZON_PORT).")
+    Integer amazonPort;
 
     @Option(names = "--trucks", description = "Fleet size (env UPS_TRUCKS).")
     Integer trucks;
@@ -65,6 +77,8 @@ public final class Main implements Runnable {
       putIf(out, "mini-ups.world.host", worldHost);
       putIf(out, "mini-ups.world.port", worldPort);
       putIf(out, "mini-ups.world.id", worldId);
+      putIf(out, "mini-ups.amazon.host", amazonHost);
+      putIf(out, "mini-ups.amazon.port", amazonPort);
       putIf(out, "mini-ups.fleet.trucks", trucks);
       putIf(out, "mini-ups.http.port", httpPort);
       putIf(out, AppConfig.DB_URL, dbUrl);
@@ -97,13 +111,13 @@ public final class Main implements Runnable {
       }
       var config = service.system().settings().config();
       System.out.printf(
-          "mini-UPS is running with %d trucks; World at %s:%d%n",
+          "mini-UPS is running with %d trucks; World at %s:%d, Amazon at %s:%d%n",
           service.truckIds().size(),
           config.getString("mini-ups.world.host"),
-          config.getInt("mini-ups.world.port"));
-      service
-          .joinConfiguredWorld(java.time.Duration.ofMinutes(10))
-          .thenAccept(result -> System.out.println("World answered: " + result.result()));
+          config.getInt("mini-ups.world.port"),
+          config.getString("mini-ups.amazon.host"),
+          config.getInt("mini-ups.amazon.port"));
+      service.connectToPeers();
       service.system().getWhenTerminated().toCompletableFuture().get();
       return 0;
     }
@@ -160,16 +174,28 @@ public final class Main implements Runnable {
   @Command(
       name = "demo",
       mixinStandardHelpOptions = true,
-      description = "Everything in one process on embedded H2: the simulated World and UPS.")
+      description = "Everything in one process on embedded H2: the simulated World, the simulated Amazon and UPS.")
   static final class Demo implements Callable<Integer> {
     @Option(names = "--trucks", defaultValue = "10", description = "Fleet size (default ${DEFAULT-VALUE}).")
     int trucks;
 
-    @Option(names = "--speed", defaultValue = "100", description = "World simspeed (default ${DEFAULT-VALUE}).")
+    @Option(names = "--speed", defaultValue = "100", description = "World simspeed; larger is faster (default ${DEFAULT-VALUE}).")
     int speed;
 
     @Option(names = "--flakiness", defaultValue = "0", description = "World flakiness, 0..99 (default ${DEFAULT-VALUE}).")
     int flakiness;
+
+    @Option(names = "--packages", defaultValue = "50", description = "Pickups Amazon asks for (default ${DEFAULT-VALUE}).")
+    int packages;
+
+    @Option(names = "--rate", defaultValue = "2", description = "Pickups per second (default ${DEFAULT-VALUE}).")
+    double rate;
+
+    @Option(names = "--exit-when-done", description = "Exit once every package is delivered; exit 1 unless each was delivered exactly once.")
+    boolean exitWhenDone;
+
+    @Option(names = "--timeout", defaultValue = "10m", description = "With --exit-when-done: give up after this long (default ${DEFAULT-VALUE}).")
+    String timeout;
 
     @Option(names = "--http-port", defaultValue = "8080", description = "Web site port (default ${DEFAULT-VALUE}).")
     int httpPort;
@@ -178,13 +204,24 @@ public final class Main implements Runnable {
     public Integer call() throws Exception {
       Path dataDir = Path.of("data", "demo");
       deleteRecursively(dataDir); // a demo starts a new world, so it starts a new database too
+      long started = System.nanoTime();
       try (SimWorldServer world =
-          SimWorldServer.start(
-              SimWorldSettings.defaults()
-                  .withHost("127.0.0.1")
-                  .withPorts(0, 0)
-                  .withFlakinessPercent(flakiness)
-                  .withSimSpeed(speed))) {
+              SimWorldServer.start(
+                  SimWorldSettings.defaults()
+                      .withHost("127.0.0.1")
+                      .withPorts(0, 0)
+                      .withFlakinessPercent(flakiness)
+                      .withSimSpeed(speed)
+                      .withResendInterval(java.time.Duration.ofSeconds(1)));
+          SimAmazonServer amazon =
+              SimAmazonServer.start(
+                  SimAmazonSettings.defaults()
+                      .withHost("127.0.0.1")
+                      .withWorld("127.0.0.1", world.amazonPort())
+                      .withUpsPort(0)
+                      .withPackages(packages)
+                      .withRate(rate)
+                      .withResendInterval(java.time.Duration.ofSeconds(1)))) {
         Map<String, Object> overrides = new HashMap<>();
         overrides.put(AppConfig.DB_URL, "jdbc:h2:file:./" + dataDir.resolve("mini-ups").toString().replace('\\', '/'));
         overrides.put("mini-ups.db.user", "sa");
@@ -192,15 +229,45 @@ public final class Main implements Runnable {
         overrides.put("mini-ups.world.host", "127.0.0.1");
         overrides.put("mini-ups.world.port", world.upsPort());
         overrides.put("mini-ups.world.id", 0);
+        overrides.put("mini-ups.amazon.host", "127.0.0.1");
+        overrides.put("mini-ups.amazon.port", amazon.upsPort());
         overrides.put("mini-ups.fleet.trucks", trucks);
         overrides.put("mini-ups.http.port", httpPort);
+        overrides.put("mini-ups.link.resend-interval", "1s");
         overrides.put("pekko.remote.artery.canonical.port", 0);
-        UpsService ups = UpsService.start(AppConfig.load(overrides));
-        var joined = ups.joinConfiguredWorld(java.time.Duration.ofSeconds(30)).toCompletableFuture().get();
-        System.out.printf("Demo: World %d with %d UPS trucks (%s).%n", joined.target(), trucks, joined.result());
-        ups.system().getWhenTerminated().toCompletableFuture().get();
+        try (UpsService ups = UpsService.start(AppConfig.load(overrides))) {
+          ups.connectToPeers();
+          System.out.printf(
+              "Demo: world %d, %d UPS trucks, Amazon asking for %d packages at %.1f/s.%n",
+              amazon.worldId(), trucks, packages, rate);
+          if (!exitWhenDone) {
+            ups.system().getWhenTerminated().toCompletableFuture().get();
+            return 0;
+          }
+          return awaitEveryDelivery(world, amazon, parseDuration(timeout), started);
+        }
       }
-      return 0;
+    }
+
+    /** Waits until Amazon heard of every delivery, then checks each happened exactly once. */
+    private int awaitEveryDelivery(
+        SimWorldServer world, SimAmazonServer amazon, java.time.Duration patience, long started)
+        throws InterruptedException {
+      long deadline = System.nanoTime() + patience.toNanos();
+      SimAmazonStats stats = amazon.stats();
+      while (!stats.allDelivered() && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+        stats = amazon.stats();
+      }
+      double seconds = (System.nanoTime() - started) / 1e9;
+      Map<Long, Integer> worldDeliveries = world.stats(amazon.worldId()).deliveries();
+      long exactlyOnce =
+          stats.delivered().entrySet().stream()
+              .filter(e -> e.getValue() == 1 && worldDeliveries.getOrDefault(e.getKey(), 0) == 1)
+              .count();
+      System.out.printf("delivered %d/%d in %.1fs%n", exactlyOnce, packages, seconds);
+      if (!stats.errors().isEmpty()) System.out.println("errors: " + stats.errors());
+      return exactlyOnce == packages && stats.allDelivered() ? 0 : 1;
     }
   }
 

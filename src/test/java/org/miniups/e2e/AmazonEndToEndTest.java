@@ -1,0 +1,133 @@
+package org.miniups.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.miniups.AppConfig;
+import org.miniups.TestConfigs;
+import org.miniups.TestConfigs.Database;
+import org.miniups.UpsService;
+import org.miniups.link.ResendSupervisor;
+import org.miniups.sim.amazon.SimAmazonServer;
+import org.miniups.sim.amazon.SimAmazonSettings;
+import org.miniups.sim.amazon.SimAmazonStats;
+import org.miniups.sim.world.SimWorldServer;
+import org.miniups.sim.world.SimWorldSettings;
+
+/**
+ * The whole story over real sockets: the simulated World, the simulated Amazon and UPS. Amazon
+ * creates the world and asks for pickups; UPS joins, dispatches, and reports every step. Judged by
+ * state and acks only: each package delivered exactly once at its destination, Amazon told each
+ * step exactly once (by content), and nothing left unacked on any link.
+ */
+class AmazonEndToEndTest {
+  private static final Duration PATIENCE = Duration.ofMinutes(3);
+  static final int PACKAGES = 200;
+
+  private SimWorldServer world;
+  private SimAmazonServer amazon;
+  private UpsService ups;
+
+  @AfterEach
+  void stop() {
+    if (ups != null) ups.close();
+    if (amazon != null) amazon.close();
+    if (world != null) world.close();
+  }
+
+  @ParameterizedTest(name = "flakiness {0} on {1}")
+  @CsvSource({"0, H2", "40, H2", "0, POSTGRES", "40, POSTGRES"})
+  void everyPackageIsDeliveredExactlyOnceAndAmazonHearsEachStepOnce(int flakiness, Database database)
+      throws Exception {
+    world = SimWorldServer.start(worldSettings(flakiness));
+    amazon = SimAmazonServer.start(amazonSettings(world, 0, PACKAGES));
+    ups = UpsService.start(AppConfig.load(upsSettings(database.freshUrl(), world, amazon.upsPort())));
+    ups.connectToPeers();
+
+    SimAmazonStats stats = eventually(amazon::stats, SimAmazonStats::allDelivered, "every package delivered");
+    assertExactlyOnce(world, stats, PACKAGES);
+    eventually(() -> unacked(ups.worldOutbox()) + unacked(ups.amazonOutbox()), n -> n == 0, "UPS outboxes drained");
+    eventually(() -> amazon.stats().unackedToUps(), n -> n == 0, "Amazon's items to UPS acked");
+    eventually(() -> world.stats(amazon.worldId()).upsUnacked(), n -> n == 0, "the World's items to UPS acked");
+  }
+
+  static SimWorldSettings worldSettings(int flakiness) {
+    return SimWorldSettings.defaults()
+        .withHost("127.0.0.1")
+        .withPorts(0, 0)
+        .withFlakinessPercent(flakiness)
+        .withSimSpeed(20_000)
+        .withResendInterval(Duration.ofMillis(200))
+        .withRandomSeed(11);
+  }
+
+  static SimAmazonSettings amazonSettings(SimWorldServer world, int upsPort, int packages) {
+    return SimAmazonSettings.defaults()
+        .withHost("127.0.0.1")
+        .withWorld("127.0.0.1", world.amazonPort())
+        .withUpsPort(upsPort)
+        .withWarehouses(4)
+        .withPackages(packages)
+        .withRate(400)
+        .withResendInterval(Duration.ofMillis(300))
+        .withRandomSeed(5);
+  }
+
+  static Map<String, Object> upsSettings(String dbUrl, SimWorldServer world, int amazonPort) {
+    Map<String, Object> overrides = TestConfigs.node(dbUrl, world.upsPort(), 10);
+    overrides.put("mini-ups.amazon.host", "127.0.0.1");
+    overrides.put("mini-ups.amazon.port", amazonPort);
+    return overrides;
+  }
+
+  /** What Amazon and the World saw: one of each notice per shipment, each at the right place. */
+  static void assertExactlyOnce(SimWorldServer world, SimAmazonStats stats, int packages) {
+    assertEquals(packages, stats.created());
+    assertTrue(stats.errors().isEmpty(), "no errors: " + stats.errors());
+    Map<Long, Integer> worldDeliveries = world.stats(stats.worldId()).deliveries();
+    for (long shipId = 1; shipId <= packages; shipId++) {
+      String which = "shipment " + shipId;
+      assertEquals(1, worldDeliveries.getOrDefault(shipId, 0), which + " dropped off once by the World");
+      assertEquals(1, stats.accepted().getOrDefault(shipId, 0), which + ": one UAPickupAccepted");
+      assertEquals(1, stats.arrived().getOrDefault(shipId, 0), which + ": in one UATruckArrived");
+      assertEquals(1, stats.outForDelivery().getOrDefault(shipId, 0), which + ": one UAOutForDelivery");
+      assertEquals(1, stats.delivered().getOrDefault(shipId, 0), which + ": one UADelivered");
+      assertArrayEquals(stats.destinations().get(shipId), stats.outForDeliveryDest().get(shipId), which + " sent to its destination");
+      assertArrayEquals(stats.destinations().get(shipId), stats.deliveredAt().get(shipId), which + " delivered at its destination");
+    }
+  }
+
+  private int unacked(ActorRef<ResendSupervisor.Command> outbox) throws Exception {
+    return AskPattern.<ResendSupervisor.Command, ResendSupervisor.Status>ask(
+            outbox, ResendSupervisor.GetStatus::new, Duration.ofSeconds(10), ups.system().scheduler())
+        .toCompletableFuture()
+        .get(30, TimeUnit.SECONDS)
+        .unacked();
+  }
+
+  static <T> T eventually(Probe<T> probe, Predicate<T> condition, String what) throws Exception {
+    long deadline = System.nanoTime() + PATIENCE.toNanos();
+    T last = probe.get();
+    while (!condition.test(last)) {
+      if (System.nanoTime() > deadline) throw new AssertionError(what + " never happened; last: " + last);
+      TimeUnit.MILLISECONDS.sleep(50);
+      last = probe.get();
+    }
+    return last;
+  }
+
+  @FunctionalInterface
+  interface Probe<T> {
+    T get() throws Exception;
+  }
+}
