@@ -83,20 +83,22 @@ class SimAmazonServerTest {
     return ups;
   }
 
-  private void awaitAmazon(String what, Predicate<SimAmazonStats> condition) {
+  private void awaitAmazon(String what, Predicate<SimAmazonStats> condition)
+      throws InterruptedException {
     long deadline = System.nanoTime() + FakeUps.TIMEOUT.toNanos();
     SimAmazonStats stats;
     while (!condition.test(stats = amazon.stats())) {
       if (System.nanoTime() > deadline) fail("timed out waiting for " + what + "; last stats " + stats);
-      Thread.onSpinWait();
+      pause();
     }
   }
 
-  private void awaitWorld(String what, Predicate<SimWorldStats> condition) {
+  private void awaitWorld(String what, Predicate<SimWorldStats> condition)
+      throws InterruptedException {
     long deadline = System.nanoTime() + FakeUps.TIMEOUT.toNanos();
     while (!condition.test(world.stats(amazon.worldId()))) {
       if (System.nanoTime() > deadline) fail("timed out waiting for the world: " + what);
-      Thread.onSpinWait();
+      pause();
     }
   }
 
@@ -260,6 +262,31 @@ class SimAmazonServerTest {
     assertNotEquals(0, worldStats.dropped(), "the world did drop requests");
     System.out.println("flaky world dropped " + worldStats.dropped() + " requests; all "
         + count + " delivered");
+  }
+
+  @Test
+  void rejoinsItsWorldAfterADropAndFinishesTheRun() throws Exception {
+    int count = 4;
+    start(0, fast().withWarehouses(1).withPackages(count));
+    FakeUps ups = connectAndJoin();
+    ups.pump(count + " pickups", () -> ups.pickups.size() >= count);
+
+    world.dropConnections();
+    awaitWorld("Amazon back", SimWorldStats::amazonConnected);
+    assertEquals(Set.of(amazon.worldId()), world.worldIds(), "rejoined, no new world");
+    assertEquals("connected!", ups.joinWorld(world.upsPort(), truck(TRUCK, 0, 0)).getResult());
+
+    ups.deliverEverything(count, TRUCK);
+    awaitAmazon("all delivered", SimAmazonStats::allDelivered);
+    awaitAmazon("world acked everything", s -> s.unackedToWorld() == 0);
+    assertEquals(List.of(), amazon.stats().errors());
+    System.out.println("after a dropped world link, all " + count + " delivered in world "
+        + amazon.worldId());
+  }
+
+  /** Between two polls of an actor's state, so the test does not flood it with asks. */
+  private static void pause() throws InterruptedException {
+    Thread.sleep(5);
   }
 
   private static List<Long> range(long from, long to) {
