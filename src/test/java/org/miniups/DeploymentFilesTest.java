@@ -42,7 +42,8 @@ class DeploymentFilesTest {
     JsonNode services = compose().get("services");
     List<String> names = new ArrayList<>();
     services.fieldNames().forEachRemaining(names::add);
-    assertTrue(names.containsAll(List.of("db", "world", "ups")), "services: " + names);
+    assertTrue(names.containsAll(List.of("db", "world", "amazon", "ups")), "services: " + names);
+    assertEquals("amazon", services.get("amazon").get("command").get(0).asText());
     assertEquals("serve", services.get("ups").get("command").get(0).asText());
     assertEquals("world", services.get("world").get("command").get(0).asText());
     assertTrue(services.get("db").get("image").asText().startsWith("postgres"));
@@ -58,6 +59,7 @@ class DeploymentFilesTest {
     }
     assertTrue(env.get("DB_URL").asText().startsWith("jdbc:postgresql://db:"), "UPS uses the compose database");
     assertEquals("world", env.get("WORLD_HOST").asText());
+    assertEquals("amazon", env.get("AMAZON_HOST").asText());
   }
 
   @Test

@@ -134,7 +134,6 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
 
   private enum Phase {
     CLOSED,
-    RESOLVING,
     CONNECTING,
     HANDSHAKING,
     JUDGING,
@@ -167,6 +166,7 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
   private final Backoff backoff;
 
   private Phase phase = Phase.CLOSED;
+  private boolean resolving;
   private long target;
   private int generation;
   private TcpSession session;
@@ -225,26 +225,26 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
       return this;
     }
     waiters.add(open.replyTo());
-    if (phase == Phase.RESOLVING) return this; // the answer in flight serves this request too
-    phase = Phase.RESOLVING;
+    if (resolving) return this; // the answer in flight serves this request too
+    // Resolving runs beside the current connection: its frames and handshake carry on meanwhile.
+    resolving = true;
     getContext()
         .pipeToSelf(protocol.resolve(open.target()), (resolved, failure) -> new Resolved(resolved == null ? 0 : resolved, failure));
     return this;
   }
 
   private Behavior<Command> onResolved(Resolved resolved) {
-    if (phase != Phase.RESOLVING) return this;
+    if (!resolving || phase == Phase.LEFT) return this;
+    resolving = false;
     if (resolved.failure() != null) {
       String error = rootMessage(resolved.failure());
       getContext().getLog().error("Not connecting to {}: {}", protocol.peerName(), error);
       answerWaiters(new Opened(target, error, false));
-      phase = session == null ? Phase.CLOSED : Phase.CONNECTED;
       return this;
     }
     if (session != null && resolved.target() == target) {
-      // Already connected (or connecting) there.
-      phase = Phase.CONNECTED;
-      answerWaiters(new Opened(target, "connected!", true));
+      // Already there, or on the way: the handshake in progress answers the waiters.
+      if (phase == Phase.CONNECTED) answerWaiters(new Opened(target, "connected!", true));
       return this;
     }
     target = resolved.target();

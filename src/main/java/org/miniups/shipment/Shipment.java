@@ -37,8 +37,9 @@ import org.miniups.link.ResendSupervisor;
  *
  * <p>Updates are idempotent: a step the shipment already took (a truck re-sending after a crash)
  * changes nothing. Notices for Amazon stay in the persisted state until the Amazon outbox has
- * stored them, so a crash between the two re-sends them (under the same outbox key) instead of
- * losing them.
+ * stored them, and a command is answered only once they are stored: whoever sent it (a truck,
+ * Amazon's pickup) keeps asking until then, which also wakes this shipment after a crash so that
+ * it re-sends them (under the same outbox keys) instead of losing them.
  */
 public final class Shipment
     extends EventSourcedBehavior<Shipment.Command, Shipment.Event, Shipment.State> {
@@ -348,6 +349,8 @@ public final class Shipment
   private final ActorRef<Topic.Command<Changed>> topic;
   private final Clock clock;
   private final ActorRef<ResendSupervisor.Stored> storedAdapter;
+  // Transient: answers held back until every pending notice is stored.
+  private final List<Runnable> afterNoticesStored = new ArrayList<>();
 
   private Shipment(
       ActorContext<Command> context,
@@ -402,24 +405,24 @@ public final class Shipment
     if (!state.exists()) {
       Created created =
           new Created(cmd.details(), TrackingNumbers.next(), cmd.ownerId(), cmd.amazonSeqnum(), clock.instant());
-      return persistThenNotify(state, List.of(created)).thenReply(cmd.replyTo(), s -> new CreateReply(s, true, null));
+      return persistThenNotify(state, List.of(created), s -> cmd.replyTo().tell(new CreateReply(s, true, null)));
     }
     if (!state.details().equals(cmd.details())) {
       String conflict = "shipment " + shipId + " is already known with different content";
       return Effect().reply(cmd.replyTo(), new CreateReply(state, false, conflict));
     }
     if (state.pickupSeqnums().contains(cmd.amazonSeqnum())) {
-      return Effect().reply(cmd.replyTo(), new CreateReply(state, false, null));
+      return answerOnceStored(state, () -> cmd.replyTo().tell(new CreateReply(state, false, null)));
     }
-    return persistThenNotify(state, List.of(new PickupRepeated(cmd.amazonSeqnum())))
-        .thenReply(cmd.replyTo(), s -> new CreateReply(s, false, null));
+    return persistThenNotify(
+        state, List.of(new PickupRepeated(cmd.amazonSeqnum())), s -> cmd.replyTo().tell(new CreateReply(s, false, null)));
   }
 
   private Effect<Event, State> onUpdate(State state, Update cmd) {
     if (!state.exists() || !state.advancesWith(cmd.step())) {
-      return Effect().reply(cmd.replyTo(), Done.getInstance());
+      return answerOnceStored(state, () -> cmd.replyTo().tell(Done.getInstance()));
     }
-    return persistThenNotify(state, List.of(new Stepped(cmd.step()))).thenReply(cmd.replyTo(), s -> Done.getInstance());
+    return persistThenNotify(state, List.of(new Stepped(cmd.step())), s -> cmd.replyTo().tell(Done.getInstance()));
   }
 
   private Effect<Event, State> onFreeze(State state, FreezeDestination cmd) {
@@ -427,8 +430,10 @@ public final class Shipment
     if (state.frozen() || state.destinationLockedReason() != null) {
       return Effect().reply(cmd.replyTo(), new Frozen(shipId, state.destX(), state.destY(), true));
     }
-    return persistThenNotify(state, List.of(new DestinationFrozen(cmd.truckId(), state.destX(), state.destY())))
-        .thenReply(cmd.replyTo(), s -> new Frozen(shipId, s.destX(), s.destY(), true));
+    return persistThenNotify(
+        state,
+        List.of(new DestinationFrozen(cmd.truckId(), state.destX(), state.destY())),
+        s -> cmd.replyTo().tell(new Frozen(shipId, s.destX(), s.destY(), true)));
   }
 
   private Effect<Event, State> onChangeDestination(State state, ChangeDestination cmd) {
@@ -438,17 +443,24 @@ public final class Shipment
     if (state.destX() == cmd.x() && state.destY() == cmd.y()) {
       return Effect().reply(cmd.replyTo(), new ChangeReply(state, null));
     }
-    return persistThenNotify(state, List.of(new DestinationChanged(cmd.x(), cmd.y(), clock.instant())))
-        .thenReply(cmd.replyTo(), s -> new ChangeReply(s, null));
+    return persistThenNotify(
+        state,
+        List.of(new DestinationChanged(cmd.x(), cmd.y(), clock.instant())),
+        s -> cmd.replyTo().tell(new ChangeReply(s, null)));
   }
 
   private Effect<Event, State> onNoticeStored(State state, NoticeStored cmd) {
     boolean pending = state.unconfirmed().stream().anyMatch(n -> n.id() == cmd.noticeId());
-    return pending ? Effect().persist(new NoticeConfirmed(cmd.noticeId())) : Effect().none();
+    if (!pending) return Effect().none();
+    return Effect().persist(new NoticeConfirmed(cmd.noticeId())).thenRun(this::answerIfAllStored);
   }
 
-  /** Persists, hands the notices these events added to the Amazon outbox, then publishes. */
-  private EffectBuilder<Event, State> persistThenNotify(State before, List<Event> events) {
+  /**
+   * Persists, hands the notices these events added to the Amazon outbox, publishes, and answers
+   * with {@code reply} once every pending notice is stored.
+   */
+  private EffectBuilder<Event, State> persistThenNotify(
+      State before, List<Event> events, java.util.function.Consumer<State> reply) {
     long firstNew = before.nextNoticeId();
     return Effect()
         .persist(events)
@@ -456,7 +468,22 @@ public final class Shipment
             (State after) -> {
               for (PendingNotice notice : after.unconfirmed()) if (notice.id() >= firstNew) send(notice);
               topic.tell(Topic.publish(new Changed(after)));
+              afterNoticesStored.add(() -> reply.accept(after));
+              answerIfAllStored(after);
             });
+  }
+
+  private Effect<Event, State> answerOnceStored(State state, Runnable reply) {
+    afterNoticesStored.add(reply);
+    answerIfAllStored(state);
+    return Effect().none();
+  }
+
+  private void answerIfAllStored(State state) {
+    if (!state.unconfirmed().isEmpty()) return;
+    List<Runnable> answers = List.copyOf(afterNoticesStored);
+    afterNoticesStored.clear();
+    answers.forEach(Runnable::run);
   }
 
   private void send(PendingNotice pending) {

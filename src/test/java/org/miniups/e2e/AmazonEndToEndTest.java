@@ -10,19 +10,25 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.miniups.AppConfig;
 import org.miniups.TestConfigs;
 import org.miniups.TestConfigs.Database;
 import org.miniups.UpsService;
+import org.miniups.link.LinkConnection;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.sim.amazon.SimAmazonServer;
 import org.miniups.sim.amazon.SimAmazonSettings;
 import org.miniups.sim.amazon.SimAmazonStats;
 import org.miniups.sim.world.SimWorldServer;
 import org.miniups.sim.world.SimWorldSettings;
+import org.slf4j.LoggerFactory;
 
 /**
  * The whole story over real sockets: the simulated World, the simulated Amazon and UPS. Amazon
@@ -59,6 +65,42 @@ class AmazonEndToEndTest {
     eventually(() -> unacked(ups.worldOutbox()) + unacked(ups.amazonOutbox()), n -> n == 0, "UPS outboxes drained");
     eventually(() -> amazon.stats().unackedToUps(), n -> n == 0, "Amazon's items to UPS acked");
     eventually(() -> world.stats(amazon.worldId()).upsUnacked(), n -> n == 0, "the World's items to UPS acked");
+  }
+
+  @Test
+  void upsKeepsTryingWhileAmazonIsNotListeningAndFinishesOnceItIs() throws Exception {
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    Logger linkLog = (Logger) LoggerFactory.getLogger(LinkConnection.class);
+    linkLog.addAppender(logs);
+    try {
+      world = SimWorldServer.start(worldSettings(0));
+      int amazonPort = freePort();
+      ups = UpsService.start(AppConfig.load(upsSettings(Database.H2.freshUrl(), world, amazonPort)));
+      ups.connectToPeers();
+
+      String refused = "Amazon at 127.0.0.1:" + amazonPort + " is not reachable (connection refused); retrying in";
+      eventually(() -> count(logs, refused), n -> n >= 3, "three refused attempts, each logged in one line");
+      assertTrue(logs.list.stream().allMatch(e -> e.getThrowableProxy() == null), "no stack traces");
+
+      amazon = SimAmazonServer.start(amazonSettings(world, amazonPort, 20));
+      SimAmazonStats stats = eventually(amazon::stats, SimAmazonStats::allDelivered, "every package delivered");
+      assertExactlyOnce(world, stats, 20);
+    } finally {
+      linkLog.detachAppender(logs);
+    }
+  }
+
+  private static long count(ListAppender<ILoggingEvent> logs, String fragment) {
+    synchronized (logs.list) {
+      return logs.list.stream().filter(e -> e.getFormattedMessage().contains(fragment)).count();
+    }
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
   }
 
   static SimWorldSettings worldSettings(int flakiness) {
@@ -119,11 +161,27 @@ class AmazonEndToEndTest {
     long deadline = System.nanoTime() + PATIENCE.toNanos();
     T last = probe.get();
     while (!condition.test(last)) {
-      if (System.nanoTime() > deadline) throw new AssertionError(what + " never happened; last: " + last);
+      if (System.nanoTime() > deadline) throw new AssertionError(what + " never happened; last: " + describe(last));
       TimeUnit.MILLISECONDS.sleep(50);
       last = probe.get();
     }
     return last;
+  }
+
+  /** Amazon's view, short: which shipments are missing which notice. */
+  private static String describe(Object last) {
+    if (!(last instanceof SimAmazonStats stats)) return String.valueOf(last);
+    StringBuilder out = new StringBuilder("created " + stats.created() + "/" + stats.target());
+    Map<String, Map<Long, Integer>> notices =
+        Map.of("accepted", stats.accepted(), "arrived", stats.arrived(), "loaded", stats.loaded(),
+            "out for delivery", stats.outForDelivery(), "delivered", stats.delivered());
+    notices.forEach(
+        (name, counts) -> {
+          java.util.List<Long> missing =
+              java.util.stream.LongStream.rangeClosed(1, stats.created()).filter(id -> !counts.containsKey(id)).boxed().toList();
+          if (!missing.isEmpty()) out.append("; not ").append(name).append(": ").append(missing);
+        });
+    return out.append("; errors ").append(stats.errors()).toString();
   }
 
   @FunctionalInterface

@@ -15,6 +15,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResult;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,15 +46,26 @@ class ShipmentTest {
         EventSourcedBehaviorTestKit.create(testKit.system(), Shipment.create(42, amazon.getRef(), topic.getRef(), clock));
   }
 
-  private CommandResultWithReply<Shipment.Command, Shipment.Event, Shipment.State, Shipment.CreateReply> create(
-      Shipment.Details details, long amazonSeqnum) {
-    return shipment.runCommand(replyTo -> new Shipment.Create(details, null, amazonSeqnum, replyTo));
+  private final TestProbe<Object> answers = testKit.createTestProbe();
+
+  /** Sends a command without waiting for its answer, which waits for Amazon's notices to be stored. */
+  private CommandResult<Shipment.Command, Shipment.Event, Shipment.State> send(Shipment.Command command) {
+    return shipment.runCommand(command);
   }
 
-  private CommandResultWithReply<Shipment.Command, Shipment.Event, Shipment.State, Done> step(
+  private CommandResult<Shipment.Command, Shipment.Event, Shipment.State> create(
+      Shipment.Details details, long amazonSeqnum) {
+    return send(new Shipment.Create(details, null, amazonSeqnum, answers.getRef().unsafeUpcast()));
+  }
+
+  private Shipment.CreateReply createReply() {
+    return answers.expectMessageClass(Shipment.CreateReply.class);
+  }
+
+  private CommandResult<Shipment.Command, Shipment.Event, Shipment.State> step(
       Shipment.Status status, int truckId, int x, int y) {
-    return shipment.runCommand(
-        replyTo -> new Shipment.Update(new Shipment.Step(status, truckId, x, y, clock.instant(), null), replyTo));
+    return send(
+        new Shipment.Update(new Shipment.Step(status, truckId, x, y, clock.instant(), null), answers.getRef().unsafeUpcast()));
   }
 
   private CommandResultWithReply<Shipment.Command, Shipment.Event, Shipment.State, Shipment.ChangeReply> redirect(
@@ -68,26 +80,27 @@ class ShipmentTest {
     return (AmazonNotice) store.message();
   }
 
-  private static boolean decidedNothing(CommandResultWithReply<Shipment.Command, Shipment.Event, Shipment.State, ?> r) {
+  private static boolean decidedNothing(CommandResult<Shipment.Command, Shipment.Event, Shipment.State> r) {
     return r.events().stream().allMatch(e -> e instanceof Shipment.NoticeConfirmed);
   }
 
   @Test
   void aPickupCreatesTheShipmentOnceWithAnUnguessableTrackingNumber() {
     var created = create(DETAILS, 9);
-    assertTrue(created.reply().isNew());
+    assertTrue(createReply().isNew());
     assertEquals(Shipment.Status.CREATED, created.state().status());
     String tracking = created.state().trackingNumber();
     assertTrue(TrackingNumbers.looksValid(tracking), tracking);
 
     var again = create(DETAILS, 9);
-    assertFalse(again.reply().isNew());
-    assertNull(again.reply().conflict());
+    Shipment.CreateReply againReply = createReply();
+    assertFalse(againReply.isNew());
+    assertNull(againReply.conflict());
     assertTrue(decidedNothing(again), "the same pickup again changes nothing");
     assertEquals(tracking, again.state().trackingNumber());
 
     var different = create(new Shipment.Details(42, 7, 10, 20, 31, 40, null, List.of()), 10);
-    assertEquals("shipment 42 is already known with different content", different.reply().conflict());
+    assertEquals("shipment 42 is already known with different content", createReply().conflict());
     assertTrue(different.hasNoEvents());
     amazon.expectNoMessage();
   }
@@ -122,6 +135,7 @@ class ShipmentTest {
     assertNull(moved.reply().refusal());
     assertEquals(List.of(-1, -2), List.of(moved.state().destX(), moved.state().destY()));
 
+    answers.receiveSeveralMessages(4); // every step so far answered, its notices stored
     var frozen = shipment.<Shipment.Frozen>runCommand(replyTo -> new Shipment.FreezeDestination(3, replyTo));
     assertEquals(new Shipment.Frozen(42, -1, -2, true), frozen.reply());
     assertEquals("the truck is leaving the warehouse with the package", redirect(5, 5).reply().refusal());
@@ -150,9 +164,10 @@ class ShipmentTest {
     step(Shipment.Status.EN_ROUTE, 3, 0, 0);
     expectNotice();
     var failed =
-        shipment.<Done>runCommand(
-            replyTo -> new Shipment.Update(
-                new Shipment.Step(Shipment.Status.EXCEPTION, 3, 0, 0, clock.instant(), "the World refused the pickup"), replyTo));
+        send(
+            new Shipment.Update(
+                new Shipment.Step(Shipment.Status.EXCEPTION, 3, 0, 0, clock.instant(), "the World refused the pickup"),
+                answers.getRef().unsafeUpcast()));
     assertEquals("the World refused the pickup", failed.state().exceptionReason());
     assertEquals(new AmazonNotice.Error("shipment 42: the World refused the pickup", 9), expectNotice());
 
@@ -164,8 +179,10 @@ class ShipmentTest {
   @Test
   void noticesNotYetStoredAreSentAgainAfterARestartUnderTheSameKey() {
     create(DETAILS, 9);
+    createReply();
     step(Shipment.Status.EN_ROUTE, 3, 0, 0);
     ResendSupervisor.Store lost = amazon.expectMessageClass(ResendSupervisor.Store.class);
+    answers.expectNoMessage(); // the truck is not told "done" before Amazon's notice is safe
     shipment.restart();
     ResendSupervisor.Store again = amazon.expectMessageClass(ResendSupervisor.Store.class);
     assertEquals(lost.key(), again.key());
@@ -175,6 +192,8 @@ class ShipmentTest {
       assertTrue(shipment.getState().unconfirmed().isEmpty());
       return null;
     });
+    step(Shipment.Status.EN_ROUTE, 3, 0, 0); // the truck asks again: now it hears "done"
+    answers.expectMessage(Done.getInstance());
     shipment.restart();
     amazon.expectNoMessage();
   }
