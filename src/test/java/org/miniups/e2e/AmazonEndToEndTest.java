@@ -91,6 +91,34 @@ class AmazonEndToEndTest {
     }
   }
 
+  @Test
+  void anAmazonNamingAnotherWorldIsRefusedNotFollowed() throws Exception {
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    Logger linkLog = (Logger) LoggerFactory.getLogger(LinkConnection.class);
+    linkLog.addAppender(logs);
+    try {
+      world = SimWorldServer.start(worldSettings(0));
+      amazon = SimAmazonServer.start(amazonSettings(world, 0, 2));
+      int amazonPort = amazon.upsPort();
+      ups = UpsService.start(AppConfig.load(upsSettings(Database.H2.freshUrl(), world, amazonPort)));
+      ups.connectToPeers();
+      eventually(amazon::stats, SimAmazonStats::allDelivered, "the first world's packages delivered");
+      long firstWorld = amazon.worldId();
+
+      // Another Amazon takes the port and names a new world: UPS must not follow it there.
+      amazon.close();
+      amazon = SimAmazonServer.start(amazonSettings(world, amazonPort, 2));
+      long secondWorld = amazon.worldId();
+      String refusal = "this UPS belongs to world " + firstWorld + "; refusing to join world " + secondWorld;
+      eventually(() -> count(logs, refusal), n -> n >= 1, "the other world refused in the log");
+      assertEquals(0, amazon.stats().created(), "no pickup from the other world was taken");
+      assertTrue(world.stats(secondWorld).trucks().isEmpty(), "no truck of ours joined the other world");
+    } finally {
+      linkLog.detachAppender(logs);
+    }
+  }
+
   private static long count(ListAppender<ILoggingEvent> logs, String fragment) {
     synchronized (logs.list) {
       return logs.list.stream().filter(e -> e.getFormattedMessage().contains(fragment)).count();
