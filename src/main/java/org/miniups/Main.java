@@ -3,6 +3,7 @@ package org.miniups;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.miniups.sim.amazon.AmazonCommand;
@@ -118,6 +119,14 @@ public final class Main implements Runnable {
           config.getString("mini-ups.amazon.host"),
           config.getInt("mini-ups.amazon.port"));
       service.connectToPeers();
+      try {
+        var binding = service.startHttp().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        System.out.printf("Tracking site and API at http://localhost:%d/%n", binding.localAddress().getPort());
+      } catch (java.util.concurrent.ExecutionException e) {
+        System.err.println("mini-UPS could not serve HTTP on port " + config.getInt("mini-ups.http.port") + ": " + UpsService.rootMessage(e));
+        service.close();
+        return 1;
+      }
       service.system().getWhenTerminated().toCompletableFuture().get();
       return 0;
     }
@@ -176,6 +185,10 @@ public final class Main implements Runnable {
       mixinStandardHelpOptions = true,
       description = "Everything in one process on embedded H2: the simulated World, the simulated Amazon and UPS.")
   static final class Demo implements Callable<Integer> {
+    static final String DEMO_USER = "demo";
+    static final String DEMO_PASSWORD = "demo-password";
+    static final long DEMO_PROFILE_ID = 1001;
+
     @Option(names = "--trucks", defaultValue = "10", description = "Fleet size (default ${DEFAULT-VALUE}).")
     int trucks;
 
@@ -221,6 +234,7 @@ public final class Main implements Runnable {
                       .withUpsPort(0)
                       .withPackages(packages)
                       .withRate(rate)
+                      .withUpsUserIds(List.of(DEMO_PROFILE_ID))
                       .withResendInterval(java.time.Duration.ofSeconds(1)))) {
         Map<String, Object> overrides = new HashMap<>();
         overrides.put(AppConfig.DB_URL, "jdbc:h2:file:./" + dataDir.resolve("mini-ups").toString().replace('\\', '/'));
@@ -236,16 +250,38 @@ public final class Main implements Runnable {
         overrides.put("mini-ups.link.resend-interval", "1s");
         overrides.put("pekko.remote.artery.canonical.port", 0);
         try (UpsService ups = UpsService.start(AppConfig.load(overrides))) {
+          createDemoAccount(ups);
           ups.connectToPeers();
+          int port = ups.startHttp().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS).localAddress().getPort();
           System.out.printf(
-              "Demo: world %d, %d UPS trucks, Amazon asking for %d packages at %.1f/s.%n",
-              amazon.worldId(), trucks, packages, rate);
+              "Demo: world %d, %d UPS trucks, Amazon asking for %d packages at %.1f/s.%n"
+                  + "Open http://localhost:%d/ and log in as %s / %s: My packages lists the packages Amazon%n"
+                  + "ships to that account (about half); the Fleet page shows the trucks moving.%n",
+              amazon.worldId(), trucks, packages, rate, port, DEMO_USER, DEMO_PASSWORD);
           if (!exitWhenDone) {
             ups.system().getWhenTerminated().toCompletableFuture().get();
             return 0;
           }
           return awaitEveryDelivery(world, amazon, parseDuration(timeout), started);
         }
+      }
+    }
+
+    /**
+     * The demo's database is new, so its first account gets the first profile id, which the
+     * simulated Amazon puts on about half of its orders.
+     */
+    private static void createDemoAccount(UpsService ups) throws Exception {
+      org.miniups.user.Accounts.Registered registered =
+          org.apache.pekko.actor.typed.javadsl.AskPattern.<org.miniups.user.Accounts.Command, org.miniups.user.Accounts.Registered>ask(
+                  ups.accounts(),
+                  replyTo -> new org.miniups.user.Accounts.Register(DEMO_USER, DEMO_PASSWORD, null, replyTo),
+                  java.time.Duration.ofSeconds(10),
+                  ups.system().scheduler())
+              .toCompletableFuture()
+              .get(15, java.util.concurrent.TimeUnit.SECONDS);
+      if (registered.user() == null || registered.user().id() != DEMO_PROFILE_ID) {
+        throw new IllegalStateException("could not create the demo account: " + registered.error());
       }
     }
 

@@ -28,13 +28,26 @@ import org.miniups.amazon.AmazonConnection;
 import org.miniups.amazon.AmazonRequestRouter;
 import org.miniups.dispatch.DispatchPolicy;
 import org.miniups.dispatch.Dispatcher;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.miniups.db.ReadSideDatabase;
+import org.miniups.http.ApiRoutes;
+import org.miniups.http.Backend;
+import org.miniups.http.HttpServer;
 import org.miniups.link.InboundDedup;
 import org.miniups.link.LinkConnection;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.link.SequenceAllocator;
+import org.miniups.shipment.PackageDirectory;
+import org.miniups.shipment.PackageIndexProjection;
 import org.miniups.shipment.Shipment;
 import org.miniups.shipment.WarehouseRegistry;
 import org.miniups.truck.Truck;
+import org.miniups.user.Accounts;
+import org.miniups.user.LoginLimiter;
+import org.miniups.user.SessionTokens;
+import org.miniups.user.UserRepository;
 import org.miniups.world.TruckPoller;
 import org.miniups.world.WorldConnection;
 import org.miniups.world.WorldEventRouter;
@@ -63,6 +76,11 @@ public final class UpsService implements AutoCloseable {
   private final ActorRef<InboundDedup.Command> amazonInbox;
   private final ActorRef<Dispatcher.Command> dispatcher;
   private final ActorRef<LinkConnection.Command> amazonConnection;
+  private final ReadSideDatabase readSide;
+  private final ActorRef<PackageDirectory.Command> directory;
+  private final ActorRef<Accounts.Command> accounts;
+  private final SessionTokens sessions;
+  private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
   private UpsService(Config config) {
     this.system = createSystem(config);
@@ -73,6 +91,22 @@ public final class UpsService implements AutoCloseable {
 
     joinClusterIfAlone();
     createSchema();
+    io.micrometer.core.instrument.Metrics.addRegistry(metrics);
+    readSide = openReadSide(config);
+    Clock clock = Clock.systemUTC();
+    Config accountSettings = app.getConfig("accounts");
+    sessions =
+        SessionTokens.fromConfig(
+            accountSettings.getString("session-secret"), accountSettings.getDuration("session-lifetime"), clock);
+    accounts =
+        spawn(
+            Accounts.create(
+                new UserRepository(readSide.dataSource(), accountSettings.getInt("bcrypt-cost"), clock),
+                sessions,
+                new LoginLimiter(
+                    accountSettings.getInt("login-max-failures"), accountSettings.getDuration("login-window"), clock)),
+            "accounts");
+    directory = spawn(PackageDirectory.create(readSide.dataSource()), "package-directory");
 
     ClusterSingleton singletons = ClusterSingleton.get(system);
     Duration resendInterval = app.getDuration("link.resend-interval");
@@ -93,7 +127,6 @@ public final class UpsService implements AutoCloseable {
                 "amazon-outbox"));
     truckTopic = spawn(Topic.create(Truck.Changed.class, Truck.TOPIC_NAME), "truck-topic");
     shipmentTopic = spawn(Topic.create(Shipment.Changed.class, Shipment.TOPIC_NAME), "shipment-topic");
-    Clock clock = Clock.systemUTC();
     Shipment.init(system, amazonOutbox, shipmentTopic, clock);
     dispatcher =
         singletons.init(
@@ -140,7 +173,10 @@ public final class UpsService implements AutoCloseable {
     AmazonRequestRouter amazonRouter =
         new AmazonRequestRouter(
             system, warehouses, this::shipment, this::truck, Set.copyOf(truckIds), dispatcher, amazonOutbox,
-            profileId -> java.util.concurrent.CompletableFuture.completedFuture(false), askTimeout);
+            profileId ->
+                AskPattern.<Accounts.Command, Boolean>ask(
+                    accounts, replyTo -> new Accounts.Exists(profileId, replyTo), askTimeout, system.scheduler()),
+            askTimeout);
     amazonInbox =
         singletons.init(
             SingletonActor.of(
@@ -154,6 +190,7 @@ public final class UpsService implements AutoCloseable {
                     AmazonConnection.settings(config), worldConnection, askTimeout.multipliedBy(3), amazonOutbox, amazonInbox),
                 "amazon-connection"));
     spawn(TruckPoller.create(truckIds, worldOutbox, app.getDuration("fleet.query-interval")), "truck-poller");
+    singletons.init(SingletonActor.of(PackageIndexProjection.create(readSide.dataSource()), "package-index"));
 
     // On shutdown the links go first, so nothing arrives for actors that are stopping.
     for (var link : List.of(amazonConnection, worldConnection)) {
@@ -200,6 +237,16 @@ public final class UpsService implements AutoCloseable {
               if (world != 0) worldConnection.tell(new LinkConnection.Open(world, system.ignoreRef()));
             });
     amazonConnection.tell(new LinkConnection.Open(0, system.ignoreRef()));
+  }
+
+  /** Serves the tracking API and web site on the configured port (0: any free port). */
+  public CompletionStage<ServerBinding> startHttp() {
+    Config http = system.settings().config().getConfig("mini-ups.http");
+    Backend backend =
+        new Backend(
+            system, askTimeout, this::shipment, this::truck, truckIds, directory, accounts, sessions, shipmentTopic,
+            truckTopic, worldConnection, amazonConnection, worldOutbox, amazonOutbox);
+    return HttpServer.start(system, http.getString("interface"), http.getInt("port"), new ApiRoutes(backend, metrics).routes());
   }
 
   /** Trucks start on a small grid near the origin, five to a row. */
@@ -263,6 +310,10 @@ public final class UpsService implements AutoCloseable {
     return amazonConnection;
   }
 
+  public ActorRef<Accounts.Command> accounts() {
+    return accounts;
+  }
+
   public ActorRef<Dispatcher.Command> dispatcher() {
     return dispatcher;
   }
@@ -303,6 +354,20 @@ public final class UpsService implements AutoCloseable {
     }
   }
 
+  private ReadSideDatabase openReadSide(Config config) {
+    try {
+      return ReadSideDatabase.open(
+          config.getString(AppConfig.DB_URL),
+          config.getString("mini-ups.db.user"),
+          config.getString("mini-ups.db.password"),
+          config.getInt("mini-ups.read-side.pool-size"));
+    } catch (RuntimeException e) {
+      system.terminate();
+      throw new IllegalStateException(
+          "Could not prepare the read-side tables at " + config.getString(AppConfig.DB_URL) + ": " + rootMessage(e), e);
+    }
+  }
+
   /** Creates the journal and snapshot tables when missing (idempotent on H2 and PostgreSQL). */
   private void createSchema() {
     try {
@@ -329,5 +394,7 @@ public final class UpsService implements AutoCloseable {
     } catch (Exception e) {
       log.warn("Actor system did not stop in time: {}", rootMessage(e));
     }
+    readSide.close();
+    io.micrometer.core.instrument.Metrics.removeRegistry(metrics);
   }
 }

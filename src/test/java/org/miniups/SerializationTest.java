@@ -121,6 +121,7 @@ class SerializationTest {
         new Shipment.DestinationFrozen(1, 4, 5),
         new Shipment.DestinationChanged(6, 7, AT),
         new Shipment.NoticeConfirmed(2),
+        new Shipment.Claimed(5, AT),
         new Shipment.State(
             10, details, "1Z0123456789ABCDEF", 77L, List.of(9L, 11L), 1, Shipment.Status.OUT_FOR_DELIVERY, 1, 4, 5,
             true, List.of(new Shipment.HistoryEntry("created", AT, 2, 3, 0, null)), null, 3,

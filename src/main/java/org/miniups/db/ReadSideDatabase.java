@@ -26,7 +26,14 @@ public final class ReadSideDatabase implements AutoCloseable {
     config.setPoolName("read-side");
     HikariDataSource dataSource = new HikariDataSource(config);
     try {
-      Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+      // The journal's tables share the schema: start Flyway's history below our first migration.
+      Flyway.configure()
+          .dataSource(dataSource)
+          .locations("classpath:db/migration")
+          .baselineOnMigrate(true)
+          .baselineVersion("0")
+          .load()
+          .migrate();
     } catch (RuntimeException e) {
       dataSource.close();
       throw e;

@@ -48,6 +48,9 @@ public final class Shipment
 
   public static final String TOPIC_NAME = "shipment-changes";
 
+  /** Every shipment event carries this tag, for the package index read side. */
+  public static final String TAG = "shipment";
+
   /** Statuses as the tracking page, the API and {@code UAStatus} spell them. */
   public enum Status {
     CREATED("created"),
@@ -123,10 +126,23 @@ public final class Shipment
 
   public record Frozen(long shipId, int x, int y, boolean known) implements CborSerializable {}
 
-  public record ChangeDestination(int x, int y, ActorRef<ChangeReply> replyTo) implements Command {}
+  /** Only the owner ({@code userId}) may change where the package goes, and only until it leaves. */
+  public record ChangeDestination(long userId, int x, int y, ActorRef<ChangeReply> replyTo) implements Command {}
 
-  /** {@code refusal} is null when the change was made. */
-  public record ChangeReply(State state, String refusal) implements CborSerializable {}
+  public enum Refusal {
+    NONE,
+    UNKNOWN,
+    NOT_OWNER,
+    TOO_LATE
+  }
+
+  /** {@code refusal} NONE when the change was made, else why not ({@code reason} for people). */
+  public record ChangeReply(State state, Refusal refusal, String reason) implements CborSerializable {}
+
+  /** A user takes an unlinked package into their list (by its tracking number). */
+  public record Claim(long userId, ActorRef<ClaimReply> replyTo) implements Command {}
+
+  public record ClaimReply(State state, Refusal refusal, String reason) implements CborSerializable {}
 
   public record Get(ActorRef<State> replyTo) implements Command {}
 
@@ -149,6 +165,8 @@ public final class Shipment
   public record DestinationChanged(int x, int y, Instant at) implements Event {}
 
   public record NoticeConfirmed(long noticeId) implements Event {}
+
+  public record Claimed(long userId, Instant at) implements Event {}
 
   /** Published after every change, for live tracking. */
   public record Changed(State state) implements CborSerializable {}
@@ -292,6 +310,12 @@ public final class Shipment
           unconfirmed.stream().filter(n -> n.id() != noticeId).toList());
     }
 
+    State claim(long userId) {
+      return new State(
+          shipId, details, trackingNumber, userId, pickupSeqnums, pickupsAnswered, status, truckId, destX, destY,
+          frozen, history, exceptionReason, nextNoticeId, unconfirmed);
+    }
+
     State freeze(int x, int y) {
       return new State(
           shipId, details, trackingNumber, ownerId, pickupSeqnums, pickupsAnswered, status, truckId, x, y,
@@ -344,6 +368,10 @@ public final class Shipment
     return "shipment-" + shipId + "/" + noticeId;
   }
 
+  /** How long a shipment event takes to reach the journal (the metrics endpoint shows it). */
+  private static final io.micrometer.core.instrument.Timer JOURNAL_WRITES =
+      io.micrometer.core.instrument.Metrics.timer("miniups.journal.write");
+
   private final long shipId;
   private final ActorRef<ResendSupervisor.Command> amazonOutbox;
   private final ActorRef<Topic.Command<Changed>> topic;
@@ -382,6 +410,11 @@ public final class Shipment
   }
 
   @Override
+  public java.util.Set<String> tagsFor(Event event) {
+    return java.util.Set.of(TAG);
+  }
+
+  @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> state.unconfirmed().forEach(this::send))
@@ -396,6 +429,7 @@ public final class Shipment
         .onCommand(Update.class, this::onUpdate)
         .onCommand(FreezeDestination.class, this::onFreeze)
         .onCommand(ChangeDestination.class, this::onChangeDestination)
+        .onCommand(Claim.class, this::onClaim)
         .onCommand(NoticeStored.class, this::onNoticeStored)
         .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state))
         .build();
@@ -437,16 +471,38 @@ public final class Shipment
   }
 
   private Effect<Event, State> onChangeDestination(State state, ChangeDestination cmd) {
-    if (!state.exists()) return Effect().reply(cmd.replyTo(), new ChangeReply(state, "no such shipment"));
+    if (!state.exists()) {
+      return Effect().reply(cmd.replyTo(), new ChangeReply(state, Refusal.UNKNOWN, "no such package"));
+    }
+    if (state.ownerId() == null || state.ownerId() != cmd.userId()) {
+      return Effect()
+          .reply(cmd.replyTo(), new ChangeReply(state, Refusal.NOT_OWNER, "only the package's owner may change its destination"));
+    }
     String locked = state.destinationLockedReason();
-    if (locked != null) return Effect().reply(cmd.replyTo(), new ChangeReply(state, locked));
+    if (locked != null) {
+      return Effect().reply(cmd.replyTo(), new ChangeReply(state, Refusal.TOO_LATE, "too late: " + locked));
+    }
     if (state.destX() == cmd.x() && state.destY() == cmd.y()) {
-      return Effect().reply(cmd.replyTo(), new ChangeReply(state, null));
+      return Effect().reply(cmd.replyTo(), new ChangeReply(state, Refusal.NONE, null));
     }
     return persistThenNotify(
         state,
         List.of(new DestinationChanged(cmd.x(), cmd.y(), clock.instant())),
-        s -> cmd.replyTo().tell(new ChangeReply(s, null)));
+        s -> cmd.replyTo().tell(new ChangeReply(s, Refusal.NONE, null)));
+  }
+
+  private Effect<Event, State> onClaim(State state, Claim cmd) {
+    if (!state.exists()) return Effect().reply(cmd.replyTo(), new ClaimReply(state, Refusal.UNKNOWN, "no such package"));
+    if (state.ownerId() != null && state.ownerId() == cmd.userId()) {
+      return Effect().reply(cmd.replyTo(), new ClaimReply(state, Refusal.NONE, null));
+    }
+    if (state.ownerId() != null) {
+      return Effect().reply(cmd.replyTo(), new ClaimReply(state, Refusal.NOT_OWNER, "this package already belongs to another account"));
+    }
+    return persistThenNotify(
+        state,
+        List.of(new Claimed(cmd.userId(), clock.instant())),
+        s -> cmd.replyTo().tell(new ClaimReply(s, Refusal.NONE, null)));
   }
 
   private Effect<Event, State> onNoticeStored(State state, NoticeStored cmd) {
@@ -462,10 +518,12 @@ public final class Shipment
   private EffectBuilder<Event, State> persistThenNotify(
       State before, List<Event> events, java.util.function.Consumer<State> reply) {
     long firstNew = before.nextNoticeId();
+    long started = System.nanoTime();
     return Effect()
         .persist(events)
         .thenRun(
             (State after) -> {
+              JOURNAL_WRITES.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
               for (PendingNotice notice : after.unconfirmed()) if (notice.id() >= firstNew) send(notice);
               topic.tell(Topic.publish(new Changed(after)));
               afterNoticesStored.add(() -> reply.accept(after));
@@ -500,6 +558,7 @@ public final class Shipment
         .onEvent(DestinationFrozen.class, (state, e) -> state.freeze(e.x(), e.y()))
         .onEvent(DestinationChanged.class, (state, e) -> state.redirect(e.x(), e.y(), e.at()))
         .onEvent(NoticeConfirmed.class, (state, e) -> state.confirm(e.noticeId()))
+        .onEvent(Claimed.class, (state, e) -> state.claim(e.userId()))
         .build();
   }
 }

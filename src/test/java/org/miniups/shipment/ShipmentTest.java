@@ -29,6 +29,7 @@ class ShipmentTest {
   private static final Clock clock = Clock.fixed(Instant.parse("2026-11-24T12:00:00Z"), ZoneOffset.UTC);
   private static final Shipment.Details DETAILS =
       new Shipment.Details(42, 7, 10, 20, 30, 40, 1001L, List.of(new Shipment.Item(5, "kettle", 1)));
+  private static final long OWNER = 1001;
 
   @AfterAll
   static void stop() {
@@ -55,7 +56,12 @@ class ShipmentTest {
 
   private CommandResult<Shipment.Command, Shipment.Event, Shipment.State> create(
       Shipment.Details details, long amazonSeqnum) {
-    return send(new Shipment.Create(details, null, amazonSeqnum, answers.getRef().unsafeUpcast()));
+    return create(details, null, amazonSeqnum);
+  }
+
+  private CommandResult<Shipment.Command, Shipment.Event, Shipment.State> create(
+      Shipment.Details details, Long owner, long amazonSeqnum) {
+    return send(new Shipment.Create(details, owner, amazonSeqnum, answers.getRef().unsafeUpcast()));
   }
 
   private Shipment.CreateReply createReply() {
@@ -70,7 +76,7 @@ class ShipmentTest {
 
   private CommandResultWithReply<Shipment.Command, Shipment.Event, Shipment.State, Shipment.ChangeReply> redirect(
       int x, int y) {
-    return shipment.runCommand(replyTo -> new Shipment.ChangeDestination(x, y, replyTo));
+    return shipment.runCommand(replyTo -> new Shipment.ChangeDestination(OWNER, x, y, replyTo));
   }
 
   /** The next notice for Amazon, confirmed as the outbox would once stored. */
@@ -125,37 +131,55 @@ class ShipmentTest {
 
   @Test
   void theWholeTripWithADestinationChangedUntilTheTruckLeaves() {
-    create(DETAILS, 9);
+    create(DETAILS, OWNER, 9);
     step(Shipment.Status.EN_ROUTE, 3, 0, 0);
     expectNotice();
     step(Shipment.Status.WAITING, 3, 10, 20);
     step(Shipment.Status.LOADING, 3, 10, 20);
 
+    var stranger = shipment.<Shipment.ChangeReply>runCommand(replyTo -> new Shipment.ChangeDestination(7, 0, 0, replyTo));
+    assertEquals(Shipment.Refusal.NOT_OWNER, stranger.reply().refusal());
+    assertTrue(stranger.hasNoEvents());
     var moved = redirect(-1, -2);
-    assertNull(moved.reply().refusal());
+    assertEquals(Shipment.Refusal.NONE, moved.reply().refusal());
     assertEquals(List.of(-1, -2), List.of(moved.state().destX(), moved.state().destY()));
 
     answers.receiveSeveralMessages(4); // every step so far answered, its notices stored
     var frozen = shipment.<Shipment.Frozen>runCommand(replyTo -> new Shipment.FreezeDestination(3, replyTo));
     assertEquals(new Shipment.Frozen(42, -1, -2, true), frozen.reply());
-    assertEquals("the truck is leaving the warehouse with the package", redirect(5, 5).reply().refusal());
+    assertEquals("too late: the truck is leaving the warehouse with the package", redirect(5, 5).reply().reason());
     var frozenAgain = shipment.<Shipment.Frozen>runCommand(replyTo -> new Shipment.FreezeDestination(3, replyTo));
     assertEquals(frozen.reply(), frozenAgain.reply(), "freezing is idempotent");
 
     step(Shipment.Status.OUT_FOR_DELIVERY, 3, 10, 20);
     assertEquals(new AmazonNotice.OutForDelivery(42, -1, -2), expectNotice());
-    assertEquals("the package is already out for delivery", redirect(5, 5).reply().refusal());
+    assertEquals("too late: the package is already out for delivery", redirect(5, 5).reply().reason());
 
     var delivered = step(Shipment.Status.DELIVERED, 3, -1, -2);
     assertEquals(Shipment.Status.DELIVERED, delivered.state().status());
     assertEquals(new AmazonNotice.Delivered(42, -1, -2), expectNotice());
     assertTrue(decidedNothing(step(Shipment.Status.DELIVERED, 3, -1, -2)), "delivered once");
-    assertEquals("the package was already delivered", redirect(5, 5).reply().refusal());
+    assertEquals(Shipment.Refusal.TOO_LATE, redirect(5, 5).reply().refusal());
+    assertEquals("too late: the package was already delivered", redirect(5, 5).reply().reason());
     assertEquals(
         List.of("created", "truck en route to warehouse", "truck waiting for package", "loading", "loading",
             "out for delivery", "delivered"),
         shipment.getState().history().stream().map(Shipment.HistoryEntry::status).toList());
     amazon.expectNoMessage();
+  }
+
+  @Test
+  void anUnlinkedPackageCanBeClaimedOnceAndThenBelongsToItsClaimer() {
+    create(DETAILS, 9);
+    var claimed = shipment.<Shipment.ClaimReply>runCommand(replyTo -> new Shipment.Claim(5, replyTo));
+    assertEquals(Shipment.Refusal.NONE, claimed.reply().refusal());
+    assertEquals(5L, claimed.state().ownerId());
+    var again = shipment.<Shipment.ClaimReply>runCommand(replyTo -> new Shipment.Claim(5, replyTo));
+    assertTrue(again.hasNoEvents(), "claiming twice changes nothing");
+    var other = shipment.<Shipment.ClaimReply>runCommand(replyTo -> new Shipment.Claim(6, replyTo));
+    assertEquals(Shipment.Refusal.NOT_OWNER, other.reply().refusal());
+    var changed = shipment.<Shipment.ChangeReply>runCommand(replyTo -> new Shipment.ChangeDestination(5, 1, 1, replyTo));
+    assertEquals(Shipment.Refusal.NONE, changed.reply().refusal());
   }
 
   @Test

@@ -1,0 +1,74 @@
+package org.miniups.http;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every route of the server, wrapped so that every error is JSON with a human message: bad
+ * input is a 4xx, a slow actor a 503, and a bug a 500 without a stack trace (that goes to the log).
+ */
+public final class ApiRoutes extends AllDirectives {
+  private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
+
+  private final PackageRoutes packages;
+  private final AccountRoutes accounts;
+  private final OpsRoutes ops;
+
+  public ApiRoutes(Backend backend, PrometheusMeterRegistry registry) {
+    this.packages = new PackageRoutes(backend);
+    this.accounts = new AccountRoutes(backend);
+    this.ops = new OpsRoutes(backend, new OpsRoutes.Metrics(backend, registry));
+  }
+
+  public Route routes() {
+    return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
+        pathPrefix("api", () -> concat(
+            path("openapi.yaml", () -> get(() -> getFromResource("web/api/openapi.yaml"))),
+            packages.routes(),
+            accounts.routes(),
+            ops.apiRoutes())),
+        ops.rootRoutes(),
+        SiteRoutes.routes())));
+  }
+
+  private ExceptionHandler exceptions() {
+    return ExceptionHandler.newBuilder()
+        .match(ApiError.class, e -> complete(Json.error(e.status(), e.getMessage())))
+        .match(EntityStreamSizeException.class, e -> complete(Json.error(StatusCodes.PAYLOAD_TOO_LARGE, "the body is too large")))
+        .match(TimeoutException.class, e -> complete(Json.error(StatusCodes.SERVICE_UNAVAILABLE, "the service is busy; try again")))
+        .matchAny(e -> {
+          Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+          if (cause instanceof ApiError api) return complete(Json.error(api.status(), api.getMessage()));
+          if (cause instanceof TimeoutException) return complete(Json.error(StatusCodes.SERVICE_UNAVAILABLE, "the service is busy; try again"));
+          log.error("Request failed", cause);
+          return complete(Json.error(StatusCodes.INTERNAL_SERVER_ERROR, "something went wrong on our side; it has been logged"));
+        })
+        .build();
+  }
+
+  /** Pekko's default answers, re-worded as JSON; an oversized body is a 413. */
+  private RejectionHandler rejections() {
+    return RejectionHandler.newBuilder()
+        .handle(MalformedRequestContentRejection.class, r -> r.getCause() instanceof EntityStreamSizeException
+            ? complete(Json.error(StatusCodes.PAYLOAD_TOO_LARGE, "the body is too large (at most " + ApiDirectives.MAX_BODY_BYTES + " bytes)"))
+            : complete(Json.error(StatusCodes.BAD_REQUEST, "the body could not be read: " + r.message())))
+        .handleNotFound(extractUnmatchedPath(path -> complete(Json.error(StatusCodes.NOT_FOUND, "nothing here: " + path))))
+        .build()
+        .withFallback(RejectionHandler.defaultHandler())
+        .mapRejectionResponse(response -> {
+          if (response.entity().getContentType().mediaType().toString().equals("application/json")) return response;
+          String text = response.entity() instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict strict
+              ? strict.getData().utf8String() : response.status().reason();
+          return Json.error(response.status(), text.isBlank() ? response.status().reason() : text);
+        });
+  }
+}

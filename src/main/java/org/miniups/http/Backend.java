@@ -1,0 +1,34 @@
+package org.miniups.http;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.function.IntFunction;
+import java.util.function.LongFunction;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.RecipientRef;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.miniups.link.LinkConnection;
+import org.miniups.link.ResendSupervisor;
+import org.miniups.shipment.PackageDirectory;
+import org.miniups.shipment.Shipment;
+import org.miniups.truck.Truck;
+import org.miniups.user.Accounts;
+import org.miniups.user.SessionTokens;
+
+/** The actors the HTTP routes ask; routes never reach a connection's socket. */
+public record Backend(
+    ActorSystem<?> system,
+    Duration askTimeout,
+    LongFunction<RecipientRef<Shipment.Command>> shipments,
+    IntFunction<RecipientRef<Truck.Command>> trucks,
+    List<Integer> truckIds,
+    ActorRef<PackageDirectory.Command> directory,
+    ActorRef<Accounts.Command> accounts,
+    SessionTokens sessions,
+    ActorRef<Topic.Command<Shipment.Changed>> shipmentTopic,
+    ActorRef<Topic.Command<Truck.Changed>> truckTopic,
+    ActorRef<LinkConnection.Command> worldConnection,
+    ActorRef<LinkConnection.Command> amazonConnection,
+    ActorRef<ResendSupervisor.Command> worldOutbox,
+    ActorRef<ResendSupervisor.Command> amazonOutbox) {}

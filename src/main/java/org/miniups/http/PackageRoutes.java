@@ -1,0 +1,201 @@
+package org.miniups.http;
+
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorSource;
+import org.miniups.shipment.PackageDirectory;
+import org.miniups.shipment.Shipment;
+import org.miniups.shipment.TrackingNumbers;
+import org.miniups.truck.Truck;
+import org.miniups.user.User;
+
+/**
+ * Packages: tracking by number (JSON and a live Server-Sent Events stream), changing the
+ * destination, and the logged-in user's list. Lookups by tracking number go through the package
+ * index; every change goes through the shipment actor, so it can never race the dispatch.
+ */
+final class PackageRoutes extends ApiDirectives {
+  static final int COORDINATE_LIMIT = 1_000_000;
+  private static final int MAX_PAGE_SIZE = 100;
+
+  PackageRoutes(Backend backend) {
+    super(backend);
+  }
+
+  Route routes() {
+    return concat(
+        pathPrefix("packages", () -> pathPrefix(segment(), tn -> concat(
+            pathEnd(() -> get(() -> optionalUser(user -> withShipment(tn, state -> completeView(state, user))))),
+            path("events", () -> get(() -> optionalUser(user -> withShipment(tn, state -> events(state, user))))),
+            path("destination", () -> put(() -> csrfSafe(() -> requireUser(user -> jsonBody(body -> changeDestination(tn, user, body))))))))),
+        pathPrefix("me", () -> path("packages", () -> concat(
+            get(() -> requireUser(this::myPackages)),
+            post(() -> csrfSafe(() -> requireUser(user -> jsonBody(body -> claim(user, body)))))))));
+  }
+
+  /** The shipment a tracking number names, or a 404 (400 for something that is no tracking number). */
+  private Route withShipment(String trackingNumber, java.util.function.Function<Shipment.State, Route> inner) {
+    if (!TrackingNumbers.looksValid(trackingNumber)) {
+      throw ApiError.badRequest("\"" + abbreviate(trackingNumber) + "\" is not a tracking number (they look like 1Z followed by 16 letters and digits)");
+    }
+    String normalized = trackingNumber.toUpperCase(Locale.ROOT);
+    CompletionStage<Shipment.State> state =
+        this.<PackageDirectory.Command, PackageDirectory.Found>ask(backend.directory(), replyTo -> new PackageDirectory.FindByTracking(normalized, replyTo))
+            .thenCompose(found -> {
+              if (found.error() != null) throw new ApiError(StatusCodes.SERVICE_UNAVAILABLE, "package lookups are unavailable right now");
+              if (found.shipId() == null) throw ApiError.notFound("no package has the tracking number " + normalized);
+              return this.<Shipment.Command, Shipment.State>ask(backend.shipments().apply(found.shipId()), Shipment.Get::new);
+            });
+    return onSuccess(state, inner::apply);
+  }
+
+  private Route completeView(Shipment.State state, Optional<User> user) {
+    return onSuccess(PackageViews.of(backend, state, user.map(User::id).orElse(null)), view -> completeOK(view, Json.marshaller()));
+  }
+
+  private Route changeDestination(String trackingNumber, User user, JsonNode body) {
+    int x = Json.requiredInt(body, "x", -COORDINATE_LIMIT, COORDINATE_LIMIT);
+    int y = Json.requiredInt(body, "y", -COORDINATE_LIMIT, COORDINATE_LIMIT);
+    return withShipment(trackingNumber, state -> {
+      CompletionStage<Shipment.ChangeReply> reply =
+          ask(backend.shipments().apply(state.shipId()), replyTo -> new Shipment.ChangeDestination(user.id(), x, y, replyTo));
+      return onSuccess(reply, answer -> switch (answer.refusal()) {
+        case NONE -> completeView(answer.state(), Optional.of(user));
+        case UNKNOWN -> complete(Json.error(StatusCodes.NOT_FOUND, answer.reason()));
+        case NOT_OWNER -> complete(Json.error(StatusCodes.FORBIDDEN, answer.reason()));
+        case TOO_LATE -> complete(Json.error(StatusCodes.CONFLICT, answer.reason()));
+      });
+    });
+  }
+
+  private Route myPackages(User user) {
+    return parameterOptional("page", page -> parameterOptional("size", size -> {
+      int pageNumber = boundedInt("page", page, 0, 0, Integer.MAX_VALUE / MAX_PAGE_SIZE);
+      int pageSize = boundedInt("size", size, 20, 1, MAX_PAGE_SIZE);
+      CompletionStage<PackageDirectory.Page> listed =
+          ask(backend.directory(), replyTo -> new PackageDirectory.ListOwned(user.id(), pageNumber, pageSize, replyTo));
+      return onSuccess(listed, result -> {
+        if (result.error() != null) return complete(Json.error(StatusCodes.SERVICE_UNAVAILABLE, "package lists are unavailable right now"));
+        List<Map<String, Object>> items = result.items().stream().map(PackageRoutes::summary).toList();
+        return complete(Json.response(StatusCodes.OK, Map.of("items", items, "page", pageNumber, "size", pageSize, "total", result.total())));
+      });
+    }));
+  }
+
+  private static Map<String, Object> summary(PackageDirectory.Summary s) {
+    return Map.of(
+        "trackingNumber", s.trackingNumber(), "shipId", s.shipId(), "status", s.status(),
+        "destination", new PackageViews.Point(s.destX(), s.destY()), "updatedAt", s.updatedAt());
+  }
+
+  private Route claim(User user, JsonNode body) {
+    String trackingNumber = Json.requiredText(body, "trackingNumber").trim();
+    return withShipment(trackingNumber, state -> {
+      CompletionStage<Shipment.ClaimReply> reply =
+          ask(backend.shipments().apply(state.shipId()), replyTo -> new Shipment.Claim(user.id(), replyTo));
+      return onSuccess(reply, answer -> switch (answer.refusal()) {
+        case NONE -> completeView(answer.state(), Optional.of(user));
+        case UNKNOWN -> complete(Json.error(StatusCodes.NOT_FOUND, answer.reason()));
+        case NOT_OWNER, TOO_LATE -> complete(Json.error(StatusCodes.CONFLICT, answer.reason()));
+      });
+    });
+  }
+
+  /**
+   * Live updates: the current view first, then one event whenever the shipment changes or, while
+   * it is aboard, its truck moves. Both arrive from the topics the entities publish to.
+   */
+  private Route events(Shipment.State initial, Optional<User> user) {
+    Long viewer = user.map(User::id).orElse(null);
+    Pair<ActorRef<Object>, Source<Object, NotUsed>> updates =
+        ActorSource.actorRef(
+                message -> false, message -> Optional.empty(), 256, OverflowStrategy.dropHead())
+            .preMaterialize(backend.system());
+    ActorRef<Object> inbox = updates.first();
+    backend.shipmentTopic().tell(Topic.subscribe(inbox.<Shipment.Changed>narrow()));
+    backend.truckTopic().tell(Topic.subscribe(inbox.<Truck.Changed>narrow()));
+    Source<ServerSentEvent, NotUsed> stream =
+        Source.completionStage(PackageViews.of(backend, initial, viewer))
+            .map(view -> (Object) view)
+            .concat(updates.second())
+            .statefulMapConcat(() -> new LiveView(initial, viewer)::next)
+            .map(view -> ServerSentEvent.create(Json.MAPPER.writeValueAsString(view)))
+            .keepAlive(Duration.ofSeconds(15), ServerSentEvent::heartbeat)
+            .watchTermination((notUsed, done) -> {
+              done.whenComplete((ok, failure) -> {
+                backend.shipmentTopic().tell(Topic.unsubscribe(inbox.<Shipment.Changed>narrow()));
+                backend.truckTopic().tell(Topic.unsubscribe(inbox.<Truck.Changed>narrow()));
+              });
+              return notUsed;
+            });
+    return completeOK(stream, EventStreamMarshalling.toEventStream());
+  }
+
+  /** Folds shipment and truck changes into views, emitting only views that differ from the last. */
+  private static final class LiveView {
+    private Shipment.State state;
+    private PackageViews.Point truckPosition;
+    private final Long viewer;
+    private String last = "";
+
+    LiveView(Shipment.State state, Long viewer) {
+      this.state = state;
+      this.viewer = viewer;
+    }
+
+    Iterable<PackageViews.PackageView> next(Object message) throws JsonProcessingException {
+      if (message instanceof PackageViews.PackageView first) {
+        truckPosition = first.position();
+        return emitIfChanged(first);
+      }
+      if (message instanceof Shipment.Changed changed && changed.state().shipId() == state.shipId()) {
+        state = changed.state();
+      } else if (message instanceof Truck.Changed truck && state.status().onTruck() && truck.state().truckId() == state.truckId()) {
+        truckPosition = new PackageViews.Point(truck.state().position().x(), truck.state().position().y());
+      } else {
+        return List.of();
+      }
+      return emitIfChanged(PackageViews.view(state, truckPosition, viewer));
+    }
+
+    private Iterable<PackageViews.PackageView> emitIfChanged(PackageViews.PackageView view) throws JsonProcessingException {
+      String json = Json.MAPPER.writeValueAsString(view);
+      if (json.equals(last)) return List.of();
+      last = json;
+      return List.of(view);
+    }
+  }
+
+  private static int boundedInt(String name, Optional<String> text, int fallback, int min, int max) {
+    if (text.isEmpty()) return fallback;
+    try {
+      int value = Integer.parseInt(text.get());
+      if (value >= min && value <= max) return value;
+    } catch (NumberFormatException ignored) {
+      // reported below
+    }
+    throw ApiError.badRequest("\"" + name + "\" must be a whole number from " + min + " to " + max);
+  }
+
+  private static String abbreviate(String text) {
+    return text.length() <= 40 ? text : text.substring(0, 40) + "…";
+  }
+}

@@ -1,0 +1,70 @@
+package org.miniups.http;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.miniups.shipment.Shipment;
+import org.miniups.truck.Truck;
+
+/** The package as the API shows it, built from the shipment and (while aboard) its truck. */
+public final class PackageViews {
+  private PackageViews() {}
+
+  public record Point(int x, int y) {}
+
+  public record WarehouseView(int id, int x, int y) {}
+
+  public record HistoryView(String status, Instant at, int x, int y, String detail) {}
+
+  public record ItemView(long productId, String description, int count) {}
+
+  /** {@code items} and {@code owned} only for the owner. */
+  public record PackageView(
+      String trackingNumber,
+      long shipId,
+      String status,
+      WarehouseView warehouse,
+      Point destination,
+      Integer truckId,
+      Point position,
+      boolean canChangeDestination,
+      String destinationLockedReason,
+      List<HistoryView> history,
+      @JsonInclude(JsonInclude.Include.NON_NULL) List<ItemView> items,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Boolean owned) {}
+
+  /** The view of {@code state} for {@code viewer} (null: anonymous), with the truck's position while aboard. */
+  public static CompletionStage<PackageView> of(Backend backend, Shipment.State state, Long viewer) {
+    if (!state.status().onTruck() || !backend.truckIds().contains(state.truckId())) {
+      return CompletableFuture.completedFuture(view(state, null, viewer));
+    }
+    return AskPattern.<Truck.Command, Truck.State>ask(
+            backend.trucks().apply(state.truckId()), Truck.GetState::new, backend.askTimeout(), backend.system().scheduler())
+        .thenApply(truck -> view(state, new Point(truck.position().x(), truck.position().y()), viewer));
+  }
+
+  /** {@code truckPosition} null unless the package is on a truck whose position is known. */
+  public static PackageView view(Shipment.State state, Point truckPosition, Long viewer) {
+    Shipment.Details d = state.details();
+    int[] resting = state.restingPosition();
+    Point position = truckPosition != null && state.status().onTruck() ? truckPosition : new Point(resting[0], resting[1]);
+    boolean owned = viewer != null && state.ownerId() != null && state.ownerId().longValue() == viewer;
+    String locked = state.destinationLockedReason();
+    return new PackageView(
+        state.trackingNumber(),
+        state.shipId(),
+        state.status().text,
+        new WarehouseView(d.warehouseId(), d.warehouseX(), d.warehouseY()),
+        new Point(state.destX(), state.destY()),
+        state.truckId() == 0 ? null : state.truckId(),
+        position,
+        locked == null,
+        locked,
+        state.history().stream().map(h -> new HistoryView(h.status(), h.at(), h.x(), h.y(), h.detail())).toList(),
+        owned ? d.items().stream().map(i -> new ItemView(i.productId(), i.description(), i.count())).toList() : null,
+        owned ? Boolean.TRUE : null);
+  }
+}

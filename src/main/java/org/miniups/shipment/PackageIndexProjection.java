@@ -1,0 +1,130 @@
+package org.miniups.shipment;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import javax.sql.DataSource;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.EventEnvelope;
+import org.apache.pekko.persistence.query.Offset;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.query.Sequence;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.RestartSettings;
+import org.apache.pekko.stream.UniqueKillSwitch;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.RestartSource;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * Keeps the {@code package_index} table in step with the shipments' journal: reads shipment
+ * events by tag from the last stored offset and applies each in one transaction with the new
+ * offset, so every event counts exactly once, also across crashes. A failure restarts the stream
+ * with backoff from the stored offset.
+ */
+public final class PackageIndexProjection {
+  static final String NAME = "package-index";
+
+  private PackageIndexProjection() {}
+
+  public static Behavior<Void> create(DataSource dataSource) {
+    return Behaviors.setup(
+        context -> {
+          Executor blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
+          JdbcReadJournal journal =
+              PersistenceQuery.get(context.getSystem()).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+          Source<Done, ?> events =
+              RestartSource.withBackoff(
+                  RestartSettings.create(Duration.ofMillis(500), Duration.ofSeconds(10), 0.2),
+                  () ->
+                      Source.completionStage(CompletableFuture.supplyAsync(() -> storedOffset(dataSource), blocking))
+                          .flatMapConcat(offset -> journal.eventsByTag(Shipment.TAG, Offset.sequence(offset)))
+                          .mapAsync(1, envelope -> CompletableFuture.supplyAsync(() -> apply(dataSource, envelope), blocking)));
+          UniqueKillSwitch running =
+              events.viaMat(KillSwitches.single(), Keep.right()).to(Sink.ignore()).run(context.getSystem());
+          return Behaviors.receive(Void.class).onSignal(PostStop.class, signal -> {
+            running.shutdown();
+            return Behaviors.same();
+          }).build();
+        });
+  }
+
+  static long storedOffset(DataSource dataSource) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement st = c.prepareStatement("SELECT position FROM projection_offset WHERE name = ?")) {
+      st.setString(1, NAME);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? rs.getLong(1) : 0L;
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot read the package index offset: " + e.getMessage(), e);
+    }
+  }
+
+  static Done apply(DataSource dataSource, EventEnvelope envelope) {
+    long shipId = Long.parseLong(envelope.persistenceId().substring(envelope.persistenceId().indexOf('|') + 1));
+    long position = ((Sequence) envelope.offset()).value();
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        applyEvent(c, shipId, envelope.event(), Instant.ofEpochMilli(envelope.timestamp()));
+        saveOffset(c, position);
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+      return Done.getInstance();
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot update the package index: " + e.getMessage(), e);
+    }
+  }
+
+  private static void applyEvent(Connection c, long shipId, Object event, Instant at) throws SQLException {
+    if (event instanceof Shipment.Created e) {
+      Shipment.Details d = e.details();
+      update(c,
+          "INSERT INTO package_index (ship_id, tracking_number, owner_id, status, dest_x, dest_y, created_at, updated_at) "
+              + "SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM package_index WHERE ship_id = ?)",
+          shipId, e.trackingNumber(), e.ownerId(), Shipment.Status.CREATED.text, d.destX(), d.destY(),
+          Timestamp.from(e.at()), Timestamp.from(e.at()), shipId);
+    } else if (event instanceof Shipment.Stepped e) {
+      update(c, "UPDATE package_index SET status = ?, updated_at = ? WHERE ship_id = ?",
+          e.step().status().text, Timestamp.from(e.step().at()), shipId);
+    } else if (event instanceof Shipment.DestinationChanged e) {
+      update(c, "UPDATE package_index SET dest_x = ?, dest_y = ?, updated_at = ? WHERE ship_id = ?",
+          e.x(), e.y(), Timestamp.from(e.at()), shipId);
+    } else if (event instanceof Shipment.DestinationFrozen e) {
+      update(c, "UPDATE package_index SET dest_x = ?, dest_y = ? WHERE ship_id = ?", e.x(), e.y(), shipId);
+    } else if (event instanceof Shipment.Claimed e) {
+      update(c, "UPDATE package_index SET owner_id = ?, updated_at = ? WHERE ship_id = ?",
+          e.userId(), Timestamp.from(e.at()), shipId);
+    }
+    // Other events (notices confirmed, repeated pickups) change nothing people list.
+  }
+
+  private static void saveOffset(Connection c, long position) throws SQLException {
+    if (update(c, "UPDATE projection_offset SET position = ? WHERE name = ?", position, NAME) == 0) {
+      update(c, "INSERT INTO projection_offset (name, position) VALUES (?, ?)", NAME, position);
+    }
+  }
+
+  private static int update(Connection c, String sql, Object... parameters) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(sql)) {
+      for (int i = 0; i < parameters.length; i++) st.setObject(i + 1, parameters[i]);
+      return st.executeUpdate();
+    }
+  }
+}

@@ -1,0 +1,143 @@
+package org.miniups.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The web site in real headless Chromium (Debian's chromium and chromedriver): a person registers,
+ * logs in, finds their package in My packages, changes its destination before the truck leaves,
+ * and watches it reach "delivered" on the tracking page without reloading. Screenshots of each
+ * step go to target/screenshots/ for review.
+ */
+class BrowserTest {
+  private static final Path SCREENSHOTS = Path.of("target", "screenshots");
+  private static TrackingFixture fixture;
+  private static WebDriver browser;
+  private static WebDriverWait wait;
+
+  @BeforeAll
+  static void start() throws Exception {
+    fixture = new TrackingFixture();
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary("/usr/bin/chromium");
+    // As root in a container, without a GPU or network beyond localhost.
+    options.addArguments(
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--window-size=1280,900");
+    ChromeDriverService service =
+        new ChromeDriverService.Builder().usingDriverExecutable(new java.io.File("/usr/bin/chromedriver")).build();
+    browser = new ChromeDriver(service, options);
+    wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+    Files.createDirectories(SCREENSHOTS);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (browser != null) browser.quit();
+    if (fixture != null) fixture.close();
+  }
+
+  private static WebElement visible(String css) {
+    return wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector(css)));
+  }
+
+  private static void type(String css, String text) {
+    WebElement field = visible(css);
+    field.clear();
+    field.sendKeys(text);
+  }
+
+  private static void screenshot(String name) throws Exception {
+    Files.write(SCREENSHOTS.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+  }
+
+  @Test
+  void registerFindMyPackageRedirectItAndWatchItArrive() throws Exception {
+    browser.get(fixture.url("/"));
+    visible("#tracking-input");
+    screenshot("01-home");
+
+    browser.get(fixture.url("/#/register"));
+    type("#register-username", "margaret");
+    type("#register-password", "apollo guidance");
+    type("#register-email", "margaret@example.org");
+    visible("#register-submit").click();
+    long profileId = Long.parseLong(visible("#profile-id").getText().replaceAll("\\D", ""));
+    screenshot("02-registered");
+
+    // Amazon's pickup names her profile id: the package is hers.
+    long shipId = 4242;
+    String tn = fixture.createPackage(shipId, profileId, 20, 30).trackingNumber();
+
+    visible("#logout").click();
+    browser.get(fixture.url("/#/login"));
+    type("#login-username", "margaret");
+    type("#login-password", "apollo guidance");
+    visible("#login-submit").click();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#user"), "margaret"));
+
+    browser.get(fixture.url("/#/packages"));
+    WebElement row = wait.until(driver -> {
+      driver.navigate().refresh(); // the index may take a moment to list a brand-new package
+      List<WebElement> rows = driver.findElements(By.cssSelector("#my-packages tr[data-tracking-number='" + tn + "']"));
+      return rows.isEmpty() ? null : rows.get(0);
+    });
+    assertTrue(row.getText().contains("created"), row.getText());
+    screenshot("03-my-packages");
+
+    browser.get(fixture.url("/#/track/" + tn));
+    wait.until(ExpectedConditions.attributeToBe(By.cssSelector("#status"), "data-status", "created"));
+    type("#dest-x", "-15");
+    type("#dest-y", "25");
+    visible("#change-destination").click();
+    wait.until(driver -> "-15".equals(driver.findElement(By.cssSelector("#map-destination")).getAttribute("data-x")));
+    screenshot("04-destination-changed");
+
+    // The truck collects it; the page follows live, without a reload.
+    Object marker = ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("return window.__noReload = 'still here';");
+    fixture.assignTruck(shipId, 20, 30);
+    wait.until(ExpectedConditions.attributeToBe(By.cssSelector("#status"), "data-status", "truck en route to warehouse"));
+    fixture.truckArrives();
+    fixture.loaded(shipId);
+    wait.until(ExpectedConditions.attributeToBe(By.cssSelector("#status"), "data-status", "out for delivery"));
+    assertTrue(browser.findElement(By.cssSelector("#change-destination")).getAttribute("disabled") != null,
+        "the form is disabled once the package is out for delivery");
+    screenshot("05-out-for-delivery");
+
+    fixture.delivered(shipId);
+    wait.until(ExpectedConditions.attributeToBe(By.cssSelector("#status"), "data-status", "delivered"));
+    assertEquals(marker, ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("return window.__noReload;"),
+        "the page was never reloaded");
+    assertEquals("-15", browser.findElement(By.cssSelector("#map-destination")).getAttribute("data-x"));
+    List<WebElement> timeline = browser.findElements(By.cssSelector("#timeline li"));
+    assertEquals("delivered", timeline.get(timeline.size() - 1).getAttribute("data-status"));
+    screenshot("06-delivered");
+
+    // Readable on a phone.
+    browser.manage().window().setSize(new Dimension(375, 812));
+    Object overflow = ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript("return document.documentElement.scrollWidth > window.innerWidth;");
+    assertEquals(Boolean.FALSE, overflow, "no sideways scrolling at 375 px");
+    screenshot("07-phone");
+  }
+}

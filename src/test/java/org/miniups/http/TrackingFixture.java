@@ -1,0 +1,113 @@
+package org.miniups.http;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.miniups.AppConfig;
+import org.miniups.TestConfigs;
+import org.miniups.UpsService;
+import org.miniups.shipment.Shipment;
+import org.miniups.truck.Truck;
+import org.miniups.world.WorldEvent;
+
+/**
+ * A UPS node with its HTTP server on a free port and no peers: tests play Amazon by creating
+ * shipments and play the World by sending its reports to the trucks, which then move their
+ * shipments along exactly as in production.
+ */
+final class TrackingFixture implements AutoCloseable {
+  static final Duration ASK = Duration.ofSeconds(10);
+  static final Truck.Warehouse WAREHOUSE = new Truck.Warehouse(3, 10, 12);
+
+  final UpsService ups;
+  final int port;
+
+  TrackingFixture() throws Exception {
+    Map<String, Object> overrides = TestConfigs.node(TestConfigs.Database.H2.freshUrl(), 1, 3);
+    overrides.put("mini-ups.http.port", 0);
+    overrides.put("mini-ups.http.interface", "127.0.0.1");
+    overrides.put("mini-ups.accounts.bcrypt-cost", 4);
+    overrides.put("mini-ups.accounts.login-max-failures", 3);
+    ups = UpsService.start(AppConfig.load(overrides));
+    port = ups.startHttp().toCompletableFuture().get(30, TimeUnit.SECONDS).localAddress().getPort();
+  }
+
+  String url(String path) {
+    return "http://127.0.0.1:" + port + path;
+  }
+
+  /** Amazon's pickup: a new shipment from {@link #WAREHOUSE} to (destX, destY); returns it. */
+  Shipment.State createPackage(long shipId, Long owner, int destX, int destY) throws Exception {
+    Shipment.Details details =
+        new Shipment.Details(shipId, WAREHOUSE.id(), WAREHOUSE.x(), WAREHOUSE.y(), destX, destY, owner,
+            List.of(new Shipment.Item(7, "teapot", 1)));
+    return ups.shipment(shipId)
+        .<Shipment.CreateReply>ask(replyTo -> new Shipment.Create(details, owner, shipId, replyTo), ASK)
+        .toCompletableFuture().get(20, TimeUnit.SECONDS).state();
+  }
+
+  Shipment.State shipment(long shipId) throws Exception {
+    return ups.shipment(shipId).<Shipment.State>ask(Shipment.Get::new, ASK).toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+
+  /** The dispatcher's decision: truck 1 collects the shipment. */
+  void assignTruck(long shipId, int destX, int destY) throws Exception {
+    Truck.Cargo cargo = new Truck.Cargo(shipId, WAREHOUSE, new Truck.Location(destX, destY));
+    Truck.AssignmentReply reply =
+        ups.truck(1).<Truck.AssignmentReply>ask(replyTo -> new Truck.AssignPickup(cargo, replyTo), ASK)
+            .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    if (!reply.accepted()) throw new AssertionError(reply.reason());
+  }
+
+  /** What the World would report: truck 1 reached the warehouse. */
+  void truckArrives() throws Exception {
+    world(new WorldEvent.Finished(1, WAREHOUSE.x(), WAREHOUSE.y(), "arrive warehouse"));
+  }
+
+  /** Amazon loaded the shipment: the truck leaves once its destination is frozen. */
+  void loaded(long shipId) throws Exception {
+    Truck.LoadReply reply =
+        ups.truck(1).<Truck.LoadReply>ask(replyTo -> new Truck.ConfirmLoaded(shipId, replyTo), ASK)
+            .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    if (!reply.accepted()) throw new AssertionError(reply.reason());
+    await(() -> shipment(shipId).status() == Shipment.Status.OUT_FOR_DELIVERY, "shipment " + shipId + " out for delivery");
+  }
+
+  void world(WorldEvent event) throws Exception {
+    ups.truck(event.truckId()).<Done>ask(replyTo -> new Truck.ReportFromWorld(event, replyTo), ASK)
+        .toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+
+  void delivered(long shipId) throws Exception {
+    world(new WorldEvent.PackageDelivered(1, shipId));
+    await(() -> shipment(shipId).status() == Shipment.Status.DELIVERED, "shipment " + shipId + " delivered");
+  }
+
+  /** The last drop is done: the World says the truck is idle again. */
+  void truckIdle() throws Exception {
+    world(new WorldEvent.Finished(1, 0, 0, "idle"));
+    await(() -> ups.truck(1).<Truck.State>ask(Truck.GetState::new, ASK).toCompletableFuture().get().phase() == Truck.Phase.IDLE,
+        "truck 1 idle");
+  }
+
+  static void await(Check check, String what) throws Exception {
+    Instant deadline = Instant.now().plusSeconds(30);
+    while (!check.ok()) {
+      if (Instant.now().isAfter(deadline)) throw new AssertionError(what + " never happened");
+      TimeUnit.MILLISECONDS.sleep(25);
+    }
+  }
+
+  @FunctionalInterface
+  interface Check {
+    boolean ok() throws Exception;
+  }
+
+  @Override
+  public void close() {
+    ups.close();
+  }
+}
