@@ -24,6 +24,7 @@ public final class ReadSideDatabase implements AutoCloseable {
     config.setPassword(password);
     config.setMaximumPoolSize(poolSize);
     config.setPoolName("read-side");
+    config.setConnectionTimeout(5_000); // a database that is down answers quickly (503), not after 30 s
     HikariDataSource dataSource = new HikariDataSource(config);
     try {
       // The journal's tables share the schema: start Flyway's history below our first migration.

@@ -48,6 +48,7 @@ class BrowserTest {
         new ChromeDriverService.Builder().usingDriverExecutable(new java.io.File("/usr/bin/chromedriver")).build();
     browser = new ChromeDriver(service, options);
     wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+    wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class); // the page re-renders on live updates
     Files.createDirectories(SCREENSHOTS);
   }
 
@@ -90,7 +91,7 @@ class BrowserTest {
     String tn = fixture.createPackage(shipId, profileId, 20, 30).trackingNumber();
 
     visible("#logout").click();
-    browser.get(fixture.url("/#/login"));
+    visible("#nav-login").click(); // logged out: the header offers to log in again
     type("#login-username", "margaret");
     type("#login-password", "apollo guidance");
     visible("#login-submit").click();
