@@ -245,7 +245,7 @@ public final class UpsService implements AutoCloseable {
     Backend backend =
         new Backend(
             system, askTimeout, this::shipment, this::truck, truckIds, directory, accounts, sessions, shipmentTopic,
-            truckTopic, worldConnection, amazonConnection, worldOutbox, amazonOutbox);
+            truckTopic, worldOutbox, amazonOutbox);
     return HttpServer.start(system, http.getString("interface"), http.getInt("port"), new ApiRoutes(backend, metrics).routes());
   }
 

@@ -46,6 +46,9 @@ public final class Dispatcher
 
   private record FleetChanged(Truck.State truck) implements Command {}
 
+  /** Ask this truck where it is (again, when it did not answer). */
+  private record LearnTruck(int truckId) implements Command {}
+
   private record Offer(long shipId, int truckId) implements Command {}
 
   private record Answered(long shipId, int truckId, Truck.AssignmentReply reply, String failure)
@@ -170,12 +173,8 @@ public final class Dispatcher
         .onSignal(
             RecoveryCompleted.instance(),
             state -> {
-              // Learn where every truck is; then carry on (re-asking the truck of an open offer).
-              for (int id : fleet) {
-                context.pipeToSelf(
-                    AskPattern.<Truck.Command, Truck.State>ask(trucks.apply(id), Truck.GetState::new, askTimeout, context.getSystem().scheduler()),
-                    (truck, failure) -> new FleetChanged(truck));
-              }
+              // Learn where every truck is before choosing; re-ask the truck of an open offer.
+              fleet.forEach(this::learn);
               state.offered().ifPresent(cargo -> ask(cargo, state.offeredTo()));
             })
         .build();
@@ -187,6 +186,10 @@ public final class Dispatcher
         .forAnyState()
         .onCommand(Dispatch.class, this::onDispatch)
         .onCommand(FleetChanged.class, this::onFleetChanged)
+        .onCommand(LearnTruck.class, (state, cmd) -> {
+          learn(cmd.truckId());
+          return Effect().none();
+        })
         .onCommand(Offer.class, this::onOffer)
         .onCommand(Answered.class, this::onAnswered)
         .onCommand(GetQueue.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state))
@@ -201,8 +204,13 @@ public final class Dispatcher
         .thenReply(cmd.replyTo(), s -> Done.getInstance());
   }
 
+  private void learn(int truckId) {
+    context.pipeToSelf(
+        AskPattern.<Truck.Command, Truck.State>ask(trucks.apply(truckId), Truck.GetState::new, askTimeout, context.getSystem().scheduler()),
+        (truck, failure) -> truck != null ? new FleetChanged(truck) : new LearnTruck(truckId));
+  }
+
   private Effect<Event, State> onFleetChanged(State state, FleetChanged changed) {
-    if (changed.truck() == null) return Effect().none(); // a truck that did not answer reports itself later
     view.put(changed.truck().truckId(), changed.truck());
     declinedSinceChange.remove(changed.truck().truckId());
     dispatchNext(state);
@@ -241,7 +249,8 @@ public final class Dispatcher
 
   /** Offers the oldest shipment that some truck can take; the rest wait their turn. */
   private void dispatchNext(State state) {
-    if (asking || state.offer() != null) return;
+    // "Soonest" needs the whole fleet: until every truck has reported, nobody is chosen.
+    if (asking || state.offer() != null || view.size() < fleet.size()) return;
     List<Truck.State> available =
         view.values().stream().filter(t -> !declinedSinceChange.contains(t.truckId())).toList();
     for (Truck.Cargo cargo : state.queue()) {

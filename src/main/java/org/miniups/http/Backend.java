@@ -8,7 +8,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.pubsub.Topic;
-import org.miniups.link.LinkConnection;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.shipment.PackageDirectory;
 import org.miniups.shipment.Shipment;
@@ -28,7 +27,5 @@ public record Backend(
     SessionTokens sessions,
     ActorRef<Topic.Command<Shipment.Changed>> shipmentTopic,
     ActorRef<Topic.Command<Truck.Changed>> truckTopic,
-    ActorRef<LinkConnection.Command> worldConnection,
-    ActorRef<LinkConnection.Command> amazonConnection,
     ActorRef<ResendSupervisor.Command> worldOutbox,
     ActorRef<ResendSupervisor.Command> amazonOutbox) {}

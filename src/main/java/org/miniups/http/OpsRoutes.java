@@ -13,7 +13,9 @@ import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.miniups.link.LinkConnection;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.miniups.link.ResendSupervisor;
+import org.miniups.shipment.Shipment;
 import org.miniups.shipment.PackageDirectory;
 import org.miniups.truck.Truck;
 
@@ -61,15 +63,16 @@ final class OpsRoutes extends ApiDirectives {
 
   record Health(boolean worldConnected, boolean amazonConnected, boolean databaseReachable, String databaseError) {}
 
+  /** Link state as the outboxes see it (up while a connection carries their items): no route reaches a connection. */
   private CompletionStage<Health> health() {
-    CompletableFuture<LinkConnection.LinkState> world =
-        this.<LinkConnection.Command, LinkConnection.LinkState>ask(backend.worldConnection(), LinkConnection.GetLinkState::new).toCompletableFuture();
-    CompletableFuture<LinkConnection.LinkState> amazon =
-        this.<LinkConnection.Command, LinkConnection.LinkState>ask(backend.amazonConnection(), LinkConnection.GetLinkState::new).toCompletableFuture();
+    CompletableFuture<ResendSupervisor.Status> world =
+        this.<ResendSupervisor.Command, ResendSupervisor.Status>ask(backend.worldOutbox(), ResendSupervisor.GetStatus::new).toCompletableFuture();
+    CompletableFuture<ResendSupervisor.Status> amazon =
+        this.<ResendSupervisor.Command, ResendSupervisor.Status>ask(backend.amazonOutbox(), ResendSupervisor.GetStatus::new).toCompletableFuture();
     CompletableFuture<PackageDirectory.Counts> database =
         this.<PackageDirectory.Command, PackageDirectory.Counts>ask(backend.directory(), PackageDirectory.CountByStatus::new).toCompletableFuture();
     return CompletableFuture.allOf(world, amazon, database)
-        .thenApply(done -> new Health(world.join().connected(), amazon.join().connected(), database.join().error() == null, database.join().error()));
+        .thenApply(done -> new Health(world.join().linkUp(), amazon.join().linkUp(), database.join().error() == null, database.join().error()));
   }
 
   private Route completeHealth(Health health) {
@@ -109,29 +112,25 @@ final class OpsRoutes extends ApiDirectives {
     CompletionStage<String> scrape() {
       var scheduler = backend.system().scheduler();
       var timeout = backend.askTimeout();
-      CompletableFuture<PackageDirectory.Counts> counts = org.apache.pekko.actor.typed.javadsl.AskPattern
-          .<PackageDirectory.Command, PackageDirectory.Counts>ask(backend.directory(), PackageDirectory.CountByStatus::new, timeout, scheduler).toCompletableFuture();
-      Map<String, CompletableFuture<LinkConnection.LinkState>> links = Map.of(
-          "world", org.apache.pekko.actor.typed.javadsl.AskPattern.<LinkConnection.Command, LinkConnection.LinkState>ask(backend.worldConnection(), LinkConnection.GetLinkState::new, timeout, scheduler).toCompletableFuture(),
-          "amazon", org.apache.pekko.actor.typed.javadsl.AskPattern.<LinkConnection.Command, LinkConnection.LinkState>ask(backend.amazonConnection(), LinkConnection.GetLinkState::new, timeout, scheduler).toCompletableFuture());
-      Map<String, CompletableFuture<org.miniups.link.ResendSupervisor.Status>> outboxes = Map.of(
-          "world", org.apache.pekko.actor.typed.javadsl.AskPattern.<org.miniups.link.ResendSupervisor.Command, org.miniups.link.ResendSupervisor.Status>ask(backend.worldOutbox(), org.miniups.link.ResendSupervisor.GetStatus::new, timeout, scheduler).toCompletableFuture(),
-          "amazon", org.apache.pekko.actor.typed.javadsl.AskPattern.<org.miniups.link.ResendSupervisor.Command, org.miniups.link.ResendSupervisor.Status>ask(backend.amazonOutbox(), org.miniups.link.ResendSupervisor.GetStatus::new, timeout, scheduler).toCompletableFuture());
+      CompletableFuture<PackageDirectory.Counts> counts =
+          AskPattern.<PackageDirectory.Command, PackageDirectory.Counts>ask(backend.directory(), PackageDirectory.CountByStatus::new, timeout, scheduler)
+              .toCompletableFuture();
+      Map<String, CompletableFuture<ResendSupervisor.Status>> outboxes = Map.of(
+          "world", AskPattern.<ResendSupervisor.Command, ResendSupervisor.Status>ask(backend.worldOutbox(), ResendSupervisor.GetStatus::new, timeout, scheduler).toCompletableFuture(),
+          "amazon", AskPattern.<ResendSupervisor.Command, ResendSupervisor.Status>ask(backend.amazonOutbox(), ResendSupervisor.GetStatus::new, timeout, scheduler).toCompletableFuture());
       List<CompletableFuture<?>> all = new ArrayList<>(List.of(counts));
-      all.addAll(links.values());
       all.addAll(outboxes.values());
+      // A part that does not answer leaves its gauges as they were; the rest is still reported.
       return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
           .handle((done, failure) -> {
-            if (counts.isDone() && !counts.isCompletedExceptionally()) {
-              for (org.miniups.shipment.Shipment.Status status : org.miniups.shipment.Shipment.Status.values()) {
+            if (answered(counts)) {
+              for (Shipment.Status status : Shipment.Status.values()) {
                 set("miniups_packages", "status", status.text, counts.join().byStatus().getOrDefault(status.text, 0L));
               }
             }
-            links.forEach((peer, state) -> {
-              if (state.isDone() && !state.isCompletedExceptionally()) set("miniups_link_up", "peer", peer, state.join().connected() ? 1 : 0);
-            });
             outboxes.forEach((peer, status) -> {
-              if (status.isDone() && !status.isCompletedExceptionally()) {
+              if (answered(status)) {
+                set("miniups_link_up", "peer", peer, status.join().linkUp() ? 1 : 0);
                 set("miniups_messages_sent", "peer", peer, status.join().sent());
                 set("miniups_messages_resent", "peer", peer, status.join().resent());
                 set("miniups_messages_unacked", "peer", peer, status.join().unacked());
@@ -139,6 +138,10 @@ final class OpsRoutes extends ApiDirectives {
             });
             return registry.scrape();
           });
+    }
+
+    private static boolean answered(CompletableFuture<?> future) {
+      return future.isDone() && !future.isCompletedExceptionally();
     }
   }
 }

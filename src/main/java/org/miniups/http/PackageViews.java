@@ -21,7 +21,7 @@ public final class PackageViews {
 
   public record ItemView(long productId, String description, int count) {}
 
-  /** {@code items} and {@code owned} only for the owner. */
+  /** {@code items}, {@code owned} and {@code ownerId} (the UPS profile id) only for the owner. */
   public record PackageView(
       String trackingNumber,
       long shipId,
@@ -34,7 +34,8 @@ public final class PackageViews {
       String destinationLockedReason,
       List<HistoryView> history,
       @JsonInclude(JsonInclude.Include.NON_NULL) List<ItemView> items,
-      @JsonInclude(JsonInclude.Include.NON_NULL) Boolean owned) {}
+      @JsonInclude(JsonInclude.Include.NON_NULL) Boolean owned,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Long ownerId) {}
 
   /** The view of {@code state} for {@code viewer} (null: anonymous), with the truck's position while aboard. */
   public static CompletionStage<PackageView> of(Backend backend, Shipment.State state, Long viewer) {
@@ -65,6 +66,7 @@ public final class PackageViews {
         locked,
         state.history().stream().map(h -> new HistoryView(h.status(), h.at(), h.x(), h.y(), h.detail())).toList(),
         owned ? d.items().stream().map(i -> new ItemView(i.productId(), i.description(), i.count())).toList() : null,
-        owned ? Boolean.TRUE : null);
+        owned ? Boolean.TRUE : null,
+        owned ? state.ownerId() : null);
   }
 }

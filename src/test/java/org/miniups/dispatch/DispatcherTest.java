@@ -118,8 +118,11 @@ class DispatcherTest {
     second.replyTo().tell(new Truck.AssignmentReply(true, "assigned", truck(1, Truck.Phase.TO_WAREHOUSE, 0, 0, WH, 2)));
 
     TestProbe<Dispatcher.State> queue = testKit.createTestProbe();
-    dispatcher.tell(new Dispatcher.GetQueue(queue.getRef()));
-    assertTrue(queue.receiveMessage().queue().isEmpty());
+    queue.awaitAssert(() -> {
+      dispatcher.tell(new Dispatcher.GetQueue(queue.getRef()));
+      assertTrue(queue.receiveMessage().queue().isEmpty(), "both shipments left the queue");
+      return null;
+    });
   }
 
   @Test

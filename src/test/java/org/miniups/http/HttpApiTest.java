@@ -195,7 +195,9 @@ class HttpApiTest {
     JsonNode mine = json(owner.get("/api/packages/" + tn));
     assertEquals("teapot", mine.get("items").get(0).get("description").asText());
     assertTrue(mine.get("owned").asBoolean());
+    assertEquals(ownerId, mine.get("ownerId").asLong());
     assertNull(json(stranger.get("/api/packages/" + tn)).get("items"));
+    assertNull(json(stranger.get("/api/packages/" + tn)).get("ownerId"), "the owner only for the owner");
 
     String path = "/api/packages/" + tn + "/destination";
     assertError(401, new Client().write("PUT", path, "{\"x\":1,\"y\":2}"), "log in");
@@ -264,6 +266,7 @@ class HttpApiTest {
     assertTrue(metrics.body().contains("miniups_packages{status=\"created\"}"), metrics.body());
     assertTrue(metrics.body().contains("miniups_link_up{peer=\"world\"} 0.0"), metrics.body());
     assertTrue(metrics.body().contains("miniups_messages_unacked{peer=\"amazon\"}"), metrics.body());
+    assertTrue(metrics.body().contains("miniups_journal_write_seconds_count"), metrics.body());
   }
 
   @Test
