@@ -29,13 +29,7 @@ import org.miniups.proto.UpsAmazon;
 public final class AmazonConnection implements LinkConnection.Protocol {
 
   public static LinkConnection.Settings settings(Config config) {
-    return new LinkConnection.Settings(
-        config.getString("mini-ups.amazon.host"),
-        config.getInt("mini-ups.amazon.port"),
-        (int) config.getMemorySize("mini-ups.link.max-frame-size").toBytes(),
-        config.getDuration("mini-ups.link.reconnect-min-backoff"),
-        config.getDuration("mini-ups.link.reconnect-max-backoff"),
-        Duration.ofSeconds(5));
+    return LinkConnection.Settings.fromConfig(config, "mini-ups.amazon");
   }
 
   public static Behavior<LinkConnection.Command> create(

@@ -114,6 +114,9 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
 
   private record Reconnect(int generation) implements Command {}
 
+  /** The peer accepted TCP but never spoke its first frame. */
+  private record HandshakeTimedOut(int generation) implements Command {}
+
   private record OutboxTransmit(ResendSupervisor.Transmit transmit) implements Command {}
 
   private record InboxAck(InboundDedup.Ack ack) implements Command {}
@@ -129,6 +132,17 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
       Duration connectTimeout) {
     String address() {
       return host + ":" + port;
+    }
+
+    /** The peer at {@code peerPath} (host, port) with the link timings every peer shares. */
+    public static Settings fromConfig(com.typesafe.config.Config config, String peerPath) {
+      return new Settings(
+          config.getString(peerPath + ".host"),
+          config.getInt(peerPath + ".port"),
+          (int) config.getMemorySize("mini-ups.link.max-frame-size").toBytes(),
+          config.getDuration("mini-ups.link.reconnect-min-backoff"),
+          config.getDuration("mini-ups.link.reconnect-max-backoff"),
+          Duration.ofSeconds(5));
     }
   }
 
@@ -187,6 +201,7 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
       ActorRef<ResendSupervisor.Command> outbox,
       ActorRef<InboundDedup.Command> inbox) {
     super(context);
+    context.setLoggerName(LinkConnection.class); // one logger name, whichever peer
     this.timers = timers;
     this.settings = settings;
     this.protocol = protocol;
@@ -208,6 +223,7 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
         .onMessage(HandshakeJudged.class, this::onHandshakeJudged)
         .onMessage(TcpClosed.class, this::onTcpClosed)
         .onMessage(Reconnect.class, this::onReconnect)
+        .onMessage(HandshakeTimedOut.class, this::onHandshakeTimedOut)
         .onMessage(OutboxTransmit.class, this::onTransmit)
         .onMessage(InboxAck.class, this::onAck)
         .onMessage(Flush.class, this::onFlush)
@@ -286,6 +302,15 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
     if (msg.generation() != generation || phase != Phase.CONNECTING) return this;
     phase = Phase.HANDSHAKING;
     protocol.greeting(target).ifPresent(session::send);
+    // The peer gets as long to speak first as TCP had to connect.
+    timers.startSingleTimer(new HandshakeTimedOut(msg.generation()), settings.connectTimeout());
+    return this;
+  }
+
+  private Behavior<Command> onHandshakeTimedOut(HandshakeTimedOut msg) {
+    if (msg.generation() == generation && phase == Phase.HANDSHAKING) {
+      protocolError("no answer to the handshake within " + Backoff.describe(settings.connectTimeout()));
+    }
     return this;
   }
 

@@ -33,13 +33,7 @@ public final class WorldConnection implements LinkConnection.Protocol {
   public record TruckInit(int id, int x, int y) implements CborSerializable {}
 
   public static LinkConnection.Settings settings(Config config) {
-    return new LinkConnection.Settings(
-        config.getString("mini-ups.world.host"),
-        config.getInt("mini-ups.world.port"),
-        (int) config.getMemorySize("mini-ups.link.max-frame-size").toBytes(),
-        config.getDuration("mini-ups.link.reconnect-min-backoff"),
-        config.getDuration("mini-ups.link.reconnect-max-backoff"),
-        Duration.ofSeconds(5));
+    return LinkConnection.Settings.fromConfig(config, "mini-ups.world");
   }
 
   public static Behavior<LinkConnection.Command> create(

@@ -127,6 +127,21 @@ class WorldConnectionTest {
   }
 
   @Test
+  void aWorldThatNeverAnswersTheHandshakeIsDroppedAndTriedAgain() throws Exception {
+    fakeWorld = new ServerSocket(0);
+    connectTo(fakeWorld.getLocalPort(), 4);
+    try (Socket silent = fakeWorld.accept()) {
+      acceptHello(silent); // and say nothing
+      try (Socket second = fakeWorld.accept()) {
+        assertEquals(4, acceptHello(second).getWorldid());
+        answer(second, 4, "connected!");
+        outbox.expectMessageClass(ResendSupervisor.LinkUp.class, Duration.ofSeconds(5));
+      }
+    }
+    assertTrue(logged("no answer to the handshake within"));
+  }
+
+  @Test
   void oversizedFrameDropsTheConnectionAndWeReconnect() throws Exception {
     fakeWorld = new ServerSocket(0);
     connectTo(fakeWorld.getLocalPort(), 3);
