@@ -322,9 +322,11 @@ public final class Shipment
           true, history, exceptionReason, nextNoticeId, unconfirmed);
     }
 
+    /** The history entry records where the package is, not where it will go (the detail says that). */
     State redirect(int x, int y, Instant at) {
+      HistoryEntry last = history.get(history.size() - 1);
       HistoryEntry entry =
-          new HistoryEntry(status.text, at, x, y, truckId, "destination changed to (" + x + ", " + y + ")");
+          new HistoryEntry(status.text, at, last.x(), last.y(), truckId, "destination changed to (" + x + ", " + y + ")");
       return new State(
           shipId, details, trackingNumber, ownerId, pickupSeqnums, pickupsAnswered, status, truckId, x, y,
           false, append(history, entry), exceptionReason, nextNoticeId, unconfirmed);

@@ -143,6 +143,9 @@ class ShipmentTest {
     var moved = redirect(-1, -2);
     assertEquals(Shipment.Refusal.NONE, moved.reply().refusal());
     assertEquals(List.of(-1, -2), List.of(moved.state().destX(), moved.state().destY()));
+    Shipment.HistoryEntry change = moved.state().history().get(moved.state().history().size() - 1);
+    assertEquals(List.of(10, 20), List.of(change.x(), change.y()), "the entry is where the package is");
+    assertEquals("destination changed to (-1, -2)", change.detail());
 
     answers.receiveSeveralMessages(4); // every step so far answered, its notices stored
     var frozen = shipment.<Shipment.Frozen>runCommand(replyTo -> new Shipment.FreezeDestination(3, replyTo));
