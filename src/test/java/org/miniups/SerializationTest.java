@@ -139,6 +139,16 @@ class SerializationTest {
   }
 
   @Test
+  void packageDirectoryAnswers() {
+    roundTrip(
+        new org.miniups.shipment.PackageDirectory.Found(10L, null),
+        new org.miniups.shipment.PackageDirectory.Page(
+            List.of(new org.miniups.shipment.PackageDirectory.Summary("1Z0123456789ABCDEF", 10, "created", 4, 5, AT)),
+            0, 20, 1, null),
+        new org.miniups.shipment.PackageDirectory.Counts(java.util.Map.of("created", 3L), null));
+  }
+
+  @Test
   void amazonMessagesKeepTheirConcreteTypeInsidePersistedItems() {
     roundTrip(
         new ResendSupervisor.Queued(new ResendSupervisor.Item("k", 1, new AmazonNotice.Delivered(10, 4, 5))),
