@@ -14,6 +14,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -44,8 +45,19 @@ class AmazonEndToEndTest {
   private SimAmazonServer amazon;
   private UpsService ups;
 
+  /** What the link actors log, for the tests that check a line people will read. */
+  private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+  private final Logger linkLog = (Logger) LoggerFactory.getLogger(LinkConnection.class);
+
+  @BeforeEach
+  void captureLinkLogs() {
+    logs.start();
+    linkLog.addAppender(logs);
+  }
+
   @AfterEach
   void stop() {
+    linkLog.detachAppender(logs);
     if (ups != null) ups.close();
     if (amazon != null) amazon.close();
     if (world != null) world.close();
@@ -69,57 +81,41 @@ class AmazonEndToEndTest {
 
   @Test
   void upsKeepsTryingWhileAmazonIsNotListeningAndFinishesOnceItIs() throws Exception {
-    ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    logs.start();
-    Logger linkLog = (Logger) LoggerFactory.getLogger(LinkConnection.class);
-    linkLog.addAppender(logs);
-    try {
-      world = SimWorldServer.start(worldSettings(0));
-      int amazonPort = freePort();
-      ups = UpsService.start(AppConfig.load(upsSettings(Database.H2.freshUrl(), world, amazonPort)));
-      ups.connectToPeers();
+    world = SimWorldServer.start(worldSettings(0));
+    int amazonPort = freePort();
+    ups = UpsService.start(AppConfig.load(upsSettings(Database.H2.freshUrl(), world, amazonPort)));
+    ups.connectToPeers();
 
-      String refused = "Amazon at 127.0.0.1:" + amazonPort + " is not reachable (connection refused); retrying in";
-      eventually(() -> count(logs, refused), n -> n >= 3, "three refused attempts, each logged in one line");
-      assertTrue(logs.list.stream().allMatch(e -> e.getThrowableProxy() == null), "no stack traces");
+    String refused = "Amazon at 127.0.0.1:" + amazonPort + " is not reachable (connection refused); retrying in";
+    eventually(() -> count(refused), n -> n >= 3, "three refused attempts, each logged in one line");
+    assertTrue(logs.list.stream().allMatch(e -> e.getThrowableProxy() == null), "no stack traces");
 
-      amazon = SimAmazonServer.start(amazonSettings(world, amazonPort, 20));
-      SimAmazonStats stats = eventually(amazon::stats, SimAmazonStats::allDelivered, "every package delivered");
-      assertExactlyOnce(world, stats, 20);
-    } finally {
-      linkLog.detachAppender(logs);
-    }
+    amazon = SimAmazonServer.start(amazonSettings(world, amazonPort, 20));
+    SimAmazonStats stats = eventually(amazon::stats, SimAmazonStats::allDelivered, "every package delivered");
+    assertExactlyOnce(world, stats, 20);
   }
 
   @Test
   void anAmazonNamingAnotherWorldIsRefusedNotFollowed() throws Exception {
-    ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    logs.start();
-    Logger linkLog = (Logger) LoggerFactory.getLogger(LinkConnection.class);
-    linkLog.addAppender(logs);
-    try {
-      world = SimWorldServer.start(worldSettings(0));
-      amazon = SimAmazonServer.start(amazonSettings(world, 0, 2));
-      int amazonPort = amazon.upsPort();
-      ups = UpsService.start(AppConfig.load(upsSettings(Database.H2.freshUrl(), world, amazonPort)));
-      ups.connectToPeers();
-      eventually(amazon::stats, SimAmazonStats::allDelivered, "the first world's packages delivered");
-      long firstWorld = amazon.worldId();
+    world = SimWorldServer.start(worldSettings(0));
+    amazon = SimAmazonServer.start(amazonSettings(world, 0, 2));
+    int amazonPort = amazon.upsPort();
+    ups = UpsService.start(AppConfig.load(upsSettings(Database.H2.freshUrl(), world, amazonPort)));
+    ups.connectToPeers();
+    eventually(amazon::stats, SimAmazonStats::allDelivered, "the first world's packages delivered");
+    long firstWorld = amazon.worldId();
 
-      // Another Amazon takes the port and names a new world: UPS must not follow it there.
-      amazon.close();
-      amazon = SimAmazonServer.start(amazonSettings(world, amazonPort, 2));
-      long secondWorld = amazon.worldId();
-      String refusal = "this UPS belongs to world " + firstWorld + "; refusing to join world " + secondWorld;
-      eventually(() -> count(logs, refusal), n -> n >= 1, "the other world refused in the log");
-      assertEquals(0, amazon.stats().created(), "no pickup from the other world was taken");
-      assertTrue(world.stats(secondWorld).trucks().isEmpty(), "no truck of ours joined the other world");
-    } finally {
-      linkLog.detachAppender(logs);
-    }
+    // Another Amazon takes the port and names a new world: UPS must not follow it there.
+    amazon.close();
+    amazon = SimAmazonServer.start(amazonSettings(world, amazonPort, 2));
+    long secondWorld = amazon.worldId();
+    String refusal = "this UPS belongs to world " + firstWorld + "; refusing to join world " + secondWorld;
+    eventually(() -> count(refusal), n -> n >= 1, "the other world refused in the log");
+    assertEquals(0, amazon.stats().created(), "no pickup from the other world was taken");
+    assertTrue(world.stats(secondWorld).trucks().isEmpty(), "no truck of ours joined the other world");
   }
 
-  private static long count(ListAppender<ILoggingEvent> logs, String fragment) {
+  private long count(String fragment) {
     synchronized (logs.list) {
       return logs.list.stream().filter(e -> e.getFormattedMessage().contains(fragment)).count();
     }
