@@ -326,6 +326,9 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
 
   private Behavior<Command> onFrame(FrameReceived msg) {
     if (msg.generation() != generation || session == null) return this;
+    // A peer that speaks first (Amazon) can be heard before "connected" arrives from the other
+    // stream: its frame proves the connection is up, and must not be dropped.
+    if (phase == Phase.CONNECTING) onTcpConnected(new TcpConnected(generation));
     try {
       if (phase == Phase.HANDSHAKING) {
         int gen = generation;
