@@ -17,7 +17,8 @@
  *             #status-detail, #live (live-update state: data-state=on|wait|off)
  *             #destination, #warehouse, #truck, #position
  *             #timeline        <ol>, one <li data-status> per history entry, oldest first
- *             #map             <svg>; markers #map-warehouse, #map-destination, #map-position
+ *             #map             <svg>; markers #map-warehouse, #map-destination, #map-position,
+ *                              #map-truck (the assigned truck while it comes for the package)
  *                              each with data-x / data-y (world coordinates)
  *             #not-found       shown instead for an unknown (404) or malformed tracking number
  *             #items           owner only: <li data-product-id> per item
@@ -820,10 +821,14 @@
     var markers = [];
     if (p.warehouse) markers.push({ kind: 'warehouse', id: 'map-warehouse', x: p.warehouse.x, y: p.warehouse.y, label: 'Warehouse', title: 'Warehouse #' + p.warehouse.id + ' ' + xy(p.warehouse) });
     if (p.destination) markers.push({ kind: 'destination', id: 'map-destination', x: p.destination.x, y: p.destination.y, label: 'Destination', title: 'Destination ' + xy(p.destination) });
+    var aboard = p.status === 'loading' || p.status === 'out for delivery';
     if (p.position) {
-      var who = p.truckId !== null && p.truckId !== undefined && p.status !== 'delivered' && p.status !== 'created'
-        ? 'Truck #' + p.truckId : 'Package';
+      var who = aboard && p.truckId !== null && p.truckId !== undefined ? 'Truck #' + p.truckId : 'Package';
       markers.push({ kind: 'position', id: 'map-position', x: p.position.x, y: p.position.y, label: who, title: who + ' ' + xy(p.position) });
+    }
+    // The assigned truck on its way to the package (once aboard, the package marker is the truck).
+    if (p.truckPosition && !aboard) {
+      markers.push({ kind: 'truck', id: 'map-truck', x: p.truckPosition.x, y: p.truckPosition.y, label: 'Truck #' + p.truckId, title: 'Truck #' + p.truckId + ' ' + xy(p.truckPosition) });
     }
     var routePts = [];
     (Array.isArray(p.history) ? p.history : []).forEach(function (e) {

@@ -120,8 +120,8 @@ final class PackageRoutes extends ApiDirectives {
   }
 
   /**
-   * Live updates: the current view first, then one event whenever the shipment changes or, while
-   * it is aboard, its truck moves. Both arrive from the topics the entities publish to.
+   * Live updates: the current view first, then one event whenever the shipment changes or, until
+   * delivery, its truck moves. Both arrive from the topics the entities publish to.
    */
   private Route events(Shipment.State initial, Optional<User> user) {
     Long viewer = user.map(User::id).orElse(null);
@@ -132,11 +132,12 @@ final class PackageRoutes extends ApiDirectives {
     ActorRef<Object> inbox = updates.first();
     backend.shipmentTopic().tell(Topic.subscribe(inbox.<Shipment.Changed>narrow()));
     backend.truckTopic().tell(Topic.subscribe(inbox.<Truck.Changed>narrow()));
+    LiveView live = new LiveView(initial, viewer);
     Source<ServerSentEvent, NotUsed> stream =
-        Source.completionStage(PackageViews.of(backend, initial, viewer))
-            .map(view -> (Object) view)
+        Source.single((Object) new Shipment.Changed(initial))
             .concat(updates.second())
-            .statefulMapConcat(() -> new LiveView(initial, viewer)::next)
+            .mapAsync(1, live::next) // one at a time, in order: each view builds on the last
+            .mapConcat(view -> view)
             .map(view -> ServerSentEvent.create(Json.MAPPER.writeValueAsString(view)))
             .keepAlive(Duration.ofSeconds(15), ServerSentEvent::heartbeat)
             .watchTermination((notUsed, done) -> {
@@ -149,8 +150,12 @@ final class PackageRoutes extends ApiDirectives {
     return completeOK(stream, EventStreamMarshalling.toEventStream());
   }
 
-  /** Folds shipment and truck changes into views, emitting only views that differ from the last. */
-  private static final class LiveView {
+  /**
+   * Folds shipment and truck changes into views, emitting only views that differ from the last. A
+   * shipment change asks its truck where it is (a newly assigned truck may not have moved yet);
+   * truck changes then keep that position current.
+   */
+  private final class LiveView {
     private Shipment.State state;
     private PackageViews.Point truckPosition;
     private final Long viewer;
@@ -161,23 +166,29 @@ final class PackageRoutes extends ApiDirectives {
       this.viewer = viewer;
     }
 
-    Iterable<PackageViews.PackageView> next(Object message) throws JsonProcessingException {
-      if (message instanceof PackageViews.PackageView first) {
-        truckPosition = first.position();
-        return emitIfChanged(first);
-      }
+    CompletionStage<List<PackageViews.PackageView>> next(Object message) {
       if (message instanceof Shipment.Changed changed && changed.state().shipId() == state.shipId()) {
         state = changed.state();
-      } else if (message instanceof Truck.Changed truck && state.status().onTruck() && truck.state().truckId() == state.truckId()) {
-        truckPosition = new PackageViews.Point(truck.state().position().x(), truck.state().position().y());
-      } else {
-        return List.of();
+        return PackageViews.of(backend, state, viewer).thenApply(view -> {
+          truckPosition = view.truckPosition();
+          return emitIfChanged(view);
+        });
       }
-      return emitIfChanged(PackageViews.view(state, truckPosition, viewer));
+      if (message instanceof Truck.Changed truck
+          && PackageViews.hasTruckToFollow(state) && truck.state().truckId() == state.truckId()) {
+        truckPosition = new PackageViews.Point(truck.state().position().x(), truck.state().position().y());
+        return completed(emitIfChanged(PackageViews.view(state, truckPosition, viewer)));
+      }
+      return completed(List.of());
     }
 
-    private Iterable<PackageViews.PackageView> emitIfChanged(PackageViews.PackageView view) throws JsonProcessingException {
-      String json = Json.MAPPER.writeValueAsString(view);
+    private List<PackageViews.PackageView> emitIfChanged(PackageViews.PackageView view) {
+      String json;
+      try {
+        json = Json.MAPPER.writeValueAsString(view);
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException(e);
+      }
       if (json.equals(last)) return List.of();
       last = json;
       return List.of(view);

@@ -21,7 +21,11 @@ public final class PackageViews {
 
   public record ItemView(long productId, String description, int count) {}
 
-  /** {@code items}, {@code owned} and {@code ownerId} (the UPS profile id) only for the owner. */
+  /**
+   * {@code position} is the package's (the truck's while aboard); {@code truckPosition} is the
+   * assigned truck's until delivery, so a page can show it coming. {@code items}, {@code owned}
+   * and {@code ownerId} (the UPS profile id) only for the owner.
+   */
   public record PackageView(
       String trackingNumber,
       long shipId,
@@ -30,6 +34,7 @@ public final class PackageViews {
       Point destination,
       Integer truckId,
       Point position,
+      Point truckPosition,
       boolean canChangeDestination,
       String destinationLockedReason,
       List<HistoryView> history,
@@ -37,17 +42,23 @@ public final class PackageViews {
       @JsonInclude(JsonInclude.Include.NON_NULL) Boolean owned,
       @JsonInclude(JsonInclude.Include.NON_NULL) Long ownerId) {}
 
-  /** The view of {@code state} for {@code viewer} (null: anonymous), with the truck's position while aboard. */
+  /** The view of {@code state} for {@code viewer} (null: anonymous), with its truck's position. */
   public static CompletionStage<PackageView> of(Backend backend, Shipment.State state, Long viewer) {
-    if (!state.status().onTruck() || !backend.truckIds().contains(state.truckId())) {
+    if (!hasTruckToFollow(state) || !backend.truckIds().contains(state.truckId())) {
       return CompletableFuture.completedFuture(view(state, null, viewer));
     }
     return AskPattern.<Truck.Command, Truck.State>ask(
             backend.trucks().apply(state.truckId()), Truck.GetState::new, backend.askTimeout(), backend.system().scheduler())
-        .thenApply(truck -> view(state, new Point(truck.position().x(), truck.position().y()), viewer));
+        .thenApply(truck -> view(state, new Point(truck.position().x(), truck.position().y()), viewer))
+        .exceptionally(slowTruck -> view(state, null, viewer)); // the truck's position is a nicety
   }
 
-  /** {@code truckPosition} null unless the package is on a truck whose position is known. */
+  /** A truck is assigned and the package not yet delivered. */
+  static boolean hasTruckToFollow(Shipment.State state) {
+    return state.truckId() != 0 && state.status() != Shipment.Status.DELIVERED;
+  }
+
+  /** {@code truckPosition}: the assigned truck's last known position, or null. */
   public static PackageView view(Shipment.State state, Point truckPosition, Long viewer) {
     Shipment.Details d = state.details();
     int[] resting = state.restingPosition();
@@ -62,6 +73,7 @@ public final class PackageViews {
         new Point(state.destX(), state.destY()),
         state.truckId() == 0 ? null : state.truckId(),
         position,
+        hasTruckToFollow(state) ? truckPosition : null,
         locked == null,
         locked,
         state.history().stream().map(h -> new HistoryView(h.status(), h.at(), h.x(), h.y(), h.detail())).toList(),

@@ -118,12 +118,14 @@ class BrowserTest {
     Object marker = ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("return window.__noReload = 'still here';");
     fixture.assignTruck(shipId, 20, 30);
     wait.until(ExpectedConditions.attributeToBe(By.cssSelector("#status"), "data-status", "truck en route to warehouse"));
+    visible("#map-truck"); // the truck on its way, on the map
+    screenshot("05-truck-on-its-way");
     fixture.truckArrives();
     fixture.loaded(shipId);
     wait.until(ExpectedConditions.attributeToBe(By.cssSelector("#status"), "data-status", "out for delivery"));
     assertTrue(browser.findElement(By.cssSelector("#change-destination")).getAttribute("disabled") != null,
         "the form is disabled once the package is out for delivery");
-    screenshot("05-out-for-delivery");
+    screenshot("06-out-for-delivery");
 
     fixture.delivered(shipId);
     wait.until(ExpectedConditions.attributeToBe(By.cssSelector("#status"), "data-status", "delivered"));
@@ -132,13 +134,13 @@ class BrowserTest {
     assertEquals("-15", browser.findElement(By.cssSelector("#map-destination")).getAttribute("data-x"));
     List<WebElement> timeline = browser.findElements(By.cssSelector("#timeline li"));
     assertEquals("delivered", timeline.get(timeline.size() - 1).getAttribute("data-status"));
-    screenshot("06-delivered");
+    screenshot("07-delivered");
 
     // Readable on a phone.
     browser.manage().window().setSize(new Dimension(375, 812));
     Object overflow = ((org.openqa.selenium.JavascriptExecutor) browser)
         .executeScript("return document.documentElement.scrollWidth > window.innerWidth;");
     assertEquals(Boolean.FALSE, overflow, "no sideways scrolling at 375 px");
-    screenshot("07-phone");
+    screenshot("08-phone");
   }
 }
