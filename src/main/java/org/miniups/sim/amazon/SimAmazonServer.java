@@ -1,16 +1,11 @@
 package org.miniups.sim.amazon;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Tcp;
+import org.miniups.sim.SimSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,17 +20,6 @@ public final class SimAmazonServer implements AutoCloseable {
   private static final Duration WORLD_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
 
-  // The simulator is its own, local system: UPS's application.conf (cluster, persistence) is not
-  // its business. It logs through slf4j like the rest of the project.
-  private static final Config CONFIG =
-      ConfigFactory.parseString(
-          """
-          pekko.actor.provider = local
-          pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
-          pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
-          pekko.loglevel = DEBUG
-          pekko.log-dead-letters-during-shutdown = off
-          """);
 
   private final ActorSystem<SimAmazon.Command> system;
   private final Tcp.ServerBinding upsBinding;
@@ -52,12 +36,12 @@ public final class SimAmazonServer implements AutoCloseable {
   public static SimAmazonServer start(SimAmazonSettings settings) {
     ActorSystem<SimAmazon.Command> system =
         ActorSystem.create(
-            SimAmazon.create(settings), "sim-amazon", CONFIG.withFallback(ConfigFactory.defaultReference()));
+            SimAmazon.create(settings), "sim-amazon", SimSystem.CONFIG);
     try {
       long worldId;
       try {
         worldId =
-            await(
+            SimSystem.await(
                 AskPattern.ask(system, SimAmazon.AwaitWorld::new, WORLD_TIMEOUT, system.scheduler()),
                 WORLD_TIMEOUT);
       } catch (IllegalStateException e) {
@@ -67,7 +51,7 @@ public final class SimAmazonServer implements AutoCloseable {
             e);
       }
       Tcp.ServerBinding binding =
-          await(
+          SimSystem.await(
               Tcp.get(system)
                   .bind(settings.host(), settings.upsPort())
                   .to(Sink.foreach(connection -> system.tell(new SimAmazon.Accept(connection))))
@@ -99,7 +83,7 @@ public final class SimAmazonServer implements AutoCloseable {
 
   /** A consistent snapshot, taken by the Amazon actor between two messages. */
   public SimAmazonStats stats() {
-    return await(
+    return SimSystem.await(
         AskPattern.ask(system, SimAmazon.GetStats::new, ASK_TIMEOUT, system.scheduler()),
         ASK_TIMEOUT);
   }
@@ -108,23 +92,11 @@ public final class SimAmazonServer implements AutoCloseable {
   @Override
   public void close() {
     try {
-      await(upsBinding.unbind(), ASK_TIMEOUT);
+      SimSystem.await(upsBinding.unbind(), ASK_TIMEOUT);
     } finally {
       system.terminate();
-      await(system.getWhenTerminated(), ASK_TIMEOUT);
+      SimSystem.await(system.getWhenTerminated(), ASK_TIMEOUT);
     }
   }
 
-  private static <T> T await(CompletionStage<T> stage, Duration timeout) {
-    try {
-      return stage.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
-    } catch (TimeoutException e) {
-      throw new IllegalStateException("no answer within " + timeout, e);
-    }
-  }
 }

@@ -1,20 +1,16 @@
 package org.miniups.sim.world;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Tcp;
+import org.miniups.sim.SimSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,17 +24,6 @@ public final class SimWorldServer implements AutoCloseable {
   private static final Duration BIND_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
 
-  // The simulator is its own, local system: UPS's application.conf (cluster, persistence) is not
-  // its business. It logs through slf4j like the rest of the project.
-  private static final Config LOGGING =
-      ConfigFactory.parseString(
-          """
-          pekko.actor.provider = local
-          pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
-          pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
-          pekko.loglevel = DEBUG
-          pekko.log-dead-letters-during-shutdown = off
-          """);
 
   private final ActorSystem<WorldRegistry.Command> system;
   private final Tcp.ServerBinding upsBinding;
@@ -57,12 +42,12 @@ public final class SimWorldServer implements AutoCloseable {
   public static SimWorldServer start(SimWorldSettings settings) {
     ActorSystem<WorldRegistry.Command> system =
         ActorSystem.create(
-            WorldRegistry.create(settings), "sim-world", LOGGING.withFallback(ConfigFactory.defaultReference()));
+            WorldRegistry.create(settings), "sim-world", SimSystem.CONFIG);
     try {
-      Tcp.ServerBinding ups = await(bind(system, settings.host(), settings.upsPort(), Side.UPS),
+      Tcp.ServerBinding ups = SimSystem.await(bind(system, settings.host(), settings.upsPort(), Side.UPS),
           BIND_TIMEOUT);
       Tcp.ServerBinding amazon =
-          await(bind(system, settings.host(), settings.amazonPort(), Side.AMAZON), BIND_TIMEOUT);
+          SimSystem.await(bind(system, settings.host(), settings.amazonPort(), Side.AMAZON), BIND_TIMEOUT);
       log.info(
           "simulated world listening on {} for UPS and {} for Amazon (flakiness {}%, simspeed {})",
           ups.localAddress(),
@@ -95,7 +80,7 @@ public final class SimWorldServer implements AutoCloseable {
   /** A snapshot of one world; IllegalArgumentException when there is no such world. */
   public SimWorldStats stats(long worldId) {
     try {
-      return await(
+      return SimSystem.await(
           AskPattern.askWithStatus(
               system,
               replyTo -> new WorldRegistry.GetStats(worldId, replyTo),
@@ -111,7 +96,7 @@ public final class SimWorldServer implements AutoCloseable {
   }
 
   public Set<Long> worldIds() {
-    return await(
+    return SimSystem.await(
         AskPattern.ask(system, WorldRegistry.ListWorlds::new, ASK_TIMEOUT, system.scheduler()),
         ASK_TIMEOUT);
   }
@@ -122,7 +107,7 @@ public final class SimWorldServer implements AutoCloseable {
    */
   public void dropConnections() {
     List<ActorRef<PeerConnection.Command>> connections =
-        await(
+        SimSystem.await(
             AskPattern.ask(
                 system, WorldRegistry.ListConnections::new, ASK_TIMEOUT, system.scheduler()),
             ASK_TIMEOUT);
@@ -139,31 +124,19 @@ public final class SimWorldServer implements AutoCloseable {
                         .exceptionally(failure -> null)
                         .toCompletableFuture())
             .toArray(CompletableFuture[]::new);
-    await(CompletableFuture.allOf(dropped), ASK_TIMEOUT);
+    SimSystem.await(CompletableFuture.allOf(dropped), ASK_TIMEOUT);
   }
 
   /** Unbinds both ports and terminates the ActorSystem (every connection closes with it). */
   @Override
   public void close() {
     try {
-      await(upsBinding.unbind(), ASK_TIMEOUT);
-      await(amazonBinding.unbind(), ASK_TIMEOUT);
+      SimSystem.await(upsBinding.unbind(), ASK_TIMEOUT);
+      SimSystem.await(amazonBinding.unbind(), ASK_TIMEOUT);
     } finally {
       system.terminate();
-      await(system.getWhenTerminated(), ASK_TIMEOUT);
+      SimSystem.await(system.getWhenTerminated(), ASK_TIMEOUT);
     }
   }
 
-  private static <T> T await(CompletionStage<T> stage, Duration timeout) {
-    try {
-      return stage.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
-    } catch (TimeoutException e) {
-      throw new IllegalStateException("no answer within " + timeout, e);
-    }
-  }
 }
