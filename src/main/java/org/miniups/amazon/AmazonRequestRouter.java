@@ -81,7 +81,7 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
 
   private CompletionStage<Done> pickup(long seqnum, AmazonRequest.Pickup pickup) {
     AmazonRequest.Warehouse wh = pickup.warehouse();
-    return this.<WarehouseRegistry.Registered>ask(
+    return this.<WarehouseRegistry.Command, WarehouseRegistry.Registered>ask(
             warehouses, replyTo -> new WarehouseRegistry.Register(wh.id(), wh.x(), wh.y(), replyTo))
         .thenCompose(
             registered -> {
@@ -101,7 +101,7 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
         new Shipment.Details(
             pickup.shipId(), wh.id(), wh.x(), wh.y(), pickup.destX(), pickup.destY(), pickup.upsUserId(),
             pickup.items().stream().map(i -> new Shipment.Item(i.productId(), i.description(), i.count())).toList());
-    return this.<Shipment.CreateReply>ask(
+    return this.<Shipment.Command, Shipment.CreateReply>ask(
             shipments.apply(pickup.shipId()), replyTo -> new Shipment.Create(details, owner, seqnum, replyTo))
         .thenCompose(
             reply -> {
@@ -112,7 +112,7 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
                   new Truck.Cargo(
                       pickup.shipId(), new Truck.Warehouse(wh.id(), wh.x(), wh.y()),
                       new Truck.Location(pickup.destX(), pickup.destY()));
-              return this.<Done>ask(dispatcher, replyTo -> new Dispatcher.Dispatch(cargo, replyTo));
+              return this.<Dispatcher.Command, Done>ask(dispatcher, replyTo -> new Dispatcher.Dispatch(cargo, replyTo));
             });
   }
 
@@ -120,13 +120,13 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
     if (!fleet.contains(loaded.truckId())) {
       return refuse(seqnum, "truck " + loaded.truckId() + " is not one of ours");
     }
-    return this.<Truck.LoadReply>ask(
+    return this.<Truck.Command, Truck.LoadReply>ask(
             trucks.apply(loaded.truckId()), replyTo -> new Truck.ConfirmLoaded(loaded.shipId(), replyTo))
         .thenCompose(reply -> reply.accepted() ? done() : refuse(seqnum, reply.reason()));
   }
 
   private CompletionStage<Done> query(long seqnum, AmazonRequest.Query query) {
-    return this.<Shipment.State>ask(shipments.apply(query.shipId()), Shipment.Get::new)
+    return this.<Shipment.Command, Shipment.State>ask(shipments.apply(query.shipId()), Shipment.Get::new)
         .thenCompose(
             state -> {
               if (!state.exists()) return refuse(seqnum, "shipment " + query.shipId() + " is unknown");
@@ -143,7 +143,7 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
     if (!state.status().onTruck() || !fleet.contains(state.truckId())) {
       return CompletableFuture.completedFuture(fallback);
     }
-    return this.<Truck.State>ask(trucks.apply(state.truckId()), Truck.GetState::new).thenApply(Truck.State::position);
+    return this.<Truck.Command, Truck.State>ask(trucks.apply(state.truckId()), Truck.GetState::new).thenApply(Truck.State::position);
   }
 
   private CompletionStage<Done> refuse(long seqnum, String reason) {
@@ -152,14 +152,12 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
   }
 
   private CompletionStage<Done> store(String key, AmazonNotice notice) {
-    return this.<ResendSupervisor.Stored>ask(outbox, replyTo -> new ResendSupervisor.Store(key, notice, replyTo))
+    return this.<ResendSupervisor.Command, ResendSupervisor.Stored>ask(outbox, replyTo -> new ResendSupervisor.Store(key, notice, replyTo))
         .thenApply(stored -> Done.getInstance());
   }
 
-  private <R> CompletionStage<R> ask(RecipientRef<?> target, java.util.function.Function<ActorRef<R>, ?> message) {
-    @SuppressWarnings("unchecked")
-    RecipientRef<Object> to = (RecipientRef<Object>) target;
-    return AskPattern.ask(to, message::apply, timeout, system.scheduler());
+  private <T, R> CompletionStage<R> ask(RecipientRef<T> target, java.util.function.Function<ActorRef<R>, T> message) {
+    return AskPattern.ask(target, message::apply, timeout, system.scheduler());
   }
 
   private static CompletionStage<Done> done() {

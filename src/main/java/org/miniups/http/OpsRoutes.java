@@ -1,5 +1,6 @@
 package org.miniups.http;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -7,9 +8,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -39,7 +43,7 @@ final class OpsRoutes extends ApiDirectives {
     return concat(
         path("health", () -> get(() -> onSuccess(health(), this::completeHealth))),
         path("metrics", () -> get(() -> onSuccess(metrics.scrape(), text ->
-            complete(org.apache.pekko.http.javadsl.model.HttpResponse.create()
+            complete(HttpResponse.create()
                 .withEntity(HttpEntities.create(PROMETHEUS_TEXT, text)))))));
   }
 
@@ -92,7 +96,7 @@ final class OpsRoutes extends ApiDirectives {
   static final class Metrics {
     private final Backend backend;
     private final PrometheusMeterRegistry registry;
-    private final Map<String, java.util.concurrent.atomic.AtomicLong> values = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> values = new ConcurrentHashMap<>();
 
     Metrics(Backend backend, PrometheusMeterRegistry registry) {
       this.backend = backend;
@@ -102,8 +106,8 @@ final class OpsRoutes extends ApiDirectives {
     private void set(String name, String tagKey, String tagValue, long value) {
       String key = name + "|" + tagKey + "|" + tagValue;
       values.computeIfAbsent(key, k -> {
-        java.util.concurrent.atomic.AtomicLong holder = new java.util.concurrent.atomic.AtomicLong();
-        io.micrometer.core.instrument.Gauge.builder(name, holder, java.util.concurrent.atomic.AtomicLong::get)
+        AtomicLong holder = new AtomicLong();
+        Gauge.builder(name, holder, AtomicLong::get)
             .tag(tagKey, tagValue).register(registry);
         return holder;
       }).set(value);
