@@ -1,6 +1,9 @@
 package org.miniups;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 
 import java.time.Instant;
 import java.util.List;
@@ -32,6 +35,30 @@ class SerializationTest {
   @AfterAll
   static void stop() {
     testKit.shutdownTestKit();
+  }
+
+  /**
+   * Every persisted type and every peer message is stored under a name of its own: each member of
+   * each sealed family is listed, and no name is used twice (a name, once written, is forever).
+   */
+  @Test
+  void everyPersistedTypeAndPeerMessageHasAUniqueTypeName() {
+    java.util.Map<String, Class<?>> byName = new java.util.HashMap<>();
+    java.util.List<Class<?>> families = new java.util.ArrayList<>();
+    for (JsonSubTypes.Type type : Persisted.class.getAnnotation(JsonSubTypes.class).value()) {
+      if (type.value().isSealed()) families.add(type.value());
+      else assertEquals(null, byName.put(type.name(), type.value()), "name used twice: " + type.name());
+    }
+    families.addAll(List.of(WorldCommand.class, WorldEvent.class, AmazonNotice.class, AmazonRequest.class));
+    for (Class<?> family : families) {
+      java.util.Map<Class<?>, String> named = new java.util.HashMap<>();
+      for (JsonSubTypes.Type type : family.getAnnotation(JsonSubTypes.class).value()) named.put(type.value(), type.name());
+      for (Class<?> member : family.getPermittedSubclasses()) {
+        String name = named.get(member);
+        assertTrue(name != null && !name.isBlank(), member.getName() + " has no type name in " + family.getName());
+        assertEquals(null, byName.put(name, member), "name used twice: " + name);
+      }
+    }
   }
 
   private static void roundTrip(Object... objects) {

@@ -1,10 +1,17 @@
 package org.miniups.amazon;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import java.util.List;
 import org.miniups.CborSerializable;
 import org.miniups.link.PeerMessage;
 
 /** What Amazon asks of us, decoded from {@code AUCommands}; each came with an Amazon seqnum. */
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = AmazonRequest.Pickup.class, name = "amazon.pickup"),
+  @JsonSubTypes.Type(value = AmazonRequest.Loaded.class, name = "amazon.loaded"),
+  @JsonSubTypes.Type(value = AmazonRequest.Query.class, name = "amazon.query"),
+  @JsonSubTypes.Type(value = AmazonRequest.Refused.class, name = "amazon.refused")
+})
 public sealed interface AmazonRequest extends PeerMessage {
 
   /** {@code AUPickup}: collect shipment {@code shipId}. {@code upsUserId} is null when not given. */

@@ -1,5 +1,6 @@
 package org.miniups.dispatch;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,6 +26,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.miniups.CborSerializable;
+import org.miniups.Persisted;
 import org.miniups.truck.Truck;
 
 /**
@@ -54,7 +56,13 @@ public final class Dispatcher
   private record Answered(long shipId, int truckId, Truck.AssignmentReply reply, String failure)
       implements Command {}
 
-  public sealed interface Event extends CborSerializable {}
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = Queued.class, name = "dispatcher.queued"),
+    @JsonSubTypes.Type(value = Offered.class, name = "dispatcher.offered"),
+    @JsonSubTypes.Type(value = Assigned.class, name = "dispatcher.assigned"),
+    @JsonSubTypes.Type(value = Declined.class, name = "dispatcher.declined")
+  })
+  public sealed interface Event extends Persisted {}
 
   public record Queued(Truck.Cargo cargo) implements Event {}
 
@@ -70,7 +78,7 @@ public final class Dispatcher
    * @param done keys ("shipId#attempt") of recent assignments, so a repeated request changes nothing
    */
   public record State(List<Truck.Cargo> queue, Long offer, int offeredTo, List<String> done)
-      implements CborSerializable {
+      implements Persisted {
     public State {
       queue = List.copyOf(queue);
       done = List.copyOf(done);

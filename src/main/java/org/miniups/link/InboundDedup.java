@@ -1,5 +1,6 @@
 package org.miniups.link;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.ArrayList;
@@ -18,6 +19,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.miniups.CborSerializable;
+import org.miniups.Persisted;
 import org.pcollections.TreePSet;
 
 /**
@@ -55,11 +57,14 @@ public final class InboundDedup
 
   private record HandlingFailed(long seqnum, String reason) implements Command {}
 
-  public sealed interface Event extends CborSerializable {}
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = Handled.class, name = "inbox.handled")
+  })
+  public sealed interface Event extends Persisted {}
 
   public record Handled(long seqnum) implements Event {}
 
-  public record State(TreePSet<Long> handled, int capacity) implements CborSerializable {
+  public record State(TreePSet<Long> handled, int capacity) implements Persisted {
     @JsonCreator
     public static State of(
         @JsonProperty("handled") List<Long> handled, @JsonProperty("capacity") int capacity) {

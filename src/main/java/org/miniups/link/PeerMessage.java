@@ -5,8 +5,9 @@ import org.miniups.CborSerializable;
 
 /**
  * A domain message that travels over a link (to or from the World or Amazon). Links persist them
- * in their outbox, so the concrete type is recorded; only subtypes of this interface are accepted
- * when reading it back.
+ * in their outbox, so the concrete type is recorded by name (each family names its members with
+ * {@code @JsonSubTypes}; {@link org.miniups.PeerMessageTypes} registers the families), never by
+ * Java class name.
  */
-@JsonTypeInfo(use = JsonTypeInfo.Id.CLASS)
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 public interface PeerMessage extends CborSerializable {}

@@ -1,5 +1,6 @@
 package org.miniups.link;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -22,6 +23,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.miniups.CborSerializable;
+import org.miniups.Persisted;
 import org.pcollections.AmortizedPQueue;
 import org.pcollections.HashPMap;
 import org.pcollections.HashTreePMap;
@@ -84,7 +86,11 @@ public final class ResendSupervisor
 
   public record Item(String key, long seqnum, PeerMessage message) implements CborSerializable {}
 
-  public sealed interface Event extends CborSerializable {}
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = Queued.class, name = "outbox.queued"),
+    @JsonSubTypes.Type(value = ItemsAcked.class, name = "outbox.items-acked")
+  })
+  public sealed interface Event extends Persisted {}
 
   public record Queued(Item item) implements Event {}
 
@@ -98,7 +104,7 @@ public final class ResendSupervisor
       fieldVisibility = JsonAutoDetect.Visibility.NONE,
       getterVisibility = JsonAutoDetect.Visibility.NONE,
       isGetterVisibility = JsonAutoDetect.Visibility.NONE)
-  public static final class State implements CborSerializable {
+  public static final class State implements Persisted {
     private final TreePMap<Long, Item> pending;
     private final AmortizedPQueue<Item> recentlyAcked;
     private final HashPMap<String, Long> seqnumByKey;

@@ -1,5 +1,6 @@
 package org.miniups.link;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -7,6 +8,7 @@ import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.miniups.CborSerializable;
+import org.miniups.Persisted;
 
 /**
  * Issues our outgoing seqnums. A number is never issued twice, also across restarts: each request
@@ -28,12 +30,15 @@ public final class SequenceAllocator
     }
   }
 
-  public sealed interface Event extends CborSerializable {}
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = Reserved.class, name = "allocator.reserved")
+  })
+  public sealed interface Event extends Persisted {}
 
   public record Reserved(long nextFree) implements Event {}
 
   /** Every number below {@code nextFree} has been issued. */
-  public record State(long nextFree) implements CborSerializable {
+  public record State(long nextFree) implements Persisted {
     State reserve(long newNextFree) {
       return new State(Math.max(nextFree, newNextFree));
     }

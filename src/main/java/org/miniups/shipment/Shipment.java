@@ -1,5 +1,6 @@
 package org.miniups.shipment;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.miniups.CborSerializable;
+import org.miniups.Persisted;
 import org.miniups.amazon.AmazonNotice;
 import org.miniups.link.ResendSupervisor;
 
@@ -150,7 +152,16 @@ public final class Shipment
 
   // --- events
 
-  public sealed interface Event extends CborSerializable {}
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = Created.class, name = "shipment.created"),
+    @JsonSubTypes.Type(value = PickupRepeated.class, name = "shipment.pickup-repeated"),
+    @JsonSubTypes.Type(value = Stepped.class, name = "shipment.stepped"),
+    @JsonSubTypes.Type(value = DestinationFrozen.class, name = "shipment.destination-frozen"),
+    @JsonSubTypes.Type(value = DestinationChanged.class, name = "shipment.destination-changed"),
+    @JsonSubTypes.Type(value = NoticeConfirmed.class, name = "shipment.notice-confirmed"),
+    @JsonSubTypes.Type(value = Claimed.class, name = "shipment.claimed")
+  })
+  public sealed interface Event extends Persisted {}
 
   public record Created(Details details, String trackingNumber, Long ownerId, long amazonSeqnum, Instant at)
       implements Event {}
@@ -196,7 +207,7 @@ public final class Shipment
       String exceptionReason,
       long nextNoticeId,
       List<PendingNotice> unconfirmed)
-      implements CborSerializable {
+      implements Persisted {
 
     public State {
       pickupSeqnums = List.copyOf(pickupSeqnums);

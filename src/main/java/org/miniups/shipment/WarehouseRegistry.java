@@ -1,5 +1,6 @@
 package org.miniups.shipment;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -9,6 +10,7 @@ import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.miniups.CborSerializable;
+import org.miniups.Persisted;
 
 /**
  * The warehouses we know, by id and by address. Two warehouses never share an address, and a
@@ -24,12 +26,15 @@ public final class WarehouseRegistry
   /** {@code refusal} is null when the warehouse is known (now or before) at that address. */
   public record Registered(int id, String refusal) implements CborSerializable {}
 
-  public sealed interface Event extends CborSerializable {}
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = WarehouseAdded.class, name = "warehouses.warehouse-added")
+  })
+  public sealed interface Event extends Persisted {}
 
   public record WarehouseAdded(int id, int x, int y) implements Event {}
 
   /** Address of each warehouse, as "x,y". */
-  public record State(Map<Integer, String> addressById) implements CborSerializable {
+  public record State(Map<Integer, String> addressById) implements Persisted {
     public State {
       addressById = Map.copyOf(addressById);
     }

@@ -32,6 +32,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.miniups.CborSerializable;
+import org.miniups.Persisted;
 import org.miniups.amazon.AmazonNotice;
 import org.miniups.dispatch.Dispatcher;
 import org.miniups.link.ResendSupervisor;
@@ -161,7 +162,18 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
 
   // --- events
 
-  public sealed interface Event extends CborSerializable {}
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = PickupAssigned.class, name = "truck.pickup-assigned"),
+    @JsonSubTypes.Type(value = ArrivedAtWarehouse.class, name = "truck.arrived-at-warehouse"),
+    @JsonSubTypes.Type(value = CargoLoaded.class, name = "truck.cargo-loaded"),
+    @JsonSubTypes.Type(value = DeliveryStarted.class, name = "truck.delivery-started"),
+    @JsonSubTypes.Type(value = PackageDelivered.class, name = "truck.package-delivered"),
+    @JsonSubTypes.Type(value = BecameIdle.class, name = "truck.became-idle"),
+    @JsonSubTypes.Type(value = PositionReported.class, name = "truck.position-reported"),
+    @JsonSubTypes.Type(value = OutboundConfirmed.class, name = "truck.outbound-confirmed"),
+    @JsonSubTypes.Type(value = CommandFailed.class, name = "truck.command-failed")
+  })
+  public sealed interface Event extends Persisted {}
 
   public record PickupAssigned(Cargo cargo, Instant at) implements Event {}
 
@@ -206,7 +218,7 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
       List<PendingOutbound> unconfirmed,
       List<PendingOutbound> trip,
       String lastError)
-      implements CborSerializable {
+      implements Persisted {
 
     public State {
       cargo = List.copyOf(cargo);

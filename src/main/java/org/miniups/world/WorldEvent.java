@@ -1,9 +1,16 @@
 package org.miniups.world;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import java.util.Locale;
 import org.miniups.link.PeerMessage;
 
 /** What the World tells us, decoded from {@code UResponses}; each came with a World seqnum we ack. */
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = WorldEvent.Finished.class, name = "world.finished"),
+  @JsonSubTypes.Type(value = WorldEvent.PackageDelivered.class, name = "world.delivery-made"),
+  @JsonSubTypes.Type(value = WorldEvent.TruckReport.class, name = "world.truck"),
+  @JsonSubTypes.Type(value = WorldEvent.CommandFailed.class, name = "world.error")
+})
 public sealed interface WorldEvent extends PeerMessage {
 
   /** The truck this event concerns, or -1 for an error (found through the failed command). */

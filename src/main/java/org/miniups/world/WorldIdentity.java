@@ -1,5 +1,6 @@
 package org.miniups.world;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -7,6 +8,7 @@ import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.miniups.CborSerializable;
+import org.miniups.Persisted;
 
 /**
  * The world this database belongs to. Trucks, packages and seqnums only make sense in one world,
@@ -22,12 +24,15 @@ public final class WorldIdentity
   /** Records {@code worldId} as ours, unless we already belong to another world. */
   public record Claim(long worldId, ActorRef<State> replyTo) implements Command {}
 
-  public sealed interface Event extends CborSerializable {}
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = WorldClaimed.class, name = "world-identity.world-claimed")
+  })
+  public sealed interface Event extends Persisted {}
 
   public record WorldClaimed(long worldId) implements Event {}
 
   /** {@code worldId} 0: no world yet. */
-  public record State(long worldId) implements CborSerializable {
+  public record State(long worldId) implements Persisted {
     public boolean isKnown() {
       return worldId != 0;
     }
