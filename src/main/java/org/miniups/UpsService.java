@@ -127,13 +127,13 @@ public final class UpsService implements AutoCloseable {
                 "amazon-outbox"));
     truckTopic = spawn(Topic.create(Truck.Changed.class, Truck.TOPIC_NAME), "truck-topic");
     shipmentTopic = spawn(Topic.create(Shipment.Changed.class, Shipment.TOPIC_NAME), "shipment-topic");
-    Shipment.init(system, amazonOutbox, shipmentTopic, clock);
+    Shipment.init(system, shipmentTopic, clock);
     dispatcher =
         singletons.init(
             SingletonActor.of(
                 Dispatcher.create(
                     Dispatcher.PERSISTENCE_ID,
-                    DispatchPolicy.nearestTruck(app.getInt("dispatch.max-shipments-per-trip")),
+                    DispatchPolicy.fillTripsThenNearest(app.getInt("dispatch.max-shipments-per-trip")),
                     truckIds,
                     this::truck,
                     truckTopic,
@@ -142,7 +142,13 @@ public final class UpsService implements AutoCloseable {
     Truck.init(
         system,
         UpsService::startingPoint,
-        new Truck.Links(worldOutbox, amazonOutbox, this::shipment, dispatcher),
+        new Truck.Links(
+            worldOutbox,
+            amazonOutbox,
+            this::shipment,
+            cargo ->
+                AskPattern.<Dispatcher.Command, org.apache.pekko.Done>ask(
+                    dispatcher, replyTo -> new Dispatcher.Dispatch(cargo, replyTo), askTimeout, system.scheduler())),
         truckTopic,
         clock);
 
@@ -202,7 +208,7 @@ public final class UpsService implements AutoCloseable {
     }
 
     // Trucks re-send what they had decided but not handed over before a crash once they run.
-    truckIds.forEach(id -> truck(id).tell(new Truck.GetState(system.ignoreRef())));
+    truckIds.forEach(id -> truck(id).tell(new Truck.GetSummary(system.ignoreRef())));
   }
 
   /** Starts a node; returns once its schema exists and its actors are spawned. */

@@ -24,8 +24,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Carries out each new Amazon item: pickups become shipments queued for a truck, loads go to the
  * truck, queries are answered. Every answer that is not part of a shipment's own story (errors,
- * statuses) is stored in the Amazon outbox under a key made of Amazon's seqnum, so handling the
- * same item again after a crash sends nothing twice.
+ * statuses, the answer to a pickup repeated under a new seqnum) is stored in the Amazon outbox
+ * under a key made of Amazon's seqnum, so handling the same item again after a crash sends
+ * nothing twice. The shipment's own story (accepted, arrived, out for delivery, delivered) comes
+ * from its truck, in order.
  */
 public final class AmazonRequestRouter implements InboundDedup.Handler {
   private static final Logger log = LoggerFactory.getLogger(AmazonRequestRouter.class);
@@ -106,14 +108,31 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
         .thenCompose(
             reply -> {
               if (reply.conflict() != null) return refuse(seqnum, reply.conflict());
+              Shipment.Summary shipment = reply.shipment();
+              if (shipment.pickupSeqnum() != seqnum) return answerRepeat(seqnum, shipment);
               // Until a truck took it, (re-)queue it: the dispatcher ignores what it already has.
-              if (reply.state().status() != Shipment.Status.CREATED) return done();
+              if (shipment.status() != Shipment.Status.CREATED) return done();
               Truck.Cargo cargo =
                   new Truck.Cargo(
                       pickup.shipId(), new Truck.Warehouse(wh.id(), wh.x(), wh.y()),
-                      new Truck.Location(pickup.destX(), pickup.destY()));
+                      new Truck.Location(pickup.destX(), pickup.destY()), shipment.trackingNumber(),
+                      shipment.ownerId() != null, seqnum, 0);
               return this.<Dispatcher.Command, Done>ask(dispatcher, replyTo -> new Dispatcher.Dispatch(cargo, replyTo));
             });
+  }
+
+  /**
+   * Amazon asked again under a new seqnum: the same answer, once the shipment has its truck (the
+   * first answer comes from that truck; this one is ours, keyed by the new seqnum).
+   */
+  private CompletionStage<Done> answerRepeat(long seqnum, Shipment.Summary shipment) {
+    if (shipment.truckId() == 0) {
+      return CompletableFuture.failedFuture(
+          new IllegalStateException("shipment " + shipment.shipId() + " has no truck yet; answered once it has"));
+    }
+    return store(
+        "accepted/" + seqnum,
+        new AmazonNotice.PickupAccepted(shipment.shipId(), shipment.trackingNumber(), shipment.truckId(), shipment.ownerId() != null));
   }
 
   private CompletionStage<Done> loaded(long seqnum, AmazonRequest.Loaded loaded) {
@@ -126,24 +145,25 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
   }
 
   private CompletionStage<Done> query(long seqnum, AmazonRequest.Query query) {
-    return this.<Shipment.Command, Shipment.State>ask(shipments.apply(query.shipId()), Shipment.Get::new)
+    return this.<Shipment.Command, Shipment.Summary>ask(shipments.apply(query.shipId()), Shipment.Get::new)
         .thenCompose(
-            state -> {
-              if (!state.exists()) return refuse(seqnum, "shipment " + query.shipId() + " is unknown");
-              return position(state)
+            shipment -> {
+              if (!shipment.exists()) return refuse(seqnum, "shipment " + query.shipId() + " is unknown");
+              return position(shipment)
                   .thenCompose(
-                      at -> store("status/" + seqnum, new AmazonNotice.Status(state.shipId(), state.status().text, at.x(), at.y())));
+                      at -> store("status/" + seqnum, new AmazonNotice.Status(shipment.shipId(), shipment.status().text, at.x(), at.y())));
             });
   }
 
   /** The package's position: the truck's while it is on one, else where it rests. */
-  private CompletionStage<Truck.Location> position(Shipment.State state) {
-    int[] resting = state.restingPosition();
+  private CompletionStage<Truck.Location> position(Shipment.Summary shipment) {
+    int[] resting = shipment.restingPosition();
     Truck.Location fallback = new Truck.Location(resting[0], resting[1]);
-    if (!state.status().onTruck() || !fleet.contains(state.truckId())) {
+    if (!shipment.status().onTruck() || !fleet.contains(shipment.truckId())) {
       return CompletableFuture.completedFuture(fallback);
     }
-    return this.<Truck.Command, Truck.State>ask(trucks.apply(state.truckId()), Truck.GetState::new).thenApply(Truck.State::position);
+    return this.<Truck.Command, Truck.Summary>ask(trucks.apply(shipment.truckId()), Truck.GetSummary::new)
+        .thenApply(Truck.Summary::position);
   }
 
   private CompletionStage<Done> refuse(long seqnum, String reason) {
@@ -152,7 +172,8 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
   }
 
   private CompletionStage<Done> store(String key, AmazonNotice notice) {
-    return this.<ResendSupervisor.Command, ResendSupervisor.Stored>ask(outbox, replyTo -> new ResendSupervisor.Store(key, notice, replyTo))
+    return this.<ResendSupervisor.Command, ResendSupervisor.AnswerStored>ask(
+            outbox, replyTo -> new ResendSupervisor.StoreAnswer(key, notice, replyTo))
         .thenApply(stored -> Done.getInstance());
   }
 

@@ -1,6 +1,7 @@
 package org.miniups.dispatch;
 
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.Optional;
 import org.miniups.truck.Truck;
 
@@ -8,23 +9,53 @@ import org.miniups.truck.Truck;
 @FunctionalInterface
 public interface DispatchPolicy {
 
+  /**
+   * A truck as one planning round sees it: its latest summary, and what this round already
+   * planned for it ({@code planned} shipments at {@code plannedWarehouse}).
+   */
+  record Candidate(Truck.Summary truck, int plannedWarehouse, int planned) {
+    public int truckId() {
+      return truck.truckId();
+    }
+
+    public boolean canCollectAt(int warehouse) {
+      return planned > 0 ? plannedWarehouse == warehouse : truck.canCollectAt(warehouse);
+    }
+
+    /** Already going to (or planned for) that warehouse: more shipments there make one trip. */
+    public boolean isBoundFor(int warehouse) {
+      return (planned > 0 && plannedWarehouse == warehouse)
+          || (truck.phase() != Truck.Phase.IDLE && truck.warehouseId() == warehouse);
+    }
+
+    public int load() {
+      return truck.cargo() + planned;
+    }
+  }
+
   /** A truck among {@code fleet} to collect {@code cargo}, or empty to wait for one to free up. */
-  Optional<Integer> choose(Truck.Cargo cargo, Collection<Truck.State> fleet);
+  Optional<Integer> choose(Truck.Cargo cargo, Collection<Candidate> fleet);
 
   /**
-   * The truck that reaches the warehouse soonest among idle trucks and trucks already bound for
-   * that warehouse that have not left (batching), with room for one more shipment. Distance is a
-   * fair proxy for time: every truck moves at the same speed.
+   * Trips fill up before another truck is sent: a truck already bound for the warehouse with room
+   * takes the shipment; otherwise the nearest idle truck goes. Distance is a fair proxy for time:
+   * every truck moves at the same speed.
    */
-  static DispatchPolicy nearestTruck(int maxShipmentsPerTrip) {
-    return (cargo, fleet) ->
-        fleet.stream()
-            .filter(truck -> truck.canCollectAt(cargo.warehouse()))
-            .filter(truck -> truck.cargo().size() < maxShipmentsPerTrip)
-            .min(
-                java.util.Comparator.<Truck.State>comparingDouble(
-                        truck -> truck.position().distanceTo(cargo.warehouse().location()))
-                    .thenComparingInt(Truck.State::truckId))
-            .map(Truck.State::truckId);
+  static DispatchPolicy fillTripsThenNearest(int maxShipmentsPerTrip) {
+    return (cargo, fleet) -> {
+      int warehouse = cargo.warehouse().id();
+      Comparator<Candidate> nearest =
+          Comparator.<Candidate>comparingDouble(c -> c.truck().position().distanceTo(cargo.warehouse().location()))
+              .thenComparingInt(Candidate::truckId);
+      Optional<Candidate> joining =
+          fleet.stream()
+              .filter(c -> c.canCollectAt(warehouse) && c.isBoundFor(warehouse) && c.load() < maxShipmentsPerTrip)
+              .min(nearest);
+      if (joining.isPresent()) return joining.map(Candidate::truckId);
+      return fleet.stream()
+          .filter(c -> c.canCollectAt(warehouse) && c.load() < maxShipmentsPerTrip)
+          .min(nearest)
+          .map(Candidate::truckId);
+    };
   }
 }

@@ -4,10 +4,12 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.IntFunction;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -16,6 +18,7 @@ import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
@@ -27,14 +30,18 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
+import org.miniups.link.GroupCommit;
 import org.miniups.truck.Truck;
 
 /**
  * Assigns shipments to trucks. Shipments wait in a queue, in arrival order, until the policy finds
- * a truck; none is ever lost when no truck is free. The chosen truck is recorded before it is
- * asked, so after a crash the same truck is asked again (it answers idempotently) rather than a
- * second truck being sent. One assignment is in flight at a time: each answer carries the truck's
- * new state, so the next choice sees it.
+ * a truck; none is ever lost when no truck is free. Each planning round offers every truck that has
+ * room its share of the queue in one offer, and the offers are recorded before the trucks are
+ * asked, so after a crash the same trucks are asked again (they answer idempotently) rather than a
+ * second truck being sent.
+ *
+ * <p>Group commit: shipments queued, trucks' answers and the next round's offers that come up
+ * while a write is in flight all go into the next single write.
  */
 public final class Dispatcher
     extends EventSourcedBehavior<Dispatcher.Command, Dispatcher.Event, Dispatcher.State> {
@@ -44,84 +51,125 @@ public final class Dispatcher
   /** Find a truck for {@code cargo}; answered once it is queued (or known). */
   public record Dispatch(Truck.Cargo cargo, ActorRef<Done> replyTo) implements Command {}
 
-  public record GetQueue(ActorRef<State> replyTo) implements Command {}
+  public record GetQueue(ActorRef<QueueView> replyTo) implements Command {}
 
-  private record FleetChanged(Truck.State truck) implements Command {}
+  /** Shipments waiting for a truck, and those offered to a truck that has not answered yet. */
+  public record QueueView(List<Long> waiting, Map<Integer, List<Long>> offered) implements CborSerializable {}
+
+  private record FleetChanged(Truck.Summary truck) implements Command {}
 
   /** Ask this truck where it is (again, when it did not answer). */
   private record LearnTruck(int truckId) implements Command {}
 
-  private record Offer(long shipId, int truckId) implements Command {}
-
-  private record Answered(long shipId, int truckId, Truck.AssignmentReply reply, String failure)
+  private record TruckAnswered(int truckId, List<Long> offered, Truck.AssignmentReply reply, String failure)
       implements Command {}
+
+  private record AskAgain(int truckId) implements Command {}
+
+  private enum Flush implements Command {
+    INSTANCE
+  }
 
   @JsonSubTypes({
     @JsonSubTypes.Type(value = Queued.class, name = "dispatcher.queued"),
     @JsonSubTypes.Type(value = Offered.class, name = "dispatcher.offered"),
-    @JsonSubTypes.Type(value = Assigned.class, name = "dispatcher.assigned"),
-    @JsonSubTypes.Type(value = Declined.class, name = "dispatcher.declined")
+    @JsonSubTypes.Type(value = Answered.class, name = "dispatcher.answered")
   })
   public sealed interface Event extends Persisted {}
 
-  public record Queued(Truck.Cargo cargo) implements Event {}
+  public record Queued(List<Truck.Cargo> cargo) implements Event {}
 
-  public record Offered(long shipId, int truckId) implements Event {}
+  public record Offered(List<Offer> offers) implements Event {}
 
-  public record Assigned(long shipId, int truckId) implements Event {}
+  /** Trucks answered their offers: what each took; the rest of its offer waits again. */
+  public record Answered(List<Answer> answers) implements Event {}
 
-  public record Declined(long shipId, int truckId) implements Event {}
+  public record Offer(int truckId, List<Long> shipIds) implements CborSerializable {}
+
+  public record Answer(int truckId, List<Long> accepted) implements CborSerializable {}
 
   /**
-   * @param queue shipments without a truck, in arrival order
-   * @param offer the shipment currently offered to a truck, if any (its truck in {@code offeredTo})
+   * @param queue shipments without a truck, in arrival order (offered ones included)
+   * @param offers offers a truck has not answered yet, one per truck at most
    * @param done keys ("shipId#attempt") of recent assignments, so a repeated request changes nothing
    */
-  public record State(List<Truck.Cargo> queue, Long offer, int offeredTo, List<String> done)
-      implements Persisted {
+  public record State(List<Truck.Cargo> queue, List<Offer> offers, List<String> done) implements Persisted {
     public State {
       queue = List.copyOf(queue);
+      offers = List.copyOf(offers);
       done = List.copyOf(done);
     }
 
-    static final int DONE_MEMORY = 10_000;
+    static final int DONE_MEMORY = 20_000;
 
     static String key(Truck.Cargo cargo) {
       return cargo.shipId() + "#" + cargo.attempt();
     }
 
-    boolean knows(Truck.Cargo cargo) {
-      return done.contains(key(cargo)) || queue.stream().anyMatch(c -> key(c).equals(key(cargo)));
+    /** Keys of everything queued or done: what a repeated request is recognised by. */
+    Set<String> knownKeys() {
+      Set<String> keys = new HashSet<>(done);
+      queue.forEach(c -> keys.add(key(c)));
+      return keys;
     }
 
-    Optional<Truck.Cargo> offered() {
-      return offer == null ? Optional.empty() : queue.stream().filter(c -> c.shipId() == offer).findFirst();
+    Optional<Offer> offerTo(int truckId) {
+      return offers.stream().filter(o -> o.truckId() == truckId).findFirst();
     }
 
-    State enqueue(Truck.Cargo cargo) {
-      List<Truck.Cargo> more = new ArrayList<>(queue);
-      more.removeIf(c -> c.shipId() == cargo.shipId()); // a newer attempt replaces an older one
-      more.add(cargo);
-      return new State(more, offer, offeredTo, done);
+    Set<Long> offeredShipIds() {
+      Set<Long> ids = new HashSet<>();
+      offers.forEach(o -> ids.addAll(o.shipIds()));
+      return ids;
     }
 
-    State offer(long shipId, int truckId) {
-      return new State(queue, shipId, truckId, done);
+    List<Truck.Cargo> cargo(List<Long> shipIds) {
+      return queue.stream().filter(c -> shipIds.contains(c.shipId())).toList();
     }
 
-    State assigned(long shipId) {
+    QueueView view() {
+      Set<Long> offered = offeredShipIds();
+      Map<Integer, List<Long>> byTruck = new LinkedHashMap<>();
+      offers.forEach(o -> byTruck.put(o.truckId(), o.shipIds()));
+      return new QueueView(queue.stream().map(Truck.Cargo::shipId).filter(id -> !offered.contains(id)).toList(), byTruck);
+    }
+
+    State enqueue(Queued e) {
+      Set<Long> incoming = new HashSet<>();
+      e.cargo().forEach(c -> incoming.add(c.shipId()));
+      // A newer attempt replaces an older one.
+      List<Truck.Cargo> more = new ArrayList<>(queue.stream().filter(c -> !incoming.contains(c.shipId())).toList());
+      more.addAll(e.cargo());
+      return new State(more, offers, done);
+    }
+
+    State offer(Offered e) {
+      List<Offer> more = new ArrayList<>(offers);
+      more.addAll(e.offers());
+      return new State(queue, more, done);
+    }
+
+    State answer(Answered e) {
+      List<Offer> open = new ArrayList<>(offers);
+      Set<Long> taken = new HashSet<>();
+      for (Answer answer : e.answers()) {
+        open.removeIf(o -> o.truckId() == answer.truckId());
+        taken.addAll(answer.accepted());
+      }
       List<Truck.Cargo> rest = new ArrayList<>();
       List<String> remembered = new ArrayList<>(done);
       for (Truck.Cargo c : queue) {
-        if (c.shipId() == shipId) remembered.add(key(c));
+        if (taken.contains(c.shipId())) remembered.add(key(c));
         else rest.add(c);
       }
-      while (remembered.size() > DONE_MEMORY) remembered.remove(0);
-      return new State(rest, null, 0, remembered);
+      List<String> recent = remembered.subList(Math.max(0, remembered.size() - DONE_MEMORY), remembered.size());
+      return new State(rest, open, recent);
     }
 
-    State declined() {
-      return new State(queue, null, 0, done);
+    State apply(Event event) {
+      if (event instanceof Queued e) return enqueue(e);
+      if (event instanceof Offered e) return offer(e);
+      return answer((Answered) event);
     }
   }
 
@@ -135,22 +183,33 @@ public final class Dispatcher
       ActorRef<Topic.Command<Truck.Changed>> truckTopic,
       Duration askTimeout) {
     return Behaviors.setup(
-        context -> new Dispatcher(persistenceId, context, policy, fleet, trucks, truckTopic, askTimeout));
+        context ->
+            Behaviors.withTimers(
+                timers -> new Dispatcher(persistenceId, context, timers, policy, fleet, trucks, truckTopic, askTimeout)));
   }
 
+  private static final Duration RETRY_DELAY = Duration.ofSeconds(1);
+
   private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
   private final DispatchPolicy policy;
   private final List<Integer> fleet;
   private final IntFunction<RecipientRef<Truck.Command>> trucks;
   private final Duration askTimeout;
-  // Transient: the latest state each truck reported, and trucks that just declined.
-  private final Map<Integer, Truck.State> view = new HashMap<>();
-  private final LinkedHashSet<Integer> declinedSinceChange = new LinkedHashSet<>();
-  private boolean asking;
+  // Transient: what waits for the next write, the latest state each truck reported, and trucks
+  // that declined and have not changed since.
+  private final GroupCommit<Runnable> batch = new GroupCommit<>();
+  private final List<Truck.Cargo> toQueue = new ArrayList<>();
+  private final Map<Integer, Answer> answers = new LinkedHashMap<>();
+  private final Map<Integer, Truck.Summary> view = new HashMap<>();
+  private final Set<Integer> declinedSinceChange = new HashSet<>();
+  private State indexed;
+  private Set<String> knownKeys = Set.of();
 
   private Dispatcher(
       PersistenceId persistenceId,
       ActorContext<Command> context,
+      TimerScheduler<Command> timers,
       DispatchPolicy policy,
       List<Integer> fleet,
       IntFunction<RecipientRef<Truck.Command>> trucks,
@@ -158,21 +217,22 @@ public final class Dispatcher
       Duration askTimeout) {
     super(persistenceId);
     this.context = context;
+    this.timers = timers;
     this.policy = policy;
     this.fleet = List.copyOf(fleet);
     this.trucks = trucks;
     this.askTimeout = askTimeout;
-    truckTopic.tell(Topic.subscribe(context.messageAdapter(Truck.Changed.class, c -> new FleetChanged(c.state()))));
+    truckTopic.tell(Topic.subscribe(context.messageAdapter(Truck.Changed.class, c -> new FleetChanged(c.truck()))));
   }
 
   @Override
   public State emptyState() {
-    return new State(List.of(), null, 0, List.of());
+    return new State(List.of(), List.of(), List.of());
   }
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(500, 2).withDeleteEventsOnSnapshot();
+    return RetentionCriteria.snapshotEvery(200, 2).withDeleteEventsOnSnapshot();
   }
 
   @Override
@@ -181,9 +241,9 @@ public final class Dispatcher
         .onSignal(
             RecoveryCompleted.instance(),
             state -> {
-              // Learn where every truck is before choosing; re-ask the truck of an open offer.
+              // Learn where every truck is before choosing; re-ask the trucks of open offers.
               fleet.forEach(this::learn);
-              state.offered().ifPresent(cargo -> ask(cargo, state.offeredTo()));
+              state.offers().forEach(offer -> ask(state, offer));
             })
         .build();
   }
@@ -198,99 +258,133 @@ public final class Dispatcher
           learn(cmd.truckId());
           return Effect().none();
         })
-        .onCommand(Offer.class, this::onOffer)
-        .onCommand(Answered.class, this::onAnswered)
-        .onCommand(GetQueue.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state))
+        .onCommand(TruckAnswered.class, this::onTruckAnswered)
+        .onCommand(AskAgain.class, (state, cmd) -> {
+          state.offerTo(cmd.truckId()).ifPresent(offer -> ask(state, offer));
+          return Effect().none();
+        })
+        .onCommand(Flush.class, this::onFlush)
+        .onCommand(GetQueue.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state.view()))
         .build();
   }
 
   private Effect<Event, State> onDispatch(State state, Dispatch cmd) {
-    if (state.knows(cmd.cargo())) return Effect().reply(cmd.replyTo(), Done.getInstance());
-    return Effect()
-        .persist(new Queued(cmd.cargo()))
-        .thenRun(this::dispatchNext)
-        .thenReply(cmd.replyTo(), s -> Done.getInstance());
+    if (indexed != state) {
+      // Rebuilt once per write, not per request.
+      indexed = state;
+      knownKeys = state.knownKeys();
+      toQueue.forEach(c -> knownKeys.add(State.key(c)));
+    }
+    if (knownKeys.add(State.key(cmd.cargo()))) toQueue.add(cmd.cargo());
+    return waitForWrite(() -> cmd.replyTo().tell(Done.getInstance()));
   }
 
   private void learn(int truckId) {
     context.pipeToSelf(
-        AskPattern.<Truck.Command, Truck.State>ask(trucks.apply(truckId), Truck.GetState::new, askTimeout, context.getSystem().scheduler()),
+        AskPattern.<Truck.Command, Truck.Summary>ask(trucks.apply(truckId), Truck.GetSummary::new, askTimeout, context.getSystem().scheduler()),
         (truck, failure) -> truck != null ? new FleetChanged(truck) : new LearnTruck(truckId));
   }
 
   private Effect<Event, State> onFleetChanged(State state, FleetChanged changed) {
-    view.put(changed.truck().truckId(), changed.truck());
+    Truck.Summary before = view.put(changed.truck().truckId(), changed.truck());
     declinedSinceChange.remove(changed.truck().truckId());
-    dispatchNext(state);
+    // Only a truck that could now take more is worth a planning round.
+    boolean couldTakeMore = before == null || changed.truck().cargo() < before.cargo() || changed.truck().phase() != before.phase();
+    return couldTakeMore && !state.queue().isEmpty() ? waitForWrite(() -> {}) : Effect().none();
+  }
+
+  private Effect<Event, State> onTruckAnswered(State state, TruckAnswered answered) {
+    Optional<Offer> offer = state.offerTo(answered.truckId());
+    if (offer.isEmpty() || !offer.get().shipIds().equals(answered.offered())) return Effect().none(); // stale
+    if (answered.reply() == null) {
+      // The truck did not answer (restarting?): ask it again in a moment; the offer stands.
+      context.getLog().warn("Truck {} did not answer an offer ({}); asking again", answered.truckId(), answered.failure());
+      timers.startSingleTimer(answered.truckId(), new AskAgain(answered.truckId()), RETRY_DELAY);
+      return Effect().none();
+    }
+    view.put(answered.truckId(), answered.reply().truck());
+    if (answered.reply().accepted().isEmpty()) declinedSinceChange.add(answered.truckId());
+    answers.put(answered.truckId(), new Answer(answered.truckId(), answered.reply().accepted()));
+    return waitForWrite(() -> {});
+  }
+
+  private Effect<Event, State> waitForWrite(Runnable reply) {
+    if (batch.add(reply)) context.getSelf().tell(Flush.INSTANCE);
     return Effect().none();
   }
 
-  /** Records the chosen truck before asking it, so a crash re-asks the same one. */
-  private Effect<Event, State> onOffer(State state, Offer offer) {
-    Optional<Truck.Cargo> cargo =
-        state.queue().stream().filter(c -> c.shipId() == offer.shipId()).findFirst();
-    if (state.offer() != null || cargo.isEmpty()) {
-      asking = false;
+  /** One write: what was queued and answered meanwhile, and the offers that follow from it. */
+  private Effect<Event, State> onFlush(State state, Flush flush) {
+    List<Runnable> replies = batch.drain();
+    List<Event> events = new ArrayList<>();
+    if (!toQueue.isEmpty()) events.add(new Queued(List.copyOf(toQueue)));
+    if (!answers.isEmpty()) events.add(new Answered(List.copyOf(answers.values())));
+    toQueue.clear();
+    answers.clear();
+    State next = state;
+    for (Event event : events) next = next.apply(event);
+    List<Offer> offers = plan(next);
+    if (!offers.isEmpty()) events.add(new Offered(offers));
+    if (events.isEmpty()) {
+      replies.forEach(Runnable::run);
       return Effect().none();
     }
     return Effect()
-        .persist(new Offered(offer.shipId(), offer.truckId()))
-        .thenRun(s -> ask(cargo.get(), offer.truckId()));
+        .persist(events)
+        .thenRun(
+            after -> {
+              replies.forEach(Runnable::run);
+              offers.forEach(offer -> ask(after, offer));
+            });
   }
 
-  private Effect<Event, State> onAnswered(State state, Answered answer) {
-    asking = false;
-    if (state.offer() == null || state.offer() != answer.shipId()) return Effect().none();
-    if (answer.reply() != null) view.put(answer.truckId(), answer.reply().state());
-    if (answer.reply() != null && answer.reply().accepted()) {
-      return Effect().persist(new Assigned(answer.shipId(), answer.truckId())).thenRun(this::dispatchNext);
-    }
-    if (answer.failure() != null) {
-      // The truck did not answer (restarting?): ask it again; the offer stands.
-      context.getLog().warn("Truck {} did not answer an offer ({}); asking again", answer.truckId(), answer.failure());
-      state.offered().ifPresent(cargo -> ask(cargo, answer.truckId()));
-      return Effect().none();
-    }
-    declinedSinceChange.add(answer.truckId());
-    return Effect().persist(new Declined(answer.shipId(), answer.truckId())).thenRun(this::dispatchNext);
-  }
-
-  /** Offers the oldest shipment that some truck can take; the rest wait their turn. */
-  private void dispatchNext(State state) {
+  /** Offers each truck with room its share of the queue, oldest shipments first. */
+  private List<Offer> plan(State state) {
     // "Soonest" needs the whole fleet: until every truck has reported, nobody is chosen.
-    if (asking || state.offer() != null || view.size() < fleet.size()) return;
-    List<Truck.State> available =
-        view.values().stream().filter(t -> !declinedSinceChange.contains(t.truckId())).toList();
-    for (Truck.Cargo cargo : state.queue()) {
-      Optional<Integer> truck = policy.choose(cargo, available);
-      if (truck.isPresent()) {
-        context.getSelf().tell(new Offer(cargo.shipId(), truck.get()));
-        asking = true;
-        return;
+    if (view.size() < fleet.size() || state.queue().isEmpty()) return List.of();
+    Set<Integer> busy = new HashSet<>();
+    state.offers().forEach(o -> busy.add(o.truckId()));
+    Map<Integer, DispatchPolicy.Candidate> candidates = new LinkedHashMap<>();
+    for (Truck.Summary truck : view.values()) {
+      if (!busy.contains(truck.truckId()) && !declinedSinceChange.contains(truck.truckId())) {
+        candidates.put(truck.truckId(), new DispatchPolicy.Candidate(truck, 0, 0));
       }
     }
+    Set<Long> offered = state.offeredShipIds();
+    Map<Integer, List<Long>> planned = new LinkedHashMap<>();
+    for (Truck.Cargo cargo : state.queue()) {
+      if (candidates.isEmpty()) break;
+      if (offered.contains(cargo.shipId())) continue;
+      Optional<Integer> truck = policy.choose(cargo, candidates.values());
+      if (truck.isEmpty()) continue;
+      DispatchPolicy.Candidate chosen = candidates.get(truck.get());
+      candidates.put(truck.get(), new DispatchPolicy.Candidate(chosen.truck(), cargo.warehouse().id(), chosen.planned() + 1));
+      planned.computeIfAbsent(truck.get(), id -> new ArrayList<>()).add(cargo.shipId());
+    }
+    List<Offer> offers = new ArrayList<>();
+    planned.forEach((truck, ids) -> offers.add(new Offer(truck, ids)));
+    return offers;
   }
 
-  private void ask(Truck.Cargo cargo, int truckId) {
-    asking = true;
+  private void ask(State state, Offer offer) {
+    List<Truck.Cargo> cargo = state.cargo(offer.shipIds());
     context.pipeToSelf(
         AskPattern.<Truck.Command, Truck.AssignmentReply>ask(
-            trucks.apply(truckId),
-            replyTo -> new Truck.AssignPickup(cargo, replyTo),
+            trucks.apply(offer.truckId()),
+            replyTo -> new Truck.AssignPickups(cargo, replyTo),
             askTimeout,
             context.getSystem().scheduler()),
         (reply, failure) ->
-            new Answered(cargo.shipId(), truckId, reply, failure == null ? null : String.valueOf(failure)));
+            new TruckAnswered(offer.truckId(), offer.shipIds(), reply, failure == null ? null : String.valueOf(failure)));
   }
 
   @Override
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(Queued.class, (state, e) -> state.enqueue(e.cargo()))
-        .onEvent(Offered.class, (state, e) -> state.offer(e.shipId(), e.truckId()))
-        .onEvent(Assigned.class, (state, e) -> state.assigned(e.shipId()))
-        .onEvent(Declined.class, (state, e) -> state.declined())
+        .onEvent(Queued.class, State::enqueue)
+        .onEvent(Offered.class, State::offer)
+        .onEvent(Answered.class, State::answer)
         .build();
   }
 }

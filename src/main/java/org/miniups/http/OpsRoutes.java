@@ -48,20 +48,20 @@ final class OpsRoutes extends ApiDirectives {
   }
 
   private CompletionStage<List<Map<String, Object>>> fleet() {
-    List<CompletableFuture<Truck.State>> states = new ArrayList<>();
+    List<CompletableFuture<Truck.Summary>> states = new ArrayList<>();
     for (int id : backend.truckIds()) {
-      states.add(this.<Truck.Command, Truck.State>ask(backend.trucks().apply(id), Truck.GetState::new).toCompletableFuture());
+      states.add(this.<Truck.Command, Truck.Summary>ask(backend.trucks().apply(id), Truck.GetSummary::new).toCompletableFuture());
     }
     return CompletableFuture.allOf(states.toArray(CompletableFuture[]::new))
         .thenApply(done -> states.stream().map(CompletableFuture::join).map(OpsRoutes::truck).toList());
   }
 
-  private static Map<String, Object> truck(Truck.State state) {
+  private static Map<String, Object> truck(Truck.Summary state) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("truckId", state.truckId());
     out.put("status", state.status());
     out.put("position", new PackageViews.Point(state.position().x(), state.position().y()));
-    out.put("packagesAboard", state.aboard().size() + (int) state.cargo().stream().filter(Truck.Cargo::loaded).count());
+    out.put("packagesAboard", state.aboard() + state.loaded());
     return out;
   }
 

@@ -52,22 +52,22 @@ final class PackageRoutes extends ApiDirectives {
   }
 
   /** The shipment a tracking number names, or a 404 (400 for something that is no tracking number). */
-  private Route withShipment(String trackingNumber, java.util.function.Function<Shipment.State, Route> inner) {
+  private Route withShipment(String trackingNumber, java.util.function.Function<Shipment.Summary, Route> inner) {
     if (!TrackingNumbers.looksValid(trackingNumber)) {
       throw ApiError.badRequest("\"" + abbreviate(trackingNumber) + "\" is not a tracking number (they look like 1Z followed by 16 letters and digits)");
     }
     String normalized = trackingNumber.toUpperCase(Locale.ROOT);
-    CompletionStage<Shipment.State> state =
+    CompletionStage<Shipment.Summary> state =
         this.<PackageDirectory.Command, PackageDirectory.Found>ask(backend.directory(), replyTo -> new PackageDirectory.FindByTracking(normalized, replyTo))
             .thenCompose(found -> {
               if (found.error() != null) throw new ApiError(StatusCodes.SERVICE_UNAVAILABLE, "package lookups are unavailable right now");
               if (found.shipId() == null) throw ApiError.notFound("no package has the tracking number " + normalized);
-              return this.<Shipment.Command, Shipment.State>ask(backend.shipments().apply(found.shipId()), Shipment.Get::new);
+              return this.<Shipment.Command, Shipment.Summary>ask(backend.shipments().apply(found.shipId()), Shipment.Get::new);
             });
     return onSuccess(state, inner::apply);
   }
 
-  private Route completeView(Shipment.State state, Optional<User> user) {
+  private Route completeView(Shipment.Summary state, Optional<User> user) {
     return onSuccess(PackageViews.of(backend, state, user.map(User::id).orElse(null)), view -> completeOK(view, Json.marshaller()));
   }
 
@@ -78,7 +78,7 @@ final class PackageRoutes extends ApiDirectives {
       CompletionStage<Shipment.ChangeReply> reply =
           ask(backend.shipments().apply(state.shipId()), replyTo -> new Shipment.ChangeDestination(user.id(), x, y, replyTo));
       return onSuccess(reply, answer -> switch (answer.refusal()) {
-        case NONE -> completeView(answer.state(), Optional.of(user));
+        case NONE -> completeView(answer.shipment(), Optional.of(user));
         case UNKNOWN -> complete(Json.error(StatusCodes.NOT_FOUND, answer.reason()));
         case NOT_OWNER -> complete(Json.error(StatusCodes.FORBIDDEN, answer.reason()));
         case TOO_LATE -> complete(Json.error(StatusCodes.CONFLICT, answer.reason()));
@@ -112,7 +112,7 @@ final class PackageRoutes extends ApiDirectives {
       CompletionStage<Shipment.ClaimReply> reply =
           ask(backend.shipments().apply(state.shipId()), replyTo -> new Shipment.Claim(user.id(), replyTo));
       return onSuccess(reply, answer -> switch (answer.refusal()) {
-        case NONE -> completeView(answer.state(), Optional.of(user));
+        case NONE -> completeView(answer.shipment(), Optional.of(user));
         case UNKNOWN -> complete(Json.error(StatusCodes.NOT_FOUND, answer.reason()));
         case NOT_OWNER, TOO_LATE -> complete(Json.error(StatusCodes.CONFLICT, answer.reason()));
       });
@@ -123,7 +123,7 @@ final class PackageRoutes extends ApiDirectives {
    * Live updates: the current view first, then one event whenever the shipment changes or, until
    * delivery, its truck moves. Both arrive from the topics the entities publish to.
    */
-  private Route events(Shipment.State initial, Optional<User> user) {
+  private Route events(Shipment.Summary initial, Optional<User> user) {
     Long viewer = user.map(User::id).orElse(null);
     Pair<ActorRef<Object>, Source<Object, NotUsed>> updates =
         ActorSource.actorRef(
@@ -156,27 +156,27 @@ final class PackageRoutes extends ApiDirectives {
    * truck changes then keep that position current.
    */
   private final class LiveView {
-    private Shipment.State state;
+    private Shipment.Summary state;
     private PackageViews.Point truckPosition;
     private final Long viewer;
     private String last = "";
 
-    LiveView(Shipment.State state, Long viewer) {
+    LiveView(Shipment.Summary state, Long viewer) {
       this.state = state;
       this.viewer = viewer;
     }
 
     CompletionStage<List<PackageViews.PackageView>> next(Object message) {
-      if (message instanceof Shipment.Changed changed && changed.state().shipId() == state.shipId()) {
-        state = changed.state();
+      if (message instanceof Shipment.Changed changed && changed.shipment().shipId() == state.shipId()) {
+        state = changed.shipment();
         return PackageViews.of(backend, state, viewer).thenApply(view -> {
           truckPosition = view.truckPosition();
           return emitIfChanged(view);
         });
       }
       if (message instanceof Truck.Changed truck
-          && PackageViews.hasTruckToFollow(state) && truck.state().truckId() == state.truckId()) {
-        truckPosition = new PackageViews.Point(truck.state().position().x(), truck.state().position().y());
+          && PackageViews.hasTruckToFollow(state) && truck.truck().truckId() == state.truckId()) {
+        truckPosition = new PackageViews.Point(truck.truck().position().x(), truck.truck().position().y());
         return completed(emitIfChanged(PackageViews.view(state, truckPosition, viewer)));
       }
       return completed(List.of());

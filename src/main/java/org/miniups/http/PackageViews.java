@@ -43,23 +43,23 @@ public final class PackageViews {
       @JsonInclude(JsonInclude.Include.NON_NULL) Long ownerId) {}
 
   /** The view of {@code state} for {@code viewer} (null: anonymous), with its truck's position. */
-  public static CompletionStage<PackageView> of(Backend backend, Shipment.State state, Long viewer) {
+  public static CompletionStage<PackageView> of(Backend backend, Shipment.Summary state, Long viewer) {
     if (!hasTruckToFollow(state) || !backend.truckIds().contains(state.truckId())) {
       return CompletableFuture.completedFuture(view(state, null, viewer));
     }
-    return AskPattern.<Truck.Command, Truck.State>ask(
-            backend.trucks().apply(state.truckId()), Truck.GetState::new, backend.askTimeout(), backend.system().scheduler())
+    return AskPattern.<Truck.Command, Truck.Summary>ask(
+            backend.trucks().apply(state.truckId()), Truck.GetSummary::new, backend.askTimeout(), backend.system().scheduler())
         .thenApply(truck -> view(state, new Point(truck.position().x(), truck.position().y()), viewer))
         .exceptionally(slowTruck -> view(state, null, viewer)); // the truck's position is a nicety
   }
 
   /** A truck is assigned and the package not yet delivered. */
-  static boolean hasTruckToFollow(Shipment.State state) {
+  static boolean hasTruckToFollow(Shipment.Summary state) {
     return state.truckId() != 0 && state.status() != Shipment.Status.DELIVERED;
   }
 
   /** {@code truckPosition}: the assigned truck's last known position, or null. */
-  public static PackageView view(Shipment.State state, Point truckPosition, Long viewer) {
+  public static PackageView view(Shipment.Summary state, Point truckPosition, Long viewer) {
     Shipment.Details d = state.details();
     int[] resting = state.restingPosition();
     Point position = truckPosition != null && state.status().onTruck() ? truckPosition : new Point(resting[0], resting[1]);

@@ -24,6 +24,12 @@ public final class Backoff {
     return Duration.ofMillis(Math.max(1, (long) (delay.toMillis() * jitter)));
   }
 
+  /** The delay before attempt {@code attempt} (from 1): min, doubled per attempt, at most max; no jitter. */
+  public static Duration exponential(Duration min, Duration max, int attempt) {
+    Duration delay = min.multipliedBy(1L << Math.min(attempt - 1, 20));
+    return delay.compareTo(max) > 0 ? max : delay;
+  }
+
   public void reset() {
     current = min;
   }

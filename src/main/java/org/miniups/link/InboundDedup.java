@@ -1,45 +1,63 @@
 package org.miniups.link;
 
-import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
+import org.pcollections.TreePMap;
 import org.pcollections.TreePSet;
 
 /**
- * Receives a peer's items, hands each new one to its handler exactly once, and tells the link
- * which seqnums to ack. An item is acked only after its handler finished (the state change it
- * causes is persisted) and its seqnum is recorded here; a seqnum seen before is acked again without
- * being handled again, also after a restart. If handling fails, nothing is acked and the peer's
- * re-send gets another try.
+ * The inbox of one link: a durable queue in front of the handler. Each new peer item is written
+ * here (many in one write), acked as soon as it is written, and then handed to the handler exactly
+ * once per seqnum: a seqnum seen before is acked again and not handled again, also after a
+ * restart, and an item written but not yet finished is handled after a restart. So the peer hears
+ * our ack within one write, however long handling takes, and never has to re-send because we were
+ * slow.
  *
- * <p>Memory stays bounded: above {@code capacity} the lowest seqnums are forgotten (peers count
- * upwards, so those are the oldest). Handlers are idempotent anyway, so a forgotten duplicate is
- * harmless.
+ * <p>Items that only refresh a view (a truck's reported position, see {@link
+ * Handler#needsRecord}) are handled without being written: handling one twice is harmless, so an
+ * idle fleet costs no writes. They are acked once handled.
+ *
+ * <p>Handling is bounded ({@code MAX_IN_FLIGHT} at a time, in arrival order) and a failed item is
+ * tried again after a growing pause. Memory stays bounded: above {@code capacity} the lowest
+ * seqnums are forgotten (peers count upwards, so those are the oldest).
  */
 public final class InboundDedup
     extends EventSourcedBehavior<InboundDedup.Command, InboundDedup.Event, InboundDedup.State> {
 
   /** Applies one peer item; the stage completes once its effects are persisted. */
-  @FunctionalInterface
   public interface Handler {
     CompletionStage<?> handle(long seqnum, PeerMessage message);
+
+    /** False for items that only refresh a view, which are handled without a record. */
+    default boolean needsRecord(PeerMessage message) {
+      return true;
+    }
   }
 
   public sealed interface Command extends CborSerializable {}
@@ -51,53 +69,111 @@ public final class InboundDedup
 
   public record GetStats(ActorRef<Stats> replyTo) implements Command {}
 
-  public record Stats(long handled, long duplicates, int inFlight, long failures) implements CborSerializable {}
+  /**
+   * @param handled items handled since start
+   * @param duplicates repeats acked without handling
+   * @param unfinished items written but not handled yet (in flight, queued or waiting to retry)
+   * @param failures failed attempts since start (each is tried again)
+   */
+  public record Stats(long handled, long duplicates, int unfinished, long failures) implements CborSerializable {}
 
-  private record HandlingSucceeded(long seqnum, ActorRef<Ack> replyTo) implements Command {}
+  private enum Flush implements Command {
+    INSTANCE
+  }
 
-  private record HandlingFailed(long seqnum, String reason) implements Command {}
+  private record Finished(long seqnum) implements Command {}
 
-  @JsonSubTypes({
-    @JsonSubTypes.Type(value = Handled.class, name = "inbox.handled")
-  })
+  private record Failed(long seqnum, String reason) implements Command {}
+
+  private record Retry(long seqnum) implements Command {}
+
+  private record ViewRefreshed(long seqnum, ActorRef<Ack> replyTo, boolean ok) implements Command {}
+
+  public record Received(long seqnum, PeerMessage message) implements CborSerializable {}
+
+  @JsonSubTypes({@JsonSubTypes.Type(value = Recorded.class, name = "inbox.recorded")})
   public sealed interface Event extends Persisted {}
 
-  public record Handled(long seqnum) implements Event {}
+  /** One write: items received (acked once written), and items whose handling finished. */
+  public record Recorded(List<Received> received, List<Long> finished) implements Event {
+    public Recorded {
+      received = List.copyOf(received);
+      finished = List.copyOf(finished);
+    }
+  }
 
-  public record State(TreePSet<Long> handled, int capacity) implements Persisted {
+  /**
+   * @param seen seqnums received, the newest {@code capacity} of them
+   * @param unfinished items received and not finished, by seqnum
+   */
+  public record State(TreePSet<Long> seen, TreePMap<Long, Received> unfinished, int capacity) implements Persisted {
     @JsonCreator
     public static State of(
-        @JsonProperty("handled") List<Long> handled, @JsonProperty("capacity") int capacity) {
-      return new State(TreePSet.from(handled), capacity);
+        @JsonProperty("seen") List<Long> seen,
+        @JsonProperty("unfinished") List<Received> unfinished,
+        @JsonProperty("capacity") int capacity) {
+      TreePMap<Long, Received> open = TreePMap.empty();
+      for (Received item : unfinished) open = open.plus(item.seqnum(), item);
+      return new State(TreePSet.from(seen), open, capacity);
     }
 
-    @JsonProperty("handled")
-    public List<Long> handledList() {
-      return new ArrayList<>(handled);
+    @JsonProperty("seen")
+    public List<Long> seenList() {
+      return new ArrayList<>(seen);
     }
 
-    boolean isHandled(long seqnum) {
-      return handled.contains(seqnum);
+    @JsonProperty("unfinished")
+    public List<Received> unfinishedList() {
+      return new ArrayList<>(unfinished.values());
     }
 
-    State record(long seqnum) {
-      TreePSet<Long> next = handled.plus(seqnum);
-      while (next.size() > capacity) next = next.minusFirst();
-      return new State(next, capacity);
+    boolean hasSeen(long seqnum) {
+      return seen.contains(seqnum);
+    }
+
+    State record(Recorded recorded) {
+      TreePSet<Long> nextSeen = seen;
+      TreePMap<Long, Received> open = unfinished;
+      for (Received item : recorded.received()) {
+        nextSeen = nextSeen.plus(item.seqnum());
+        open = open.plus(item.seqnum(), item);
+      }
+      for (long seqnum : recorded.finished()) open = open.minus(seqnum);
+      while (nextSeen.size() > capacity) nextSeen = nextSeen.minusFirst();
+      return new State(nextSeen, open, capacity);
     }
   }
 
   public static Behavior<Command> create(
       PersistenceId persistenceId, String peerName, int capacity, Handler handler) {
     return Behaviors.setup(
-        context -> new InboundDedup(persistenceId, context, peerName, capacity, handler));
+        context ->
+            Behaviors.withTimers(
+                timers -> new InboundDedup(persistenceId, context, timers, peerName, capacity, handler)));
   }
 
+  private static final int MAX_IN_FLIGHT = 256;
+  private static final Duration FIRST_RETRY = Duration.ofMillis(500);
+  private static final Duration LAST_RETRY = Duration.ofSeconds(30);
+  /** Finished marks ride along with the next write; on a quiet link they wait at most this long. */
+  private static final Duration FINISHED_FLUSH_DELAY = Duration.ofSeconds(1);
+  private static final String FINISHED_FLUSH_TIMER = "flush-finished";
+
   private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
   private final String peerName;
   private final int capacity;
   private final Handler handler;
+
+  // Transient: items waiting for the next write (with whom to ack), handling in progress.
+  private final GroupCommit<Deliver> batch = new GroupCommit<>();
+  private final Set<Long> batchSeqnums = new HashSet<>();
+  private final List<Long> finishedToRecord = new ArrayList<>();
+  private final Set<Long> finishedNotRecorded = new HashSet<>();
+  private final ArrayDeque<Long> queue = new ArrayDeque<>();
   private final Set<Long> inFlight = new HashSet<>();
+  private final Map<Long, Integer> attempts = new HashMap<>();
+  private final Set<Long> viewsInFlight = new HashSet<>();
   private long handledCount;
   private long duplicates;
   private long failures;
@@ -105,11 +181,13 @@ public final class InboundDedup
   private InboundDedup(
       PersistenceId persistenceId,
       ActorContext<Command> context,
+      TimerScheduler<Command> timers,
       String peerName,
       int capacity,
       Handler handler) {
     super(persistenceId);
     this.context = context;
+    this.timers = timers;
     this.peerName = peerName;
     this.capacity = capacity;
     this.handler = handler;
@@ -117,12 +195,25 @@ public final class InboundDedup
 
   @Override
   public State emptyState() {
-    return new State(TreePSet.empty(), capacity);
+    return new State(TreePSet.empty(), TreePMap.empty(), capacity);
   }
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(1000, 2).withDeleteEventsOnSnapshot();
+    return RetentionCriteria.snapshotEvery(200, 2).withDeleteEventsOnSnapshot();
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(
+            RecoveryCompleted.instance(),
+            state -> {
+              // Written and acked before a stop, not finished: handled now.
+              queue.addAll(state.unfinished().keySet());
+              handleWhatFits(state);
+            })
+        .build();
   }
 
   @Override
@@ -130,62 +221,126 @@ public final class InboundDedup
     return newCommandHandlerBuilder()
         .forAnyState()
         .onCommand(Deliver.class, this::onDeliver)
-        .onCommand(
-            HandlingSucceeded.class,
-            (state, done) -> {
-              inFlight.remove(done.seqnum());
-              handledCount++;
-              return Effect()
-                  .persist(new Handled(done.seqnum()))
-                  .thenRun(s -> done.replyTo().tell(new Ack(done.seqnum())));
-            })
-        .onCommand(
-            HandlingFailed.class,
-            (state, failed) -> {
-              inFlight.remove(failed.seqnum());
-              failures++;
-              context
-                  .getLog()
-                  .warn(
-                      "Handling {} item {} failed ({}); it is retried when {} re-sends it",
-                      peerName,
-                      failed.seqnum(),
-                      failed.reason(),
-                      peerName);
-              return Effect().none();
-            })
-        .onCommand(
-            GetStats.class,
-            (state, cmd) -> {
-              cmd.replyTo().tell(new Stats(handledCount, duplicates, inFlight.size(), failures));
-              return Effect().none();
-            })
+        .onCommand(Flush.class, this::onFlush)
+        .onCommand(Finished.class, this::onFinished)
+        .onCommand(Failed.class, this::onFailed)
+        .onCommand(Retry.class, this::onRetry)
+        .onCommand(ViewRefreshed.class, this::onViewRefreshed)
+        .onCommand(GetStats.class, this::onGetStats)
         .build();
   }
 
   private Effect<Event, State> onDeliver(State state, Deliver cmd) {
-    if (state.isHandled(cmd.seqnum())) {
+    if (state.hasSeen(cmd.seqnum())) {
       duplicates++;
       cmd.replyTo().tell(new Ack(cmd.seqnum()));
       return Effect().none();
     }
-    if (!inFlight.add(cmd.seqnum())) {
-      // Re-sent while the first copy is still being handled: that one will be acked.
+    if (!handler.needsRecord(cmd.message())) return refreshView(cmd);
+    if (!batchSeqnums.add(cmd.seqnum())) duplicates++; // acked with the first copy, once written
+    if (batch.add(cmd)) context.getSelf().tell(Flush.INSTANCE);
+    return Effect().none();
+  }
+
+  private Effect<Event, State> refreshView(Deliver cmd) {
+    if (!viewsInFlight.add(cmd.seqnum())) {
       duplicates++;
       return Effect().none();
     }
-    CompletionStage<?> handling;
-    try {
-      handling = handler.handle(cmd.seqnum(), cmd.message());
-    } catch (RuntimeException e) {
-      handling = java.util.concurrent.CompletableFuture.failedFuture(e);
-    }
     context.pipeToSelf(
-        handling,
-        (ok, failure) ->
-            failure == null
-                ? new HandlingSucceeded(cmd.seqnum(), cmd.replyTo())
-                : new HandlingFailed(cmd.seqnum(), String.valueOf(failure)));
+        attempt(cmd.seqnum(), cmd.message()),
+        (ok, failure) -> new ViewRefreshed(cmd.seqnum(), cmd.replyTo(), failure == null));
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onViewRefreshed(State state, ViewRefreshed done) {
+    viewsInFlight.remove(done.seqnum());
+    if (done.ok()) done.replyTo().tell(new Ack(done.seqnum())); // else the peer sends it again
+    return Effect().none();
+  }
+
+  /** One write for the items that arrived meanwhile and the handling that finished meanwhile. */
+  private Effect<Event, State> onFlush(State state, Flush flush) {
+    List<Deliver> delivered = batch.drain();
+    batchSeqnums.clear();
+    timers.cancel(FINISHED_FLUSH_TIMER);
+    List<Received> fresh = new ArrayList<>();
+    Set<Long> taken = new HashSet<>();
+    for (Deliver d : delivered) if (taken.add(d.seqnum())) fresh.add(new Received(d.seqnum(), d.message()));
+    List<Long> finished = List.copyOf(finishedToRecord);
+    finishedToRecord.clear();
+    if (fresh.isEmpty() && finished.isEmpty()) return Effect().none();
+    return Effect()
+        .persist(new Recorded(fresh, finished))
+        .thenRun(
+            s -> {
+              finished.forEach(finishedNotRecorded::remove);
+              delivered.forEach(d -> d.replyTo().tell(new Ack(d.seqnum())));
+              fresh.forEach(item -> queue.add(item.seqnum()));
+              handleWhatFits(s);
+            });
+  }
+
+  /** Starts handling queued items, oldest first, while fewer than MAX_IN_FLIGHT are running. */
+  private void handleWhatFits(State state) {
+    while (inFlight.size() < MAX_IN_FLIGHT && !queue.isEmpty()) {
+      long seqnum = queue.poll();
+      Received item = state.unfinished().get(seqnum);
+      if (item == null || finishedNotRecorded.contains(seqnum) || !inFlight.add(seqnum)) continue;
+      context.pipeToSelf(
+          attempt(seqnum, item.message()),
+          (ok, failure) -> failure == null ? new Finished(seqnum) : new Failed(seqnum, String.valueOf(failure)));
+    }
+  }
+
+  private CompletionStage<?> attempt(long seqnum, PeerMessage message) {
+    try {
+      return handler.handle(seqnum, message);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private Effect<Event, State> onFinished(State state, Finished done) {
+    inFlight.remove(done.seqnum());
+    attempts.remove(done.seqnum());
+    handledCount++;
+    finishedNotRecorded.add(done.seqnum());
+    finishedToRecord.add(done.seqnum());
+    if (!timers.isTimerActive(FINISHED_FLUSH_TIMER)) {
+      timers.startSingleTimer(FINISHED_FLUSH_TIMER, Flush.INSTANCE, FINISHED_FLUSH_DELAY);
+    }
+    handleWhatFits(state);
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onFailed(State state, Failed failed) {
+    inFlight.remove(failed.seqnum());
+    failures++;
+    int attempt = attempts.merge(failed.seqnum(), 1, Integer::sum);
+    Duration pause = Backoff.exponential(FIRST_RETRY, LAST_RETRY, attempt);
+    context
+        .getLog()
+        .warn(
+            "Handling {} item {} failed ({}); trying again in {}",
+            peerName,
+            failed.seqnum(),
+            failed.reason(),
+            Backoff.describe(pause));
+    timers.startSingleTimer(failed.seqnum(), new Retry(failed.seqnum()), pause);
+    handleWhatFits(state);
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onRetry(State state, Retry retry) {
+    queue.addFirst(retry.seqnum());
+    handleWhatFits(state);
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onGetStats(State state, GetStats cmd) {
+    int unfinished = state.unfinished().size() - finishedNotRecorded.size() + batchSeqnums.size();
+    cmd.replyTo().tell(new Stats(handledCount, duplicates, unfinished, failures));
     return Effect().none();
   }
 
@@ -193,7 +348,7 @@ public final class InboundDedup
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(Handled.class, (state, event) -> state.record(event.seqnum()))
+        .onEvent(Recorded.class, State::record)
         .build();
   }
 }

@@ -170,6 +170,9 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
         .onFailure(SupervisorStrategy.resume());
   }
 
+  /** Items per wire message: a few hundred keep each frame far below the peers' 1 MiB limit. */
+  private static final int MAX_ITEMS_PER_MESSAGE = 500;
+
   private final TimerScheduler<Command> timers;
   private final Settings settings;
   private final Protocol protocol;
@@ -479,16 +482,20 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
   private Behavior<Command> onFlush(Flush msg) {
     flushScheduled = false;
     if (phase != Phase.CONNECTED || (unsentItems.isEmpty() && unsentAcks.isEmpty())) return this;
-    if (!session.send(protocol.commands(unsentItems, unsentAcks))) {
-      getContext()
-          .getLog()
-          .warn(
-              "Could not write to {} (connection closing or congested); {} items wait for the next re-send",
-              protocol.peerName(),
-              unsentItems.size());
-    }
+    List<ResendSupervisor.Item> items = List.copyOf(unsentItems);
+    List<Long> acks = List.copyOf(unsentAcks);
     unsentItems.clear();
     unsentAcks.clear();
+    // In messages of a bounded size (the peer limits frames), in order, acks with the first.
+    for (int from = 0; from == 0 || from < items.size(); from += MAX_ITEMS_PER_MESSAGE) {
+      List<ResendSupervisor.Item> chunk = items.subList(from, Math.min(items.size(), from + MAX_ITEMS_PER_MESSAGE));
+      if (!session.send(protocol.commands(chunk, from == 0 ? acks : List.of()))) {
+        // A message that could not be written must not be overtaken by the next one (that would
+        // break seqnum order): start over on a new connection, where everything goes out in order.
+        lostConnection("Could not write to " + protocol.peerName() + " (connection congested)", "reconnecting");
+        return this;
+      }
+    }
     return this;
   }
 

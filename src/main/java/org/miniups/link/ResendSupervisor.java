@@ -1,15 +1,19 @@
 package org.miniups.link;
 
-import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -24,33 +28,68 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
-import org.pcollections.AmortizedPQueue;
 import org.pcollections.HashPMap;
 import org.pcollections.HashTreePMap;
 import org.pcollections.TreePMap;
 
 /**
- * The outbox of one link: keeps every outgoing item until the peer acks it and re-sends it on a
- * timer meanwhile. An item is persisted before it is first sent, so a crash loses nothing; the
- * pending set is recovered and re-sent when the link comes up again.
+ * The outbox of one link: every outgoing item is persisted before it is first sent, gets its
+ * seqnum here, and is re-sent on a timer until the peer acks it. Seqnums are handed out in the
+ * order items are stored, and items always go out in seqnum order, so an item stored only after
+ * another was stored is also seen after it: that is how causal order reaches the peer.
  *
- * <p>Items are stored under a caller-chosen key, and storing is idempotent per key: an entity that
- * re-drives its side effects after a crash gets the seqnum it was given before, so the peer sees a
- * repeated seqnum (acked, not processed again) rather than a second command. Keys of acked items
- * are remembered for a bounded while for that purpose.
+ * <p>Two kinds of item, each recognised when it is stored again:
  *
- * <p>Volatile items (truck queries) are kept in memory only: they are worth nothing after a crash.
- * A volatile item replaces the pending one with the same key, so they cannot pile up.
+ * <ul>
+ *   <li>an entity's effects ({@link Store}): numbered 1, 2, 3… per entity channel. The outbox keeps
+ *       each channel's high-water mark forever (one number per entity), so an entity that re-sends
+ *       its effects after a crash never gets a second seqnum for the same effect. A channel is
+ *       stored without gaps: effects that skip a number wait for the missing one.
+ *   <li>an answer to a peer's request ({@link StoreAnswer}), keyed by that request: the peer
+ *       re-sends the request only until we ack it, so remembering the most recent keys is enough.
+ * </ul>
+ *
+ * <p>Group commit: stores and acks that arrive while a write is in flight go into the next single
+ * write. Acks are recorded late (with the next store, or on a timer): losing a few in a crash only
+ * means the peer sees those items again, which it acks without acting twice.
+ *
+ * <p>Volatile items (truck queries) are kept in memory only and replace one another by key.
  */
 public final class ResendSupervisor
     extends EventSourcedBehavior<ResendSupervisor.Command, ResendSupervisor.Event, ResendSupervisor.State> {
 
+  /** Who stored an item: effect {@code effectId} (from 1) of one entity, or an answer (effect 0). */
+  public record Origin(String entityType, String entityId, long effectId) implements CborSerializable {
+    static final String ANSWER = "answer";
+
+    static Origin answer(String key) {
+      return new Origin(ANSWER, key, 0);
+    }
+
+    boolean isAnswer() {
+      return ANSWER.equals(entityType);
+    }
+
+    String channel() {
+      return entityType + "/" + entityId;
+    }
+  }
+
   public sealed interface Command extends CborSerializable {}
 
-  /** Persist {@code message} under {@code key}, send it, and answer with its seqnum. */
-  public record Store(String key, PeerMessage message, ActorRef<Stored> replyTo) implements Command {}
+  /**
+   * Store {@code messages} as effects {@code first.effectId()}, +1, … of {@code first}'s entity,
+   * each once; answered with how far that entity's effects are stored (maybe further, when some
+   * were stored before; not as far, when an earlier effect is missing and must be sent first).
+   */
+  public record Store(Origin first, List<PeerMessage> messages, ActorRef<StoredThrough> replyTo) implements Command {}
 
-  public record Stored(String key, long seqnum) implements CborSerializable {}
+  public record StoredThrough(String entityType, String entityId, long effectId) implements CborSerializable {}
+
+  /** Store the answer to a peer's request under {@code key}, once. */
+  public record StoreAnswer(String key, PeerMessage message, ActorRef<AnswerStored> replyTo) implements Command {}
+
+  public record AnswerStored(String key, long seqnum) implements CborSerializable {}
 
   /** Send {@code message} until acked, without persisting it; replaces a pending one under {@code key}. */
   public record SendVolatile(String key, PeerMessage message) implements Command {}
@@ -65,40 +104,52 @@ public final class ResendSupervisor
 
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
 
-  /** Which key sent {@code seqnum}: how a peer's error finds the entity whose command failed. */
+  /** Who stored {@code seqnum}: how a peer's error finds the entity whose command failed. */
   public record WhoSent(long seqnum, ActorRef<Sender> replyTo) implements Command {}
 
-  /** {@code key} is empty when the seqnum is unknown (or acked too long ago to remember). */
-  public record Sender(java.util.Optional<String> key) implements CborSerializable {}
+  /** {@code origin} is empty when the seqnum is unknown (or acked too long ago to remember). */
+  public record Sender(Optional<Origin> origin) implements CborSerializable {}
 
   /** Counters for health and metrics. */
   public record Status(int unacked, int unackedVolatile, long sent, long resent, boolean linkUp)
       implements CborSerializable {}
 
-  private record ResendTick() implements Command {}
+  private enum Flush implements Command {
+    INSTANCE
+  }
+
+  private enum ResendTick implements Command {
+    INSTANCE
+  }
 
   private record BlockGranted(SequenceAllocator.Block block) implements Command {}
 
   private record BlockRefused(String reason) implements Command {}
 
-  /** What the outbox asks the link to write: the connection maps it to the peer's wire format. */
+  /** What the outbox asks the link to write, in seqnum order: the connection maps it to the wire. */
   public record Transmit(List<Item> items) implements CborSerializable {}
 
-  public record Item(String key, long seqnum, PeerMessage message) implements CborSerializable {}
+  public record Item(long seqnum, Origin origin, PeerMessage message) implements CborSerializable {
+    Item withoutMessage() {
+      return new Item(seqnum, origin, null);
+    }
+  }
 
-  @JsonSubTypes({
-    @JsonSubTypes.Type(value = Queued.class, name = "outbox.queued"),
-    @JsonSubTypes.Type(value = ItemsAcked.class, name = "outbox.items-acked")
-  })
+  @JsonSubTypes({@JsonSubTypes.Type(value = Recorded.class, name = "outbox.recorded")})
   public sealed interface Event extends Persisted {}
 
-  public record Queued(Item item) implements Event {}
-
-  public record ItemsAcked(List<Long> seqnums) implements Event {}
+  /** One write: items stored (in seqnum order) and seqnums the peer acked since the last write. */
+  public record Recorded(List<Item> queued, List<Long> acked) implements Event {
+    public Recorded {
+      queued = List.copyOf(queued);
+      acked = List.copyOf(acked);
+    }
+  }
 
   /**
-   * Unacked items by seqnum, plus the keys of the most recently acked ones. Snapshots hold just
-   * the two item lists; the key index is rebuilt from them.
+   * Unacked items by seqnum; each entity channel's high-water mark; and the most recently acked
+   * items without their message (so a peer's error about them still finds its sender, and an
+   * answer's key is still recognised). Snapshots hold the lists; the indexes are rebuilt.
    */
   @JsonAutoDetect(
       fieldVisibility = JsonAutoDetect.Visibility.NONE,
@@ -106,34 +157,38 @@ public final class ResendSupervisor
       isGetterVisibility = JsonAutoDetect.Visibility.NONE)
   public static final class State implements Persisted {
     private final TreePMap<Long, Item> pending;
-    private final AmortizedPQueue<Item> recentlyAcked;
-    private final HashPMap<String, Long> seqnumByKey;
-    private final int keyMemory;
+    private final TreePMap<Long, Item> recentlyAcked;
+    private final HashPMap<String, Long> storedThrough;
+    private final HashPMap<String, Long> answerSeqnums;
+    private final int memory;
 
     private State(
         TreePMap<Long, Item> pending,
-        AmortizedPQueue<Item> recentlyAcked,
-        HashPMap<String, Long> seqnumByKey,
-        int keyMemory) {
+        TreePMap<Long, Item> recentlyAcked,
+        HashPMap<String, Long> storedThrough,
+        HashPMap<String, Long> answerSeqnums,
+        int memory) {
       this.pending = pending;
       this.recentlyAcked = recentlyAcked;
-      this.seqnumByKey = seqnumByKey;
-      this.keyMemory = keyMemory;
+      this.storedThrough = storedThrough;
+      this.answerSeqnums = answerSeqnums;
+      this.memory = memory;
     }
 
-    static State empty(int keyMemory) {
-      return new State(TreePMap.empty(), AmortizedPQueue.empty(), HashTreePMap.empty(), keyMemory);
+    static State empty(int memory) {
+      return new State(TreePMap.empty(), TreePMap.empty(), HashTreePMap.empty(), HashTreePMap.empty(), memory);
     }
 
     @JsonCreator
     public static State of(
         @JsonProperty("pending") List<Item> pending,
         @JsonProperty("recentlyAcked") List<Item> recentlyAcked,
-        @JsonProperty("keyMemory") int keyMemory) {
-      State state = empty(keyMemory);
-      for (Item item : recentlyAcked) state = state.queue(item).ack(item.seqnum());
-      for (Item item : pending) state = state.queue(item);
-      return state;
+        @JsonProperty("storedThrough") Map<String, Long> storedThrough,
+        @JsonProperty("memory") int memory) {
+      State state = empty(memory).record(new Recorded(recentlyAcked, recentlyAcked.stream().map(Item::seqnum).toList()));
+      state = state.record(new Recorded(pending, List.of()));
+      return new State(
+          state.pending, state.recentlyAcked, HashTreePMap.from(storedThrough), state.answerSeqnums, memory);
     }
 
     @JsonProperty("pending")
@@ -141,52 +196,60 @@ public final class ResendSupervisor
       return new ArrayList<>(pending.values());
     }
 
-    /** Acked items are kept without their message: only key and seqnum matter once acked. */
     @JsonProperty("recentlyAcked")
     public List<Item> recentlyAckedItems() {
-      return new ArrayList<>(recentlyAcked);
+      return new ArrayList<>(recentlyAcked.values());
     }
 
-    @JsonProperty("keyMemory")
-    public int keyMemory() {
-      return keyMemory;
+    @JsonProperty("storedThrough")
+    public Map<String, Long> storedThrough() {
+      return storedThrough;
     }
 
-    Long seqnumOf(String key) {
-      return seqnumByKey.get(key);
+    @JsonProperty("memory")
+    public int memory() {
+      return memory;
     }
 
-    java.util.Optional<String> keyOf(long seqnum) {
-      Item item = pending.get(seqnum);
-      if (item != null) return java.util.Optional.of(item.key());
-      return recentlyAcked.stream().filter(i -> i.seqnum() == seqnum).map(Item::key).findFirst();
+    long storedThrough(Origin origin) {
+      return storedThrough.getOrDefault(origin.channel(), 0L);
+    }
+
+    Long answerSeqnum(String key) {
+      return answerSeqnums.get(key);
+    }
+
+    Optional<Origin> originOf(long seqnum) {
+      Item item = pending.containsKey(seqnum) ? pending.get(seqnum) : recentlyAcked.get(seqnum);
+      return Optional.ofNullable(item).map(Item::origin);
     }
 
     boolean isPending(long seqnum) {
       return pending.containsKey(seqnum);
     }
 
-    State queue(Item item) {
-      return new State(
-          pending.plus(item.seqnum(), item),
-          recentlyAcked,
-          seqnumByKey.plus(item.key(), item.seqnum()),
-          keyMemory);
-    }
-
-    State ack(long seqnum) {
-      Item item = pending.get(seqnum);
-      if (item == null) return this;
-      AmortizedPQueue<Item> acked = recentlyAcked.plus(new Item(item.key(), seqnum, null));
-      HashPMap<String, Long> keys = seqnumByKey;
-      while (acked.size() > keyMemory) {
-        Item forgotten = acked.peek();
-        acked = acked.minus();
-        if (Long.valueOf(forgotten.seqnum()).equals(keys.get(forgotten.key()))) {
-          keys = keys.minus(forgotten.key());
-        }
+    State record(Recorded recorded) {
+      TreePMap<Long, Item> nextPending = pending;
+      HashPMap<String, Long> marks = storedThrough;
+      HashPMap<String, Long> answers = answerSeqnums;
+      for (Item item : recorded.queued()) {
+        nextPending = nextPending.plus(item.seqnum(), item);
+        if (item.origin().isAnswer()) answers = answers.plus(item.origin().entityId(), item.seqnum());
+        else marks = marks.plus(item.origin().channel(), Math.max(item.origin().effectId(), marks.getOrDefault(item.origin().channel(), 0L)));
       }
-      return new State(pending.minus(seqnum), acked, keys, keyMemory);
+      TreePMap<Long, Item> acked = recentlyAcked;
+      for (long seqnum : recorded.acked()) {
+        Item item = nextPending.get(seqnum);
+        if (item == null) continue;
+        nextPending = nextPending.minus(seqnum);
+        acked = acked.plus(seqnum, item.withoutMessage());
+      }
+      while (acked.size() > memory) {
+        Item forgotten = acked.firstEntry().getValue();
+        acked = acked.minusFirstEntry();
+        if (forgotten.origin().isAnswer()) answers = answers.minus(forgotten.origin().entityId());
+      }
+      return new State(nextPending, acked, marks, answers, memory);
     }
   }
 
@@ -203,20 +266,32 @@ public final class ResendSupervisor
                         persistenceId, context, timers, allocator, resendInterval, blockSize)));
   }
 
-  private static final int KEY_MEMORY = 4096;
-  private static final int MAX_ITEMS_PER_TRANSMIT = 200;
+  private static final int MEMORY = 4096;
+  private static final int MAX_ITEMS_PER_TRANSMIT = 500;
+  /** An item waits between TICKS_PER_INTERVAL and TICKS_PER_INTERVAL + 1 ticks before a re-send. */
+  private static final int TICKS_PER_INTERVAL = 4;
+  private static final String ACK_FLUSH_TIMER = "flush-acks";
 
   private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
   private final ActorRef<SequenceAllocator.Command> allocator;
   private final Duration resendInterval;
   private final int blockSize;
 
-  // Transient: the current block of fresh seqnums, send times, volatile items, the link.
-  private long nextSeqnum;
-  private long blockEnd;
-  private boolean blockRequested;
-  private final Map<Long, Long> lastSentNanos = new HashMap<>();
+  // Transient: what waits for the next write, the seqnums at hand, send times, the link.
+  private final GroupCommit<Runnable> batch = new GroupCommit<>();
+  private final List<Item> batchItems = new ArrayList<>();
+  private final Map<String, Long> batchThrough = new HashMap<>();
+  private final Map<String, Long> batchAnswers = new HashMap<>();
+  private final List<Long> acksToRecord = new ArrayList<>();
+  private final Set<Long> ackedNotRecorded = new HashSet<>();
+  private final Map<Long, Long> lastSentTick = new HashMap<>();
   private final LinkedHashMap<String, Item> volatileByKey = new LinkedHashMap<>();
+  private SequenceAllocator.Block block = new SequenceAllocator.Block(0, 0);
+  private long nextSeqnum;
+  private SequenceAllocator.Block nextBlock;
+  private boolean blockRequested;
+  private long tick;
   private ActorRef<Transmit> link;
   private long sent;
   private long resent;
@@ -230,21 +305,21 @@ public final class ResendSupervisor
       int blockSize) {
     super(persistenceId);
     this.context = context;
+    this.timers = timers;
     this.allocator = allocator;
     this.resendInterval = resendInterval;
     this.blockSize = blockSize;
-    // Ticking a few times per interval keeps each item's resend delay close to the interval.
-    timers.startTimerWithFixedDelay(new ResendTick(), resendInterval.dividedBy(4));
+    timers.startTimerWithFixedDelay(ResendTick.INSTANCE, resendInterval.dividedBy(TICKS_PER_INTERVAL));
   }
 
   @Override
   public State emptyState() {
-    return State.empty(KEY_MEMORY);
+    return State.empty(MEMORY);
   }
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(500, 2).withDeleteEventsOnSnapshot();
+    return RetentionCriteria.snapshotEvery(200, 2).withDeleteEventsOnSnapshot();
   }
 
   @Override
@@ -252,6 +327,8 @@ public final class ResendSupervisor
     return newCommandHandlerBuilder()
         .forAnyState()
         .onCommand(Store.class, this::onStore)
+        .onCommand(StoreAnswer.class, this::onStoreAnswer)
+        .onCommand(Flush.class, this::onFlush)
         .onCommand(SendVolatile.class, this::onSendVolatile)
         .onCommand(Acked.class, this::onAcked)
         .onCommand(LinkUp.class, this::onLinkUp)
@@ -259,75 +336,114 @@ public final class ResendSupervisor
         .onCommand(ResendTick.class, this::onResendTick)
         .onCommand(BlockGranted.class, this::onBlockGranted)
         .onCommand(BlockRefused.class, this::onBlockRefused)
-        .onCommand(
-            WhoSent.class,
-            (state, cmd) -> {
-              java.util.Optional<String> key = state.keyOf(cmd.seqnum());
-              if (key.isEmpty()) {
-                key =
-                    volatileByKey.values().stream()
-                        .filter(item -> item.seqnum() == cmd.seqnum())
-                        .map(Item::key)
-                        .findFirst();
-              }
-              cmd.replyTo().tell(new Sender(key));
-              return Effect().none();
-            })
-        .onCommand(
-            GetStatus.class,
-            (state, cmd) -> {
-              cmd.replyTo()
-                  .tell(
-                      new Status(
-                          state.pending.size(), volatileByKey.size(), sent, resent, link != null));
-              return Effect().none();
-            })
+        .onCommand(WhoSent.class, this::onWhoSent)
+        .onCommand(GetStatus.class, this::onGetStatus)
         .build();
   }
 
+  // --- storing
+
   private Effect<Event, State> onStore(State state, Store cmd) {
-    Long known = state.seqnumOf(cmd.key());
+    Origin first = cmd.first();
+    long through = Math.max(state.storedThrough(first), batchThrough.getOrDefault(first.channel(), 0L));
+    long last = first.effectId() + cmd.messages().size() - 1;
+    if (first.effectId() > through + 1 || last <= through) {
+      // A gap (an earlier effect never arrived) or nothing new: say how far the channel is.
+      return reply(cmd, through);
+    }
+    int fresh = (int) (last - through);
+    if (!hasSeqnums(fresh)) return awaitSeqnums(fresh);
+    for (long id = through + 1; id <= last; id++) {
+      Origin origin = new Origin(first.entityType(), first.entityId(), id);
+      batchItems.add(new Item(takeSeqnum(), origin, cmd.messages().get((int) (id - first.effectId()))));
+    }
+    batchThrough.put(first.channel(), last);
+    return enqueue(() -> cmd.replyTo().tell(new StoredThrough(first.entityType(), first.entityId(), last)));
+  }
+
+  private Effect<Event, State> reply(Store cmd, long through) {
+    Runnable reply = () -> cmd.replyTo().tell(new StoredThrough(cmd.first().entityType(), cmd.first().entityId(), through));
+    // Effects of this channel still waiting for the write: answer once they are stored.
+    if (batchThrough.containsKey(cmd.first().channel())) return enqueue(reply);
+    reply.run();
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onStoreAnswer(State state, StoreAnswer cmd) {
+    Long known = state.answerSeqnum(cmd.key());
     if (known != null) {
-      cmd.replyTo().tell(new Stored(cmd.key(), known));
+      cmd.replyTo().tell(new AnswerStored(cmd.key(), known));
       return Effect().none();
     }
-    if (!hasFreshSeqnum()) return awaitBlock();
-    Item item = new Item(cmd.key(), takeSeqnum(), cmd.message());
+    Long waiting = batchAnswers.get(cmd.key());
+    if (waiting != null) return enqueue(() -> cmd.replyTo().tell(new AnswerStored(cmd.key(), waiting)));
+    if (!hasSeqnums(1)) return awaitSeqnums(1);
+    long seqnum = takeSeqnum();
+    batchItems.add(new Item(seqnum, Origin.answer(cmd.key()), cmd.message()));
+    batchAnswers.put(cmd.key(), seqnum);
+    return enqueue(() -> cmd.replyTo().tell(new AnswerStored(cmd.key(), seqnum)));
+  }
+
+  private Effect<Event, State> enqueue(Runnable reply) {
+    if (batch.add(reply)) context.getSelf().tell(Flush.INSTANCE);
+    return Effect().none();
+  }
+
+  /** One write for everything that waited: the items, then whatever the peer acked meanwhile. */
+  private Effect<Event, State> onFlush(State state, Flush flush) {
+    List<Runnable> replies = batch.drain();
+    List<Item> items = List.copyOf(batchItems);
+    List<Long> acks = List.copyOf(acksToRecord);
+    batchItems.clear();
+    batchThrough.clear();
+    batchAnswers.clear();
+    acksToRecord.clear();
+    timers.cancel(ACK_FLUSH_TIMER);
+    if (items.isEmpty() && acks.isEmpty()) {
+      replies.forEach(Runnable::run);
+      return Effect().none();
+    }
     return Effect()
-        .persist(new Queued(item))
+        .persist(new Recorded(items, acks))
         .thenRun(
             s -> {
-              cmd.replyTo().tell(new Stored(item.key(), item.seqnum()));
-              transmit(List.of(item), false);
+              acks.forEach(ackedNotRecorded::remove);
+              transmit(items, false);
+              replies.forEach(Runnable::run);
             });
   }
 
+  // --- sending
+
   private Effect<Event, State> onSendVolatile(State state, SendVolatile cmd) {
-    if (!hasFreshSeqnum()) return awaitBlock();
-    Item item = new Item(cmd.key(), takeSeqnum(), cmd.message());
+    if (!hasSeqnums(1)) return awaitSeqnums(1);
+    Item item = new Item(takeSeqnum(), Origin.answer(cmd.key()), cmd.message());
     Item replaced = volatileByKey.remove(cmd.key());
-    if (replaced != null) lastSentNanos.remove(replaced.seqnum());
+    if (replaced != null) lastSentTick.remove(replaced.seqnum());
     volatileByKey.put(cmd.key(), item);
     transmit(List.of(item), false);
     return Effect().none();
   }
 
   private Effect<Event, State> onAcked(State state, Acked cmd) {
-    List<Long> persisted = new ArrayList<>();
     for (long seqnum : cmd.seqnums()) {
-      if (state.isPending(seqnum)) persisted.add(seqnum);
-      else volatileByKey.values().removeIf(item -> item.seqnum() == seqnum);
-      lastSentNanos.remove(seqnum);
+      lastSentTick.remove(seqnum);
+      if (state.isPending(seqnum)) {
+        if (ackedNotRecorded.add(seqnum)) acksToRecord.add(seqnum);
+      } else {
+        volatileByKey.values().removeIf(item -> item.seqnum() == seqnum);
+      }
     }
-    if (persisted.isEmpty()) return Effect().none();
-    return Effect().persist(new ItemsAcked(persisted));
+    // Recorded with the next store; when none comes (the link is quiet), after one interval.
+    if (!acksToRecord.isEmpty() && !timers.isTimerActive(ACK_FLUSH_TIMER)) {
+      timers.startSingleTimer(ACK_FLUSH_TIMER, Flush.INSTANCE, resendInterval);
+    }
+    return Effect().none();
   }
 
   private Effect<Event, State> onLinkUp(State state, LinkUp cmd) {
     link = cmd.link();
-    List<Item> all = new ArrayList<>(state.pending.values());
-    all.addAll(volatileByKey.values());
-    transmit(all, true);
+    transmit(unacked(state), true);
     return Effect().none();
   }
 
@@ -336,48 +452,65 @@ public final class ResendSupervisor
     return Effect().none();
   }
 
-  private Effect<Event, State> onResendTick(State state, ResendTick tick) {
-    long now = System.nanoTime();
+  private Effect<Event, State> onResendTick(State state, ResendTick resendTick) {
+    tick++;
     List<Item> due = new ArrayList<>();
-    for (Item item : state.pending.values()) if (isDue(item, now)) due.add(item);
-    for (Item item : volatileByKey.values()) if (isDue(item, now)) due.add(item);
+    for (Item item : unacked(state)) {
+      Long last = lastSentTick.get(item.seqnum());
+      if (last == null || tick - last >= TICKS_PER_INTERVAL) due.add(item);
+    }
     transmit(due, true);
     return Effect().none();
   }
 
-  private boolean isDue(Item item, long now) {
-    Long last = lastSentNanos.get(item.seqnum());
-    return last == null || now - last >= resendInterval.toNanos();
+  /** Everything the peer has not acked, persisted and volatile, in seqnum order. */
+  private List<Item> unacked(State state) {
+    List<Item> all = new ArrayList<>();
+    for (Item item : state.pending.values()) if (!ackedNotRecorded.contains(item.seqnum())) all.add(item);
+    all.addAll(volatileByKey.values());
+    all.sort(Comparator.comparingLong(Item::seqnum));
+    return all;
   }
 
   private void transmit(List<Item> items, boolean isResend) {
     if (link == null || items.isEmpty()) return;
-    long now = System.nanoTime();
     for (int from = 0; from < items.size(); from += MAX_ITEMS_PER_TRANSMIT) {
       List<Item> chunk = items.subList(from, Math.min(items.size(), from + MAX_ITEMS_PER_TRANSMIT));
       link.tell(new Transmit(List.copyOf(chunk)));
     }
     for (Item item : items) {
-      if (lastSentNanos.put(item.seqnum(), now) != null || isResend) resent++;
+      if (lastSentTick.put(item.seqnum(), tick) != null || isResend) resent++;
       else sent++;
     }
   }
 
-  private boolean hasFreshSeqnum() {
-    return nextSeqnum < blockEnd;
+  // --- seqnums: blocks from the allocator, the next one asked for before this one runs out
+
+  private boolean hasSeqnums(int count) {
+    if (block.end() - nextSeqnum >= count) {
+      if (block.end() - nextSeqnum - count < blockSize / 2 && nextBlock == null) requestBlock();
+      return true;
+    }
+    if (nextBlock == null) return false;
+    block = nextBlock;
+    nextSeqnum = block.first();
+    nextBlock = null;
+    return hasSeqnums(count);
   }
 
   private long takeSeqnum() {
     return nextSeqnum++;
   }
 
-  /** Holds this command until a block of seqnums arrives; later commands queue up behind it. */
-  private Effect<Event, State> awaitBlock() {
-    if (!blockRequested) requestBlock();
+  /** Holds this command until enough seqnums arrive; later commands queue up behind it. */
+  private Effect<Event, State> awaitSeqnums(int count) {
+    if (count > blockSize) throw new IllegalArgumentException(count + " items at once exceed the seqnum block size " + blockSize);
+    requestBlock();
     return Effect().stash();
   }
 
   private void requestBlock() {
+    if (blockRequested) return;
     blockRequested = true;
     context.pipeToSelf(
         AskPattern.<SequenceAllocator.Command, SequenceAllocator.Block>ask(
@@ -385,20 +518,42 @@ public final class ResendSupervisor
             replyTo -> new SequenceAllocator.Allocate(blockSize, replyTo),
             Duration.ofSeconds(10),
             context.getSystem().scheduler()),
-        (block, failure) ->
-            block != null ? new BlockGranted(block) : new BlockRefused(String.valueOf(failure)));
+        (granted, failure) ->
+            granted != null ? new BlockGranted(granted) : new BlockRefused(String.valueOf(failure)));
   }
 
   private Effect<Event, State> onBlockGranted(State state, BlockGranted granted) {
     blockRequested = false;
-    nextSeqnum = granted.block().first();
-    blockEnd = granted.block().end();
+    if (nextSeqnum >= block.end()) {
+      block = granted.block();
+      nextSeqnum = block.first();
+    } else {
+      nextBlock = granted.block();
+    }
     return Effect().unstashAll();
   }
 
   private Effect<Event, State> onBlockRefused(State state, BlockRefused refused) {
+    blockRequested = false;
     context.getLog().warn("No seqnums from the SequenceAllocator ({}); asking again", refused.reason());
     requestBlock();
+    return Effect().none();
+  }
+
+  // --- questions
+
+  private Effect<Event, State> onWhoSent(State state, WhoSent cmd) {
+    Optional<Origin> origin = state.originOf(cmd.seqnum());
+    if (origin.isEmpty()) {
+      origin = volatileByKey.values().stream().filter(i -> i.seqnum() == cmd.seqnum()).map(Item::origin).findFirst();
+    }
+    cmd.replyTo().tell(new Sender(origin));
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onGetStatus(State state, GetStatus cmd) {
+    int unacked = state.pending.size() - ackedNotRecorded.size();
+    cmd.replyTo().tell(new Status(unacked, volatileByKey.size(), sent, resent, link != null));
     return Effect().none();
   }
 
@@ -406,14 +561,7 @@ public final class ResendSupervisor
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(Queued.class, (state, event) -> state.queue(event.item()))
-        .onEvent(
-            ItemsAcked.class,
-            (state, event) -> {
-              State next = state;
-              for (long seqnum : event.seqnums()) next = next.ack(seqnum);
-              return next;
-            })
+        .onEvent(Recorded.class, State::record)
         .build();
   }
 }

@@ -106,13 +106,13 @@ public final class PackageIndexProjection {
     } else if (event instanceof Shipment.DestinationChanged e) {
       update(c, "UPDATE package_index SET dest_x = ?, dest_y = ?, updated_at = ? WHERE ship_id = ?",
           e.x(), e.y(), Timestamp.from(e.at()), shipId);
-    } else if (event instanceof Shipment.DestinationFrozen e) {
-      update(c, "UPDATE package_index SET dest_x = ?, dest_y = ? WHERE ship_id = ?", e.x(), e.y(), shipId);
+    } else if (event instanceof Shipment.LeftWarehouse e) {
+      update(c, "UPDATE package_index SET status = ?, dest_x = ?, dest_y = ?, updated_at = ? WHERE ship_id = ?",
+          Shipment.Status.OUT_FOR_DELIVERY.text, e.x(), e.y(), Timestamp.from(e.at()), shipId);
     } else if (event instanceof Shipment.Claimed e) {
       update(c, "UPDATE package_index SET owner_id = ?, updated_at = ? WHERE ship_id = ?",
           e.userId(), Timestamp.from(e.at()), shipId);
     }
-    // Other events (notices confirmed, repeated pickups) change nothing people list.
   }
 
   private static void saveOffset(Connection c, long position) throws SQLException {

@@ -3,11 +3,18 @@ package org.miniups.truck;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import java.util.function.IntFunction;
+import java.util.function.LongFunction;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -24,38 +31,46 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
-import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
-import org.apache.pekko.persistence.typed.javadsl.Effect;
-import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
 import org.miniups.amazon.AmazonNotice;
-import org.miniups.dispatch.Dispatcher;
+import org.miniups.effects.EffectLog;
+import org.miniups.effects.EffectRunner;
+import org.miniups.link.PeerMessage;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.shipment.Shipment;
 import org.miniups.world.WorldCommand;
 import org.miniups.world.WorldEvent;
 
 /**
- * One truck of our fleet, event-sourced. It decides what the truck does next and records it; the
- * World commands that follow from a decision are part of the persisted state until the outbox has
- * stored them, so a crash between the two re-sends them instead of losing them.
+ * One truck of our fleet, event-sourced. It decides what the truck does next, and every decision
+ * carries its side effects in the truck's {@link EffectLog}: World commands, Amazon notices, steps
+ * for the shipments aboard, and re-dispatches. They are written with the decision and delivered
+ * after it (again after a crash, under the same numbers), by the one {@link EffectRunner}.
  *
- * <p>A trip: idle → (pickup assigned) to warehouse → at warehouse → (every cargo loaded, then
- * every destination frozen by its shipment) delivering → (last drop) idle. More cargo for the same
- * warehouse joins the trip until the truck leaves. Every step is reported to the shipments
- * concerned, and the arrival to Amazon, through the same persisted side effects as World commands.
+ * <p>Everything Amazon hears about a shipment comes from the truck that carries it, on one
+ * channel numbered in decision order (accepted, arrived, out for delivery, delivered), and the
+ * Amazon outbox stores a channel in that order: so seqnums, and what Amazon sees, follow causal
+ * order by construction. A re-dispatch after a refused pickup is sent only once the acceptance it
+ * follows is stored.
+ *
+ * <p>A trip: idle → (pickups assigned) to warehouse → at warehouse → (every cargo loaded, then every
+ * shipment fixes its destination) delivering → (last drop) idle. More cargo for the same warehouse
+ * joins the trip until the truck leaves.
  */
-public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event, Truck.State> {
+public final class Truck
+    extends EventSourcedBehaviorWithEnforcedReplies<Truck.Command, Truck.Event, Truck.State> {
 
   public static final String TOPIC_NAME = "truck-changes";
 
-  public static final EntityTypeKey<Command> ENTITY_KEY =
-      EntityTypeKey.create(Command.class, "Truck");
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Truck");
 
   public record Location(int x, int y) implements CborSerializable {
     public double distanceTo(Location other) {
@@ -70,31 +85,43 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
   }
 
   /**
-   * A shipment this truck collects at {@code warehouse}; {@code destination} is Amazon's, the
-   * shipment has the last word when the truck leaves. {@code attempt} counts dispatches of the
-   * same shipment (a refused pickup dispatches it again).
+   * An order to collect a shipment at {@code warehouse}: what the truck needs to tell Amazon and the
+   * World about it. {@code destination} is Amazon's until the shipment fixes it on leaving;
+   * {@code attempt} counts dispatches (a refused pickup dispatches it again, and only the first
+   * dispatch is announced to Amazon).
    */
-  public record Cargo(long shipId, Warehouse warehouse, Location destination, boolean loaded, int attempt)
+  public record Cargo(
+      long shipId,
+      Warehouse warehouse,
+      Location destination,
+      String trackingNumber,
+      boolean userLinked,
+      long pickupSeqnum,
+      int attempt)
       implements CborSerializable {
-    public Cargo(long shipId, Warehouse warehouse, Location destination) {
-      this(shipId, warehouse, destination, false, 0);
+
+    public Cargo nextAttempt() {
+      return new Cargo(shipId, warehouse, destination, trackingNumber, userLinked, pickupSeqnum, attempt + 1);
     }
 
-    Cargo markLoaded() {
-      return new Cargo(shipId, warehouse, destination, true, attempt);
+    Cargo goingTo(Location fixed) {
+      return new Cargo(shipId, warehouse, fixed, trackingNumber, userLinked, pickupSeqnum, attempt);
     }
 
-    Cargo nextAttempt() {
-      return new Cargo(shipId, warehouse, destination, false, attempt + 1);
+    WorldCommand.Drop drop() {
+      return new WorldCommand.Drop(shipId, destination.x(), destination.y());
     }
   }
 
-  /** Where the side effects of a truck go. */
+  /**
+   * Where the side effects of a truck go. {@code redispatch} hands a shipment whose pickup the
+   * World refused back to whoever assigns trucks (completes once it is queued there).
+   */
   public record Links(
       ActorRef<ResendSupervisor.Command> worldOutbox,
       ActorRef<ResendSupervisor.Command> amazonOutbox,
-      java.util.function.LongFunction<RecipientRef<Shipment.Command>> shipments,
-      RecipientRef<Dispatcher.Command> dispatcher) {}
+      LongFunction<RecipientRef<Shipment.Command>> shipments,
+      Function<Cargo, CompletionStage<Done>> redispatch) {}
 
   public enum Phase {
     IDLE,
@@ -103,35 +130,39 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
     DELIVERING
   }
 
-  /** A side effect decided by an event, kept until its receiver confirms it. */
-  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+  // --- side effects, kept in the effect log until delivered
+
+  static final String WORLD = "world";
+  static final String AMAZON = "amazon";
+  static final String SHIPMENTS = "shipments";
+  static final String DISPATCH = "dispatch";
+
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
   @JsonSubTypes({
-    @JsonSubTypes.Type(value = ToWorld.class, name = "to-world"),
-    @JsonSubTypes.Type(value = ToAmazon.class, name = "to-amazon"),
-    @JsonSubTypes.Type(value = ToShipment.class, name = "to-shipment"),
-    @JsonSubTypes.Type(value = ToDispatcher.class, name = "to-dispatcher")
+    @JsonSubTypes.Type(value = ToWorld.class, name = "truck.to-world"),
+    @JsonSubTypes.Type(value = ToAmazon.class, name = "truck.to-amazon"),
+    @JsonSubTypes.Type(value = ToShipment.class, name = "truck.to-shipment"),
+    @JsonSubTypes.Type(value = Redispatch.class, name = "truck.redispatch")
   })
-  public sealed interface Outbound extends CborSerializable {}
+  public sealed interface Effect extends CborSerializable {}
 
-  public record ToWorld(WorldCommand command) implements Outbound {}
+  public record ToWorld(WorldCommand command) implements Effect {}
 
-  public record ToAmazon(AmazonNotice notice) implements Outbound {}
+  public record ToAmazon(AmazonNotice notice) implements Effect {}
 
-  public record ToShipment(long shipId, Shipment.Step step) implements Outbound {}
+  public record ToShipment(long shipId, Shipment.Step step) implements Effect {}
 
-  public record ToDispatcher(Cargo cargo) implements Outbound {}
-
-  public record PendingOutbound(long id, Outbound outbound) implements CborSerializable {}
+  public record Redispatch(Cargo cargo) implements Effect {}
 
   // --- commands
 
   public sealed interface Command extends CborSerializable {}
 
-  /** Collect {@code cargo}: accepted when idle, or already bound for that warehouse and not left. */
-  public record AssignPickup(Cargo cargo, ActorRef<AssignmentReply> replyTo) implements Command {}
+  /** Collect {@code cargo} (one warehouse): taken when idle, or bound for that warehouse and not leaving. */
+  public record AssignPickups(List<Cargo> cargo, ActorRef<AssignmentReply> replyTo) implements Command {}
 
-  /** {@code state}: the truck after the decision, so a dispatcher's view stays current. */
-  public record AssignmentReply(boolean accepted, String reason, State state) implements CborSerializable {}
+  /** {@code accepted}: the shipments this truck now collects (all or none); {@code truck} after it. */
+  public record AssignmentReply(List<Long> accepted, String refusal, Summary truck) implements CborSerializable {}
 
   /** Amazon put this shipment on the truck. */
   public record ConfirmLoaded(long shipId, ActorRef<LoadReply> replyTo) implements Command {}
@@ -141,318 +172,356 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
   /** A World item about this truck; answered once its effect is persisted. */
   public record ReportFromWorld(WorldEvent event, ActorRef<Done> replyTo) implements Command {}
 
-  /** The World refused the command this truck sent as outbound {@code outboundId}. */
-  public record CommandRefused(long outboundId, String error, ActorRef<Done> replyTo)
-      implements Command {}
+  /** The World refused World command {@code number} of this truck (the outbox knows whose it was). */
+  public record CommandRefused(long number, String error, ActorRef<Done> replyTo) implements Command {}
 
-  public record GetState(ActorRef<State> replyTo) implements Command {}
+  public record GetSummary(ActorRef<Summary> replyTo) implements Command {}
 
-  private record OutboundStored(long outboundId) implements Command {}
+  private record EffectOutcome(EffectRunner.Outcome outcome) implements Command {}
 
-  private record OutboundFailed(long outboundId, String reason) implements Command {}
+  private enum SettleDue implements Command {
+    INSTANCE
+  }
 
-  private record ResendOutbound(long outboundId) implements Command {}
+  /** Every shipment of the trip said where it goes now. */
+  private record DestinationsFixed(List<Cargo> cargo) implements Command {}
 
-  /** Every shipment of the trip answered where it goes now. */
-  private record DestinationsFrozen(List<WorldCommand.Drop> drops) implements Command {}
+  private record DepartureFailed(String reason) implements Command {}
 
-  private record FreezeFailed(String reason) implements Command {}
-
-  private record RetryDeparture() implements Command {}
+  private enum RetryDeparture implements Command {
+    INSTANCE
+  }
 
   // --- events
 
   @JsonSubTypes({
-    @JsonSubTypes.Type(value = PickupAssigned.class, name = "truck.pickup-assigned"),
+    @JsonSubTypes.Type(value = PickupsAssigned.class, name = "truck.pickups-assigned"),
     @JsonSubTypes.Type(value = ArrivedAtWarehouse.class, name = "truck.arrived-at-warehouse"),
     @JsonSubTypes.Type(value = CargoLoaded.class, name = "truck.cargo-loaded"),
     @JsonSubTypes.Type(value = DeliveryStarted.class, name = "truck.delivery-started"),
     @JsonSubTypes.Type(value = PackageDelivered.class, name = "truck.package-delivered"),
     @JsonSubTypes.Type(value = BecameIdle.class, name = "truck.became-idle"),
-    @JsonSubTypes.Type(value = PositionReported.class, name = "truck.position-reported"),
-    @JsonSubTypes.Type(value = OutboundConfirmed.class, name = "truck.outbound-confirmed"),
-    @JsonSubTypes.Type(value = CommandFailed.class, name = "truck.command-failed")
+    @JsonSubTypes.Type(value = CommandFailed.class, name = "truck.command-failed"),
+    @JsonSubTypes.Type(value = EffectsSettled.class, name = "truck.effects-settled")
   })
   public sealed interface Event extends Persisted {}
 
-  public record PickupAssigned(Cargo cargo, Instant at) implements Event {}
+  public record PickupsAssigned(List<Cargo> cargo, Instant at) implements Event {}
 
   public record ArrivedAtWarehouse(int x, int y, Instant at) implements Event {}
 
   public record CargoLoaded(long shipId, Instant at) implements Event {}
 
-  public record DeliveryStarted(List<WorldCommand.Drop> drops, Instant at) implements Event {}
+  /** Leaving with {@code cargo}, each with its final destination. */
+  public record DeliveryStarted(List<Cargo> cargo, Instant at) implements Event {}
 
   public record PackageDelivered(long shipId, Instant at) implements Event {}
 
   public record BecameIdle(int x, int y, Instant at) implements Event {}
 
-  public record PositionReported(String worldStatus, int x, int y, Instant at) implements Event {}
+  public record CommandFailed(long number, String error, Instant at) implements Event {}
 
-  public record OutboundConfirmed(long outboundId) implements Event {}
-
-  public record CommandFailed(long outboundId, String error, Instant at) implements Event {}
+  /** These effects reached their receivers: they leave the log (not a decision, just bookkeeping). */
+  public record EffectsSettled(List<Long> ids) implements Event {}
 
   /** Published on the truck topic after every change, for the dispatcher and live views. */
-  public record Changed(State state) implements CborSerializable {}
+  public record Changed(Summary truck) implements CborSerializable {}
+
+  // --- the view readers get
+
+  /**
+   * The truck as the dispatcher, HTTP and live views see it. {@code position} is the latest the
+   * World reported; {@code warehouseId} is 0 when not bound for one.
+   */
+  public record Summary(
+      int truckId,
+      Phase phase,
+      String status,
+      Location position,
+      int warehouseId,
+      int cargo,
+      int loaded,
+      int aboard,
+      long delivered,
+      String lastError,
+      Instant updatedAt)
+      implements CborSerializable {
+
+    /** At the warehouse with everything loaded: waiting only for the destinations. */
+    public boolean isLeaving() {
+      return phase == Phase.AT_WAREHOUSE && cargo > 0 && loaded == cargo;
+    }
+
+    /** Idle, or bound for that warehouse and not leaving yet (shipments batch onto one trip). */
+    public boolean canCollectAt(int warehouse) {
+      if (phase == Phase.IDLE) return true;
+      return warehouseId == warehouse && (phase == Phase.TO_WAREHOUSE || (phase == Phase.AT_WAREHOUSE && !isLeaving()));
+    }
+  }
 
   // --- state
 
   /**
    * @param cargo shipments of the current trip not yet out for delivery, in assignment order
-   * @param aboard drops handed to the World and not yet delivered
-   * @param unconfirmed side effects not yet confirmed by their receiver (re-sent after recovery)
-   * @param trip side effects of the current trip, to find what a World error refers to
+   * @param loaded those of {@code cargo} that Amazon loaded
+   * @param aboard shipments handed to the World for delivery and not delivered yet
+   * @param pickupCommand number of this trip's UGoPickup among the truck's World effects (0: none)
+   * @param deliveryCommand number of the last UGoDeliver among them (0: none)
+   * @param taken the latest assignments taken ("shipId#attempt"), so an assignment asked for again
+   *     (a dispatcher re-asking after a crash) is recognised even once its trip is over
+   * @param effects side effects decided and not settled
    */
   public record State(
       int truckId,
       Phase phase,
-      String worldStatus,
       Location position,
       Instant updatedAt,
       Warehouse warehouse,
       List<Cargo> cargo,
-      List<WorldCommand.Drop> aboard,
+      List<Long> loaded,
+      List<Cargo> aboard,
       long deliveredCount,
-      long nextOutboundId,
-      List<PendingOutbound> unconfirmed,
-      List<PendingOutbound> trip,
-      String lastError)
+      long pickupCommand,
+      long deliveryCommand,
+      String lastError,
+      List<String> taken,
+      EffectLog<Effect> effects)
       implements Persisted {
+
+    static final int TAKEN_MEMORY = 256;
 
     public State {
       cargo = List.copyOf(cargo);
+      loaded = List.copyOf(loaded);
       aboard = List.copyOf(aboard);
-      unconfirmed = List.copyOf(unconfirmed);
-      trip = List.copyOf(trip);
+      taken = List.copyOf(taken);
     }
 
     static State initial(int truckId, Location start) {
       return new State(
-          truckId, Phase.IDLE, "idle", start, null, null, List.of(), List.of(), 0, 1, List.of(),
-          List.of(), null);
+          truckId, Phase.IDLE, start, null, null, List.of(), List.of(), List.of(), 0, 0, 0, null, List.of(), EffectLog.empty());
     }
 
-    /** Status as people read it: the trip phase, refined by what the World last reported. */
-    public String status() {
-      return switch (phase) {
-        case IDLE -> "idle";
-        case TO_WAREHOUSE -> "traveling";
-        case AT_WAREHOUSE -> "loading".equalsIgnoreCase(worldStatus) ? "loading" : "arrive warehouse";
-        case DELIVERING -> "delivering";
-      };
+    static String key(Cargo c) {
+      return c.shipId() + "#" + c.attempt();
     }
 
-    /** Idle, or bound for that warehouse and not leaving yet (batching). */
-    public boolean canCollectAt(Warehouse target) {
-      if (phase == Phase.IDLE) return true;
-      boolean sameWarehouse = warehouse != null && warehouse.id() == target.id();
-      return sameWarehouse && (phase == Phase.TO_WAREHOUSE || (phase == Phase.AT_WAREHOUSE && !isLeaving()));
+    /** This truck took (or still carries) this very assignment. */
+    boolean hasTaken(Cargo c) {
+      return taken.contains(key(c)) || carries(c.shipId());
     }
 
-    /** At the warehouse with everything loaded: waiting only for the destinations. */
-    public boolean isLeaving() {
-      return phase == Phase.AT_WAREHOUSE && allCargoLoaded();
+    Summary summary(Report report) {
+      boolean reportIsNewer = report != null && (updatedAt == null || !report.at().isBefore(updatedAt));
+      String status =
+          switch (phase) {
+            case IDLE -> "idle";
+            case TO_WAREHOUSE -> "traveling";
+            case AT_WAREHOUSE -> reportIsNewer && "loading".equalsIgnoreCase(report.status()) ? "loading" : "arrive warehouse";
+            case DELIVERING -> "delivering";
+          };
+      return new Summary(
+          truckId, phase, status, reportIsNewer ? report.position() : position, warehouse == null ? 0 : warehouse.id(),
+          cargo.size(), loaded.size(), aboard.size(), deliveredCount, lastError, reportIsNewer ? report.at() : updatedAt);
     }
 
-    public Optional<Cargo> cargo(long shipId) {
+    boolean isLeaving() {
+      return phase == Phase.AT_WAREHOUSE && !cargo.isEmpty() && loaded.size() == cargo.size();
+    }
+
+    boolean carries(long shipId) {
+      return cargo.stream().anyMatch(c -> c.shipId() == shipId) || aboard.stream().anyMatch(c -> c.shipId() == shipId);
+    }
+
+    Optional<Cargo> cargo(long shipId) {
       return cargo.stream().filter(c -> c.shipId() == shipId).findFirst();
     }
 
-    public boolean isAboard(long shipId) {
-      return aboard.stream().anyMatch(d -> d.packageId() == shipId);
+    boolean isAboard(long shipId) {
+      return aboard.stream().anyMatch(c -> c.shipId() == shipId);
     }
 
-    public boolean allCargoLoaded() {
-      return !cargo.isEmpty() && cargo.stream().allMatch(Cargo::loaded);
+    // transitions
+
+    State assign(List<Cargo> more, Instant at) {
+      List<String> keys = new ArrayList<>(taken);
+      more.forEach(c -> keys.add(key(c)));
+      return withTaken(keys.subList(Math.max(0, keys.size() - TAKEN_MEMORY), keys.size())).collect(more, at);
     }
 
-    Optional<PendingOutbound> tripOutbound(long id) {
-      return trip.stream().filter(p -> p.id() == id).findFirst();
-    }
-
-    private State with(
-        Phase phase,
-        Location position,
-        Instant at,
-        Warehouse warehouse,
-        List<Cargo> cargo,
-        List<WorldCommand.Drop> aboard,
-        long deliveredCount) {
-      return new State(
-          truckId, phase, worldStatus, position, at, warehouse, cargo, aboard, deliveredCount,
-          nextOutboundId, unconfirmed, trip, lastError);
-    }
-
-    /** Adds a side effect to the unconfirmed list and to the trip. */
-    private State emit(Outbound outbound) {
-      PendingOutbound pending = new PendingOutbound(nextOutboundId, outbound);
-      return new State(
-          truckId, phase, worldStatus, position, updatedAt, warehouse, cargo, aboard,
-          deliveredCount, nextOutboundId + 1, append(unconfirmed, pending), append(trip, pending),
-          lastError);
-    }
-
-    State assign(Cargo newCargo, Instant at) {
-      Shipment.Step enRoute = step(Shipment.Status.EN_ROUTE, position, at, null);
+    private State collect(List<Cargo> more, Instant at) {
       if (phase == Phase.IDLE) {
-        return with(Phase.TO_WAREHOUSE, position, at, newCargo.warehouse(), List.of(newCargo), aboard, deliveredCount)
-            .withTrip(List.of())
-            .emit(new ToWorld(new WorldCommand.GoPickup(truckId, newCargo.warehouse().id())))
-            .emit(new ToShipment(newCargo.shipId(), enRoute));
+        State leaving = withTrip(Phase.TO_WAREHOUSE, more.get(0).warehouse(), more, List.of()).at(position, at);
+        State commanded = leaving.emit(WORLD, new ToWorld(new WorldCommand.GoPickup(truckId, more.get(0).warehouse().id())));
+        return commanded.withCommands(commanded.lastNumber(WORLD), deliveryCommand).announce(more, at);
       }
-      State joined =
-          with(phase, position, at, warehouse, append(cargo, newCargo), aboard, deliveredCount)
-              .emit(new ToShipment(newCargo.shipId(), enRoute));
-      // Already there: this shipment gets its own arrival notice.
-      return phase == Phase.AT_WAREHOUSE ? joined.announceArrival(List.of(newCargo), at) : joined;
+      List<Cargo> all = new ArrayList<>(cargo);
+      all.addAll(more);
+      State joined = withTrip(phase, warehouse, all, loaded).at(position, at).announce(more, at);
+      // Already there: these shipments get their own arrival notice.
+      return phase == Phase.AT_WAREHOUSE ? joined.announceArrival(more, at) : joined;
+    }
+
+    /** Amazon hears which truck collects each new shipment; the shipment hears its truck is coming. */
+    private State announce(List<Cargo> assigned, Instant at) {
+      State next = this;
+      for (Cargo c : assigned) {
+        if (c.attempt() == 0) {
+          next = next.emit(AMAZON, new ToAmazon(new AmazonNotice.PickupAccepted(c.shipId(), c.trackingNumber(), truckId, c.userLinked())));
+        }
+        next = next.emit(SHIPMENTS, new ToShipment(c.shipId(), step(Shipment.Status.EN_ROUTE, c, position, at, null)));
+      }
+      return next;
     }
 
     State arrive(int x, int y, Instant at) {
-      return with(Phase.AT_WAREHOUSE, new Location(x, y), at, warehouse, cargo, aboard, deliveredCount)
-          .withWorldStatus("arrive warehouse")
-          .announceArrival(cargo, at);
+      return withTrip(Phase.AT_WAREHOUSE, warehouse, cargo, loaded).at(new Location(x, y), at).announceArrival(cargo, at);
     }
 
     private State announceArrival(List<Cargo> arrivedFor, Instant at) {
       if (arrivedFor.isEmpty()) return this; // UATruckArrived always names a shipment
-      State next =
-          emit(new ToAmazon(new AmazonNotice.TruckArrived(
-              truckId, warehouse.id(), arrivedFor.stream().map(Cargo::shipId).toList())));
+      List<Long> ids = arrivedFor.stream().map(Cargo::shipId).toList();
+      State next = emit(AMAZON, new ToAmazon(new AmazonNotice.TruckArrived(truckId, warehouse.id(), ids)));
       for (Cargo c : arrivedFor) {
-        next = next.emit(new ToShipment(c.shipId(), step(Shipment.Status.WAITING, position, at, null)));
+        next = next.emit(SHIPMENTS, new ToShipment(c.shipId(), step(Shipment.Status.WAITING, c, position, at, null)));
       }
       return next;
     }
 
     State load(long shipId, Instant at) {
-      List<Cargo> updated = new ArrayList<>();
-      for (Cargo c : cargo) updated.add(c.shipId() == shipId ? c.markLoaded() : c);
-      return with(phase, position, at, warehouse, updated, aboard, deliveredCount)
-          .emit(new ToShipment(shipId, step(Shipment.Status.LOADING, position, at, null)));
+      List<Long> more = new ArrayList<>(loaded);
+      more.add(shipId);
+      Cargo c = cargo(shipId).orElseThrow();
+      return withTrip(phase, warehouse, cargo, more)
+          .at(position, at)
+          .emit(SHIPMENTS, new ToShipment(shipId, step(Shipment.Status.LOADING, c, position, at, null)));
     }
 
-    State depart(List<WorldCommand.Drop> drops, Instant at) {
-      List<WorldCommand.Drop> route = new ArrayList<>(aboard);
-      route.addAll(drops);
+    /** Out with {@code leaving} (destinations fixed): one UGoDeliver, and Amazon hears each one. */
+    State depart(List<Cargo> leaving, Instant at) {
+      List<Cargo> route = new ArrayList<>(aboard);
+      route.addAll(leaving);
       State next =
-          with(Phase.DELIVERING, position, at, null, List.of(), route, deliveredCount)
-              .withWorldStatus("delivering")
-              .emit(new ToWorld(new WorldCommand.GoDeliver(truckId, drops)));
-      for (WorldCommand.Drop drop : drops) {
-        String to = "to (" + drop.x() + ", " + drop.y() + ")";
-        next = next.emit(new ToShipment(drop.packageId(), step(Shipment.Status.OUT_FOR_DELIVERY, position, at, to)));
+          withTrip(Phase.DELIVERING, null, List.of(), List.of())
+              .withAboard(route, deliveredCount)
+              .at(position, at)
+              .emit(WORLD, new ToWorld(new WorldCommand.GoDeliver(truckId, leaving.stream().map(Cargo::drop).toList())));
+      next = next.withCommands(pickupCommand, next.lastNumber(WORLD));
+      for (Cargo c : leaving) {
+        next = next.emit(AMAZON, new ToAmazon(new AmazonNotice.OutForDelivery(c.shipId(), c.destination().x(), c.destination().y())));
       }
       return next;
     }
 
     State delivered(long shipId, Instant at) {
-      Optional<WorldCommand.Drop> drop = aboard.stream().filter(d -> d.packageId() == shipId).findFirst();
-      List<WorldCommand.Drop> rest = aboard.stream().filter(d -> d.packageId() != shipId).toList();
-      State next = with(phase, position, at, warehouse, cargo, rest, deliveredCount + 1);
-      if (drop.isEmpty()) return next;
-      Location dropPoint = new Location(drop.get().x(), drop.get().y());
-      return next.emit(new ToShipment(shipId, step(Shipment.Status.DELIVERED, dropPoint, at, null)));
-    }
-
-    private Shipment.Step step(Shipment.Status status, Location where, Instant at, String detail) {
-      return new Shipment.Step(status, truckId, where.x(), where.y(), at, detail);
+      Cargo c = aboard.stream().filter(a -> a.shipId() == shipId).findFirst().orElseThrow();
+      List<Cargo> rest = aboard.stream().filter(a -> a.shipId() != shipId).toList();
+      Location dropPoint = c.destination();
+      return withAboard(rest, deliveredCount + 1)
+          .at(position, at)
+          .emit(AMAZON, new ToAmazon(new AmazonNotice.Delivered(shipId, dropPoint.x(), dropPoint.y())))
+          .emit(SHIPMENTS, new ToShipment(shipId, step(Shipment.Status.DELIVERED, c, dropPoint, at, null)));
     }
 
     State becomeIdle(int x, int y, Instant at) {
-      return with(Phase.IDLE, new Location(x, y), at, null, List.of(), aboard, deliveredCount)
-          .withWorldStatus("idle");
-    }
-
-    State report(String status, int x, int y, Instant at) {
-      return with(phase, new Location(x, y), at, warehouse, cargo, aboard, deliveredCount)
-          .withWorldStatus(status);
-    }
-
-    State confirm(long outboundId) {
-      List<PendingOutbound> rest = unconfirmed.stream().filter(p -> p.id() != outboundId).toList();
-      return new State(
-          truckId, phase, worldStatus, position, updatedAt, warehouse, cargo, aboard,
-          deliveredCount, nextOutboundId, rest, trip, lastError);
+      return withTrip(Phase.IDLE, null, List.of(), List.of()).at(new Location(x, y), at);
     }
 
     /**
-     * The World refused a command. A refused pickup leaves the truck where it was, so its cargo
-     * goes back unserved; a refused delivery (some package was not aboard) leaves the packages
-     * where the World has them, so the truck is free again and they are reported as exceptions.
+     * The World refused a command. A refused pickup leaves the truck where it was: its cargo goes
+     * back to be dispatched again. A refused delivery (some package was not aboard, says the World)
+     * leaves the packages where the World has them: they are exceptions, and the truck is free.
      */
-    State fail(long outboundId, String error, Instant at) {
-      State failed =
-          new State(
-              truckId, phase, worldStatus, position, at, warehouse, cargo, aboard, deliveredCount,
-              nextOutboundId, unconfirmed, trip, error);
-      Optional<PendingOutbound> refused = tripOutbound(outboundId);
-      if (refused.isEmpty() || !(refused.get().outbound() instanceof ToWorld toWorld)) return failed;
-      String reason = "the World refused " + (toWorld.command() instanceof WorldCommand.GoPickup ? "the pickup" : "the delivery") + ": " + error;
-      if (toWorld.command() instanceof WorldCommand.GoPickup && phase == Phase.TO_WAREHOUSE) {
-        State next = failed.with(Phase.IDLE, position, at, null, List.of(), aboard, deliveredCount);
+    State fail(long number, String error, Instant at) {
+      State failed = withError(error).at(position, at);
+      if (number == pickupCommand && phase == Phase.TO_WAREHOUSE) {
+        String reason = "the World refused the pickup: " + error;
+        State next = failed.withTrip(Phase.IDLE, null, List.of(), List.of());
         for (Cargo c : cargo) {
-          next = next.emit(new ToShipment(c.shipId(), step(Shipment.Status.EXCEPTION, position, at, reason)))
-              .emit(new ToDispatcher(c.nextAttempt()));
+          next = next.emit(SHIPMENTS, new ToShipment(c.shipId(), step(Shipment.Status.EXCEPTION, c, position, at, reason)))
+              .emit(DISPATCH, new Redispatch(c.nextAttempt()));
         }
         return next;
       }
-      if (toWorld.command() instanceof WorldCommand.GoDeliver deliver && phase == Phase.DELIVERING) {
-        List<Long> refusedIds = deliver.drops().stream().map(WorldCommand.Drop::packageId).toList();
-        List<WorldCommand.Drop> rest =
-            aboard.stream().filter(d -> !refusedIds.contains(d.packageId())).toList();
-        State next = failed.with(rest.isEmpty() ? Phase.IDLE : Phase.DELIVERING, position, at, null, List.of(), rest, deliveredCount);
-        for (long shipId : refusedIds) {
-          next = next.emit(new ToShipment(shipId, step(Shipment.Status.EXCEPTION, position, at, reason)));
+      if (number == deliveryCommand && phase == Phase.DELIVERING) {
+        String reason = "the World refused the delivery: " + error;
+        State next = failed.withTrip(Phase.IDLE, null, List.of(), List.of()).withAboard(List.of(), deliveredCount);
+        for (Cargo c : aboard) {
+          next = next.emit(SHIPMENTS, new ToShipment(c.shipId(), step(Shipment.Status.EXCEPTION, c, position, at, reason)))
+              .emit(AMAZON, new ToAmazon(new AmazonNotice.Error("shipment " + c.shipId() + ": " + reason, c.pickupSeqnum())));
         }
         return next;
       }
       return failed;
     }
 
-    private State withWorldStatus(String status) {
-      return new State(
-          truckId, phase, status, position, updatedAt, warehouse, cargo, aboard, deliveredCount,
-          nextOutboundId, unconfirmed, trip, lastError);
+    State settle(List<Long> ids) {
+      return withEffects(effects.settle(ids));
     }
 
-    private State withTrip(List<PendingOutbound> newTrip) {
-      return new State(
-          truckId, phase, worldStatus, position, updatedAt, warehouse, cargo, aboard,
-          deliveredCount, nextOutboundId, unconfirmed, newTrip, lastError);
+    private Shipment.Step step(Shipment.Status status, Cargo c, Location where, Instant at, String detail) {
+      return new Shipment.Step(status, truckId, c.attempt(), where.x(), where.y(), at, detail);
     }
 
-    private static <T> List<T> append(List<T> list, T item) {
-      List<T> out = new ArrayList<>(list);
-      out.add(item);
-      return out;
+    private long lastNumber(String destination) {
+      return effects.lastNumber().getOrDefault(destination, 0L);
+    }
+
+    private State emit(String destination, Effect effect) {
+      return withEffects(effects.add(destination, effect));
+    }
+
+    // named copies
+
+    private State withTrip(Phase newPhase, Warehouse newWarehouse, List<Cargo> newCargo, List<Long> newLoaded) {
+      return new State(truckId, newPhase, position, updatedAt, newWarehouse, newCargo, newLoaded, aboard,
+          deliveredCount, pickupCommand, deliveryCommand, lastError, taken, effects);
+    }
+
+    private State at(Location newPosition, Instant at) {
+      return new State(truckId, phase, newPosition, at, warehouse, cargo, loaded, aboard,
+          deliveredCount, pickupCommand, deliveryCommand, lastError, taken, effects);
+    }
+
+    private State withAboard(List<Cargo> newAboard, long delivered) {
+      return new State(truckId, phase, position, updatedAt, warehouse, cargo, loaded, newAboard,
+          delivered, pickupCommand, deliveryCommand, lastError, taken, effects);
+    }
+
+    private State withCommands(long pickup, long delivery) {
+      return new State(truckId, phase, position, updatedAt, warehouse, cargo, loaded, aboard,
+          deliveredCount, pickup, delivery, lastError, taken, effects);
+    }
+
+    private State withError(String error) {
+      return new State(truckId, phase, position, updatedAt, warehouse, cargo, loaded, aboard,
+          deliveredCount, pickupCommand, deliveryCommand, error, taken, effects);
+    }
+
+    private State withTaken(List<String> keys) {
+      return new State(truckId, phase, position, updatedAt, warehouse, cargo, loaded, aboard,
+          deliveredCount, pickupCommand, deliveryCommand, lastError, keys, effects);
+    }
+
+    private State withEffects(EffectLog<Effect> newEffects) {
+      return new State(truckId, phase, position, updatedAt, warehouse, cargo, loaded, aboard,
+          deliveredCount, pickupCommand, deliveryCommand, lastError, taken, newEffects);
     }
   }
+
+  /** What the World last said about the truck's whereabouts: a view only, never persisted. */
+  record Report(String status, Location position, Instant at) {}
 
   // --- behavior
 
   public static PersistenceId persistenceId(int truckId) {
-    return PersistenceId.of("Truck", String.valueOf(truckId));
+    return PersistenceId.of(ENTITY_KEY.name(), String.valueOf(truckId));
   }
 
-  /** Outbox keys name the truck and the side effect, so re-sending one is recognised. */
-  public static String outboxKey(int truckId, long outboundId) {
-    return "truck-" + truckId + "/" + outboundId;
-  }
-
-  /** The truck and side effect behind an outbox key, if it is a truck's. */
-  public static Optional<long[]> parseOutboxKey(String key) {
-    if (key == null || !key.startsWith("truck-")) return Optional.empty();
-    int slash = key.indexOf('/');
-    try {
-      return Optional.of(
-          new long[] {
-            Long.parseLong(key.substring("truck-".length(), slash)),
-            Long.parseLong(key.substring(slash + 1))
-          });
-    } catch (RuntimeException e) {
-      return Optional.empty();
-    }
+  /** Whether a stored item came from a truck, and which: how a World error finds its truck. */
+  public static Optional<Integer> truckOf(ResendSupervisor.Origin origin) {
+    if (!ENTITY_KEY.name().equals(origin.entityType())) return Optional.empty();
+    return Optional.of(Integer.parseInt(origin.entityId()));
   }
 
   /** Registers trucks with cluster sharding; each starts at {@code start.apply(id)}. */
@@ -479,8 +548,12 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
             Behaviors.withTimers(timers -> new Truck(context, timers, truckId, start, links, topic, clock)));
   }
 
-  private static final java.time.Duration RETRY_DELAY = java.time.Duration.ofSeconds(1);
-  private static final java.time.Duration ASK_TIMEOUT = java.time.Duration.ofSeconds(10);
+  private static final Duration RETRY_DELAY = Duration.ofSeconds(1);
+  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
+  /** Confirmed effects leave the log with the next decision once this many have gathered… */
+  private static final int SETTLE_WITH_DECISION = 32;
+  /** …or on their own once everything is confirmed and the truck is quiet for this long. */
+  private static final Duration SETTLE_WHEN_QUIET = Duration.ofSeconds(1);
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
@@ -489,9 +562,10 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
   private final Links links;
   private final ActorRef<Topic.Command<Changed>> topic;
   private final Clock clock;
-  private final ActorRef<ResendSupervisor.Stored> storedAdapter;
-  // Transient: a departure is being prepared (destinations asked for).
-  private boolean freezing;
+  private final EffectRunner<Effect, Command> effects;
+  // Transient: a departure is being prepared (destinations asked for); the World's latest report.
+  private boolean departing;
+  private Report report;
 
   private Truck(
       ActorContext<Command> context,
@@ -503,8 +577,7 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
       Clock clock) {
     super(
         persistenceId(truckId),
-        SupervisorStrategy.restartWithBackoff(
-            java.time.Duration.ofMillis(200), java.time.Duration.ofSeconds(5), 0.1));
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
     this.context = context;
     this.timers = timers;
     this.truckId = truckId;
@@ -512,10 +585,18 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
     this.links = links;
     this.topic = topic;
     this.clock = clock;
-    this.storedAdapter =
-        context.messageAdapter(
-            ResendSupervisor.Stored.class,
-            stored -> new OutboundStored(parseOutboxKey(stored.key()).map(k -> k[1]).orElse(-1L)));
+    this.effects =
+        new EffectRunner<>(
+            context,
+            EffectOutcome::new,
+            Map.of(
+                WORLD, batch -> store(links.worldOutbox(), batch, e -> ((ToWorld) e).command()),
+                AMAZON, batch -> store(links.amazonOutbox(), batch, e -> ((ToAmazon) e).notice()),
+                SHIPMENTS, this::stepShipments,
+                DISPATCH, this::redispatch),
+            // A shipment is dispatched again only once Amazon's acceptance of it is stored.
+            Map.of(DISPATCH, Set.of(AMAZON)),
+            RETRY_DELAY);
   }
 
   @Override
@@ -534,8 +615,8 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
         .onSignal(
             RecoveryCompleted.instance(),
             state -> {
-              // Whatever was decided but not confirmed before a crash is sent again (same key).
-              state.unconfirmed().forEach(this::send);
+              // Whatever was decided and not settled before a stop is delivered again.
+              effects.deliver(state.effects());
               prepareDeparture(state);
               publish(state);
             })
@@ -543,111 +624,123 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
   }
 
   @Override
-  public CommandHandler<Command, Event, State> commandHandler() {
-    return newCommandHandlerBuilder()
-        .forAnyState()
-        .onCommand(AssignPickup.class, this::onAssignPickup)
-        .onCommand(ConfirmLoaded.class, this::onConfirmLoaded)
-        .onCommand(DestinationsFrozen.class, this::onDestinationsFrozen)
-        .onCommand(FreezeFailed.class, this::onFreezeFailed)
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
+    builder.forState(state -> state.phase() == Phase.IDLE)
+        .onCommand(ConfirmLoaded.class, this::refuseLoad);
+    builder.forState(state -> state.phase() == Phase.TO_WAREHOUSE)
+        .onCommand(ConfirmLoaded.class, this::refuseLoad);
+    builder.forState(state -> state.phase() == Phase.AT_WAREHOUSE)
+        .onCommand(ConfirmLoaded.class, this::load)
+        .onCommand(DestinationsFixed.class, this::depart);
+    builder.forState(state -> state.phase() == Phase.DELIVERING)
+        .onCommand(ConfirmLoaded.class, this::refuseLoad);
+    builder.forAnyState()
+        .onCommand(AssignPickups.class, this::assign)
+        .onCommand(ReportFromWorld.class, this::onReport)
+        .onCommand(CommandRefused.class, this::onRefused)
+        .onCommand(GetSummary.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state.summary(report)))
+        .onCommand(DestinationsFixed.class, (state, cmd) -> notDeparting())
+        .onCommand(DepartureFailed.class, this::onDepartureFailed)
         .onCommand(RetryDeparture.class, (state, cmd) -> {
           prepareDeparture(state);
-          return Effect().none();
+          return Effect().noReply();
         })
-        .onCommand(ReportFromWorld.class, this::onReportFromWorld)
-        .onCommand(CommandRefused.class, this::onCommandRefused)
-        .onCommand(OutboundStored.class, this::onOutboundStored)
-        .onCommand(OutboundFailed.class, this::onOutboundFailed)
-        .onCommand(ResendOutbound.class, this::onResendOutbound)
-        .onCommand(GetState.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state))
-        .build();
+        .onCommand(EffectOutcome.class, this::onEffectOutcome)
+        .onCommand(SettleDue.class, this::settle);
+    return builder.build();
   }
 
-  private Effect<Event, State> onAssignPickup(State state, AssignPickup cmd) {
-    Cargo cargo = cmd.cargo();
-    if (state.cargo(cargo.shipId()).isPresent() || state.isAboard(cargo.shipId())) {
-      return Effect().reply(cmd.replyTo(), new AssignmentReply(true, "already assigned", state));
+  // --- trips
+
+  /**
+   * Takes the assignment (an idle truck starts a trip; one under way takes more cargo only for the
+   * same warehouse, and only until it leaves). An assignment taken before is answered again.
+   */
+  private ReplyEffect<Event, State> assign(State state, AssignPickups cmd) {
+    List<Cargo> fresh = cmd.cargo().stream().filter(c -> !state.hasTaken(c)).toList();
+    if (fresh.isEmpty()) {
+      return Effect().reply(cmd.replyTo(), new AssignmentReply(ids(cmd.cargo()), null, state.summary(report)));
     }
-    if (!state.canCollectAt(cargo.warehouse())) {
-      String why = state.isLeaving() ? "leaving the warehouse" : state.status();
-      return Effect()
-          .reply(cmd.replyTo(), new AssignmentReply(false, "truck " + truckId + " is " + why, state));
+    Summary now = state.summary(report);
+    if (!now.canCollectAt(fresh.get(0).warehouse().id())) {
+      String why = now.isLeaving() ? "leaving the warehouse" : now.status();
+      return Effect().reply(cmd.replyTo(), new AssignmentReply(List.of(), "truck " + truckId + " is " + why, now));
     }
-    return persistThenPublish(state, List.of(new PickupAssigned(cargo, now())))
-        .thenReply(cmd.replyTo(), s -> new AssignmentReply(true, "assigned", s));
+    return decide(state, new PickupsAssigned(fresh, now()))
+        .thenReply(cmd.replyTo(), s -> new AssignmentReply(ids(cmd.cargo()), null, s.summary(report)));
   }
 
-  private Effect<Event, State> onConfirmLoaded(State state, ConfirmLoaded cmd) {
-    if (state.isAboard(cmd.shipId())) {
-      return Effect().reply(cmd.replyTo(), new LoadReply(true, "already out for delivery"));
-    }
+  private ReplyEffect<Event, State> load(State state, ConfirmLoaded cmd) {
     Optional<Cargo> cargo = state.cargo(cmd.shipId());
-    if (cargo.isEmpty()) {
-      return Effect()
-          .reply(
-              cmd.replyTo(),
-              new LoadReply(false, "shipment " + cmd.shipId() + " is not assigned to truck " + truckId));
-    }
-    if (state.phase() != Phase.AT_WAREHOUSE) {
-      return Effect()
-          .reply(cmd.replyTo(), new LoadReply(false, "truck " + truckId + " has not arrived at the warehouse yet"));
-    }
-    if (cargo.get().loaded()) {
-      return Effect().reply(cmd.replyTo(), new LoadReply(true, "already loaded"));
-    }
-    return persistThenPublish(state, List.of(new CargoLoaded(cmd.shipId(), now())))
+    if (cargo.isEmpty()) return refuseLoad(state, cmd);
+    if (state.loaded().contains(cmd.shipId())) return Effect().reply(cmd.replyTo(), new LoadReply(true, "already loaded"));
+    return decide(state, new CargoLoaded(cmd.shipId(), now()))
         .thenRun(this::prepareDeparture)
         .thenReply(cmd.replyTo(), s -> new LoadReply(true, "loaded"));
   }
 
+  private ReplyEffect<Event, State> refuseLoad(State state, ConfirmLoaded cmd) {
+    if (state.isAboard(cmd.shipId())) return Effect().reply(cmd.replyTo(), new LoadReply(true, "already out for delivery"));
+    String reason =
+        state.cargo(cmd.shipId()).isPresent()
+            ? "truck " + truckId + " has not arrived at the warehouse yet"
+            : "shipment " + cmd.shipId() + " is not assigned to truck " + truckId;
+    return Effect().reply(cmd.replyTo(), new LoadReply(false, reason));
+  }
+
   /**
    * Everything is loaded: each shipment fixes its destination (after which nobody can change it)
-   * and only then does the truck leave, so a change of destination can never race the dispatch.
+   * and only then does the truck leave, so a change of destination can never race the departure.
    */
   private void prepareDeparture(State state) {
-    if (!state.isLeaving() || freezing) return;
-    freezing = true;
-    List<java.util.concurrent.CompletableFuture<Shipment.Frozen>> answers = new ArrayList<>();
+    if (!state.isLeaving() || departing) return;
+    departing = true;
+    List<CompletableFuture<Shipment.Destination>> answers = new ArrayList<>();
     for (Cargo c : state.cargo()) {
       answers.add(
-          AskPattern.<Shipment.Command, Shipment.Frozen>ask(
+          AskPattern.<Shipment.Command, Shipment.Destination>ask(
                   links.shipments().apply(c.shipId()),
-                  replyTo -> new Shipment.FreezeDestination(truckId, replyTo),
+                  replyTo -> new Shipment.LeaveWarehouse(truckId, replyTo),
                   ASK_TIMEOUT,
                   context.getSystem().scheduler())
               .toCompletableFuture());
     }
     List<Cargo> cargo = state.cargo();
     context.pipeToSelf(
-        java.util.concurrent.CompletableFuture.allOf(answers.toArray(java.util.concurrent.CompletableFuture[]::new)),
+        CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)),
         (ok, failure) -> {
-          if (failure != null) return new FreezeFailed(String.valueOf(failure));
-          List<WorldCommand.Drop> drops = new ArrayList<>();
+          if (failure != null) return new DepartureFailed(String.valueOf(failure));
+          List<Cargo> fixed = new ArrayList<>();
           for (int i = 0; i < cargo.size(); i++) {
-            Shipment.Frozen frozen = answers.get(i).join();
-            Location to = frozen.known() ? new Location(frozen.x(), frozen.y()) : cargo.get(i).destination();
-            drops.add(new WorldCommand.Drop(cargo.get(i).shipId(), to.x(), to.y()));
+            Shipment.Destination to = answers.get(i).join();
+            fixed.add(to.known() ? cargo.get(i).goingTo(new Location(to.x(), to.y())) : cargo.get(i));
           }
-          return new DestinationsFrozen(drops);
+          return new DestinationsFixed(fixed);
         });
   }
 
-  private Effect<Event, State> onDestinationsFrozen(State state, DestinationsFrozen cmd) {
-    freezing = false;
-    List<Long> expected = state.cargo().stream().map(Cargo::shipId).toList();
-    List<Long> frozen = cmd.drops().stream().map(WorldCommand.Drop::packageId).toList();
-    if (!state.isLeaving() || !expected.equals(frozen)) return Effect().none();
-    return persistThenPublish(state, List.of(new DeliveryStarted(cmd.drops(), now())));
+  private ReplyEffect<Event, State> depart(State state, DestinationsFixed cmd) {
+    departing = false;
+    if (!state.isLeaving() || !ids(state.cargo()).equals(ids(cmd.cargo()))) return Effect().noReply();
+    return decide(state, new DeliveryStarted(cmd.cargo(), now())).thenNoReply();
   }
 
-  private Effect<Event, State> onFreezeFailed(State state, FreezeFailed cmd) {
-    freezing = false;
+  private ReplyEffect<Event, State> notDeparting() {
+    departing = false;
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onDepartureFailed(State state, DepartureFailed cmd) {
+    departing = false;
     context.getLog().warn("Truck {} could not fix its destinations ({}); trying again", truckId, cmd.reason());
-    timers.startSingleTimer(new RetryDeparture(), RETRY_DELAY);
-    return Effect().none();
+    timers.startSingleTimer(RetryDeparture.INSTANCE, RETRY_DELAY);
+    return Effect().noReply();
   }
 
-  private Effect<Event, State> onReportFromWorld(State state, ReportFromWorld cmd) {
+  // --- what the World says
+
+  private ReplyEffect<Event, State> onReport(State state, ReportFromWorld cmd) {
     Instant at = now();
     Event event = null;
     if (cmd.event() instanceof WorldEvent.Finished finished) {
@@ -656,116 +749,117 @@ public final class Truck extends EventSourcedBehavior<Truck.Command, Truck.Event
       } else if (!finished.arrivedAtWarehouse() && state.phase() == Phase.DELIVERING) {
         event = new BecameIdle(finished.x(), finished.y(), at);
       }
-    } else if (cmd.event() instanceof WorldEvent.PackageDelivered delivered) {
-      if (state.isAboard(delivered.packageId())) {
-        event = new PackageDelivered(delivered.packageId(), at);
-      }
-    } else if (cmd.event() instanceof WorldEvent.TruckReport report) {
-      boolean moved = !new Location(report.x(), report.y()).equals(state.position());
-      if (moved || !report.status().equalsIgnoreCase(state.worldStatus())) {
-        event = new PositionReported(report.status(), report.x(), report.y(), at);
-      }
+    } else if (cmd.event() instanceof WorldEvent.PackageDelivered delivered && state.isAboard(delivered.packageId())) {
+      event = new PackageDelivered(delivered.packageId(), at);
+    } else if (cmd.event() instanceof WorldEvent.TruckReport position) {
+      // Where the truck is matters to people watching, not to the trip: kept in memory only.
+      report = new Report(position.status(), new Location(position.x(), position.y()), at);
+      publish(state);
     }
     // Anything else is a repeat or arrives after the fact: acknowledged, nothing changes.
     if (event == null) return Effect().reply(cmd.replyTo(), Done.getInstance());
-    return persistThenPublish(state, List.of(event)).thenReply(cmd.replyTo(), s -> Done.getInstance());
+    return decide(state, event).thenReply(cmd.replyTo(), s -> Done.getInstance());
   }
 
-  private Effect<Event, State> onCommandRefused(State state, CommandRefused cmd) {
-    context
-        .getLog()
-        .warn("World refused truck {}'s command {}: {}", truckId, cmd.outboundId(), cmd.error());
-    return persistThenPublish(state, List.of(new CommandFailed(cmd.outboundId(), cmd.error(), now())))
-        .thenReply(cmd.replyTo(), s -> Done.getInstance());
+  private ReplyEffect<Event, State> onRefused(State state, CommandRefused cmd) {
+    context.getLog().warn("World refused truck {}'s command {}: {}", truckId, cmd.number(), cmd.error());
+    return decide(state, new CommandFailed(cmd.number(), cmd.error(), now())).thenReply(cmd.replyTo(), s -> Done.getInstance());
   }
 
-  private Effect<Event, State> onOutboundStored(State state, OutboundStored cmd) {
-    boolean pending = state.unconfirmed().stream().anyMatch(p -> p.id() == cmd.outboundId());
-    if (!pending) return Effect().none();
-    return Effect().persist(new OutboundConfirmed(cmd.outboundId()));
-  }
+  // --- effects
 
-  private Effect<Event, State> onOutboundFailed(State state, OutboundFailed cmd) {
-    context.getLog().debug("Truck {} side effect {} not confirmed ({}); retrying", truckId, cmd.outboundId(), cmd.reason());
-    timers.startSingleTimer(cmd.outboundId(), new ResendOutbound(cmd.outboundId()), RETRY_DELAY);
-    return Effect().none();
-  }
-
-  private Effect<Event, State> onResendOutbound(State state, ResendOutbound cmd) {
-    state.unconfirmed().stream().filter(p -> p.id() == cmd.outboundId()).findFirst().ifPresent(this::send);
-    return Effect().none();
-  }
-
-  /** Persists, sends the side effects these events added, then tells the topic. */
-  private EffectBuilder<Event, State> persistThenPublish(State before, List<Event> events) {
-    long firstNewOutbound = before.nextOutboundId();
+  /**
+   * Persists a decision (with the settling of what was confirmed meanwhile, once enough has
+   * gathered), then delivers the effects it added and tells the topic.
+   */
+  private org.apache.pekko.persistence.typed.javadsl.EffectBuilder<Event, State> decide(State state, Event decision) {
+    List<Long> confirmed = effects.confirmedIds(state.effects());
+    List<Event> events = confirmed.size() >= SETTLE_WITH_DECISION ? List.of(new EffectsSettled(confirmed), decision) : List.of(decision);
     return Effect()
         .persist(events)
         .thenRun(
             (State after) -> {
-              for (PendingOutbound pending : after.unconfirmed()) {
-                if (pending.id() >= firstNewOutbound) send(pending);
-              }
+              effects.deliver(after.effects());
               publish(after);
             });
   }
 
-  private void send(PendingOutbound pending) {
-    String key = outboxKey(truckId, pending.id());
-    Outbound outbound = pending.outbound();
-    if (outbound instanceof ToWorld toWorld) {
-      links.worldOutbox().tell(new ResendSupervisor.Store(key, toWorld.command(), storedAdapter));
-    } else if (outbound instanceof ToAmazon toAmazon) {
-      links.amazonOutbox().tell(new ResendSupervisor.Store(key, toAmazon.notice(), storedAdapter));
-    } else if (outbound instanceof ToShipment toShipment) {
-      confirmWhenDone(
-          pending.id(),
-          AskPattern.ask(
-              links.shipments().apply(toShipment.shipId()),
-              replyTo -> new Shipment.Update(toShipment.step(), replyTo),
-              ASK_TIMEOUT,
-              context.getSystem().scheduler()));
-    } else if (outbound instanceof ToDispatcher toDispatcher) {
-      confirmWhenDone(
-          pending.id(),
-          AskPattern.ask(
-              links.dispatcher(),
-              replyTo -> new Dispatcher.Dispatch(toDispatcher.cargo(), replyTo),
-              ASK_TIMEOUT,
-              context.getSystem().scheduler()));
+  private ReplyEffect<Event, State> onEffectOutcome(State state, EffectOutcome outcome) {
+    effects.onOutcome(outcome.outcome(), state.effects());
+    if (!state.effects().open().isEmpty() && effects.allConfirmed(state.effects())) {
+      timers.startSingleTimer(SettleDue.INSTANCE, SETTLE_WHEN_QUIET);
     }
+    return Effect().noReply();
   }
 
-  private void confirmWhenDone(long outboundId, java.util.concurrent.CompletionStage<Done> answer) {
-    context.pipeToSelf(
-        answer,
-        (done, failure) ->
-            failure == null ? new OutboundStored(outboundId) : new OutboundFailed(outboundId, String.valueOf(failure)));
+  private ReplyEffect<Event, State> settle(State state, SettleDue due) {
+    List<Long> confirmed = effects.confirmedIds(state.effects());
+    if (confirmed.isEmpty()) return Effect().noReply();
+    return Effect().persist(new EffectsSettled(confirmed)).thenNoReply();
+  }
+
+  /** World and Amazon effects go to their outbox in one batch, numbered on this truck's channel. */
+  private CompletionStage<Long> store(
+      ActorRef<ResendSupervisor.Command> outbox, List<EffectLog.Decided<Effect>> batch, Function<Effect, PeerMessage> message) {
+    ResendSupervisor.Origin first = new ResendSupervisor.Origin(ENTITY_KEY.name(), String.valueOf(truckId), batch.get(0).number());
+    List<PeerMessage> messages = batch.stream().map(d -> message.apply(d.effect())).toList();
+    return AskPattern.<ResendSupervisor.Command, ResendSupervisor.StoredThrough>ask(
+            outbox, replyTo -> new ResendSupervisor.Store(first, messages, replyTo), ASK_TIMEOUT, context.getSystem().scheduler())
+        .thenApply(ResendSupervisor.StoredThrough::effectId);
+  }
+
+  private CompletionStage<Long> stepShipments(List<EffectLog.Decided<Effect>> batch) {
+    List<CompletableFuture<Done>> answers = new ArrayList<>();
+    for (EffectLog.Decided<Effect> decided : batch) {
+      ToShipment step = (ToShipment) decided.effect();
+      answers.add(
+          AskPattern.<Shipment.Command, Done>ask(
+                  links.shipments().apply(step.shipId()),
+                  replyTo -> new Shipment.Update(step.step(), replyTo),
+                  ASK_TIMEOUT,
+                  context.getSystem().scheduler())
+              .toCompletableFuture());
+    }
+    return allThen(answers, batch);
+  }
+
+  private CompletionStage<Long> redispatch(List<EffectLog.Decided<Effect>> batch) {
+    List<CompletableFuture<Done>> answers = new ArrayList<>();
+    for (EffectLog.Decided<Effect> decided : batch) {
+      answers.add(links.redispatch().apply(((Redispatch) decided.effect()).cargo()).toCompletableFuture());
+    }
+    return allThen(answers, batch);
+  }
+
+  private static CompletionStage<Long> allThen(List<CompletableFuture<Done>> answers, List<EffectLog.Decided<Effect>> batch) {
+    long last = batch.get(batch.size() - 1).number();
+    return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(done -> last);
   }
 
   private void publish(State state) {
-    topic.tell(Topic.publish(new Changed(state)));
+    topic.tell(Topic.publish(new Changed(state.summary(report))));
   }
 
   private Instant now() {
     return clock.instant();
   }
 
+  private static List<Long> ids(List<Cargo> cargo) {
+    return cargo.stream().map(Cargo::shipId).toList();
+  }
+
   @Override
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(PickupAssigned.class, (state, e) -> state.assign(e.cargo(), e.at()))
+        .onEvent(PickupsAssigned.class, (state, e) -> state.assign(e.cargo(), e.at()))
         .onEvent(ArrivedAtWarehouse.class, (state, e) -> state.arrive(e.x(), e.y(), e.at()))
         .onEvent(CargoLoaded.class, (state, e) -> state.load(e.shipId(), e.at()))
-        .onEvent(DeliveryStarted.class, (state, e) -> state.depart(e.drops(), e.at()))
+        .onEvent(DeliveryStarted.class, (state, e) -> state.depart(e.cargo(), e.at()))
         .onEvent(PackageDelivered.class, (state, e) -> state.delivered(e.shipId(), e.at()))
         .onEvent(BecameIdle.class, (state, e) -> state.becomeIdle(e.x(), e.y(), e.at()))
-        .onEvent(
-            PositionReported.class,
-            (state, e) -> state.report(e.worldStatus(), e.x(), e.y(), e.at()))
-        .onEvent(OutboundConfirmed.class, (state, e) -> state.confirm(e.outboundId()))
-        .onEvent(CommandFailed.class, (state, e) -> state.fail(e.outboundId(), e.error(), e.at()))
+        .onEvent(CommandFailed.class, (state, e) -> state.fail(e.number(), e.error(), e.at()))
+        .onEvent(EffectsSettled.class, (state, e) -> state.settle(e.ids()))
         .build();
   }
 }

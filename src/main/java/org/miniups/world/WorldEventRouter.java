@@ -57,6 +57,12 @@ public final class WorldEventRouter implements InboundDedup.Handler {
         .<Done>ask(replyTo -> new Truck.ReportFromWorld(event, replyTo), timeout);
   }
 
+  /** A truck's position only refreshes what people see: no record needed to handle it once. */
+  @Override
+  public boolean needsRecord(PeerMessage message) {
+    return !(message instanceof WorldEvent.TruckReport);
+  }
+
   private CompletionStage<?> routeError(WorldEvent.CommandFailed failed) {
     return AskPattern.<ResendSupervisor.Command, ResendSupervisor.Sender>ask(
             outbox,
@@ -65,22 +71,19 @@ public final class WorldEventRouter implements InboundDedup.Handler {
             system.scheduler())
         .thenCompose(
             sender -> {
-              Optional<long[]> truckAndOutbound = sender.key().flatMap(Truck::parseOutboxKey);
-              if (truckAndOutbound.isEmpty()) {
+              Optional<ResendSupervisor.Origin> origin = sender.origin();
+              Optional<Integer> truck = origin.flatMap(Truck::truckOf).filter(fleet::contains);
+              if (truck.isEmpty()) {
                 log.warn(
                     "World error for our command {} ({}): {}",
                     failed.originSeqnum(),
-                    sender.key().orElse("sender no longer known"),
+                    origin.map(o -> o.entityType() + " " + o.entityId()).orElse("sender no longer known"),
                     failed.error());
                 return CompletableFuture.completedFuture(Done.getInstance());
               }
-              int truckId = (int) truckAndOutbound.get()[0];
-              long outboundId = truckAndOutbound.get()[1];
               return trucks
-                  .apply(truckId)
-                  .<Done>ask(
-                      replyTo -> new Truck.CommandRefused(outboundId, failed.error(), replyTo),
-                      timeout);
+                  .apply(truck.get())
+                  .<Done>ask(replyTo -> new Truck.CommandRefused(origin.get().effectId(), failed.error(), replyTo), timeout);
             });
   }
 }

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.miniups.AppConfig;
+import org.miniups.TestCargo;
 import org.miniups.TestConfigs;
 import org.miniups.TestConfigs.Database;
 import org.miniups.UpsService;
@@ -132,13 +133,13 @@ class WorldLinkEndToEndTest {
       List<CompletableFuture<Void>> packed = new ArrayList<>();
       for (long shipId : trip.shipIds()) {
         packed.add(amazon.pack(warehouse.id(), shipId, 1));
-        Truck.Cargo cargo = new Truck.Cargo(shipId, warehouse, new Truck.Location((int) (shipId % 40) - 20, (int) (shipId % 17)));
+        Truck.Cargo cargo = TestCargo.of(shipId, warehouse, new Truck.Location((int) (shipId % 40) - 20, (int) (shipId % 17)));
         Truck.AssignmentReply reply =
             ups.truck(trip.truckId())
-                .<Truck.AssignmentReply>ask(replyTo -> new Truck.AssignPickup(cargo, replyTo), Duration.ofSeconds(10))
+                .<Truck.AssignmentReply>ask(replyTo -> new Truck.AssignPickups(List.of(cargo), replyTo), Duration.ofSeconds(10))
                 .toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);
-        assertTrue(reply.accepted(), reply.reason());
+        assertEquals(List.of(shipId), reply.accepted(), reply.refusal());
       }
       awaitTruck(trip.truckId(), s -> s.phase() == Truck.Phase.AT_WAREHOUSE);
       for (int i = 0; i < trip.shipIds().size(); i++) {
@@ -158,14 +159,14 @@ class WorldLinkEndToEndTest {
     }
   }
 
-  private Truck.State truckState(int truckId) throws Exception {
+  private Truck.Summary truckState(int truckId) throws Exception {
     return ups.truck(truckId)
-        .<Truck.State>ask(Truck.GetState::new, Duration.ofSeconds(10))
+        .<Truck.Summary>ask(Truck.GetSummary::new, Duration.ofSeconds(10))
         .toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
   }
 
-  private Truck.State awaitTruck(int truckId, Predicate<Truck.State> condition) throws Exception {
+  private Truck.Summary awaitTruck(int truckId, Predicate<Truck.Summary> condition) throws Exception {
     return eventually(() -> truckState(truckId), condition, "truck " + truckId);
   }
 
@@ -193,8 +194,8 @@ class WorldLinkEndToEndTest {
 
     long delivered = 0;
     for (int truckId = 1; truckId <= TRUCKS; truckId++) {
-      Truck.State state = awaitTruck(truckId, s -> s.phase() == Truck.Phase.IDLE && s.aboard().isEmpty());
-      delivered += state.deliveredCount();
+      Truck.Summary state = awaitTruck(truckId, s -> s.phase() == Truck.Phase.IDLE && s.aboard() == 0);
+      delivered += state.delivered();
     }
     assertEquals(packages, delivered, "UPS counted each delivery once");
 

@@ -10,6 +10,7 @@ import org.miniups.AppConfig;
 import org.miniups.TestConfigs;
 import org.miniups.UpsService;
 import org.miniups.shipment.Shipment;
+import org.miniups.TestCargo;
 import org.miniups.truck.Truck;
 import org.miniups.world.WorldEvent;
 
@@ -40,26 +41,26 @@ final class TrackingFixture implements AutoCloseable {
   }
 
   /** Amazon's pickup: a new shipment from {@link #WAREHOUSE} to (destX, destY); returns it. */
-  Shipment.State createPackage(long shipId, Long owner, int destX, int destY) throws Exception {
+  Shipment.Summary createPackage(long shipId, Long owner, int destX, int destY) throws Exception {
     Shipment.Details details =
         new Shipment.Details(shipId, WAREHOUSE.id(), WAREHOUSE.x(), WAREHOUSE.y(), destX, destY, owner,
             List.of(new Shipment.Item(7, "teapot", 1)));
     return ups.shipment(shipId)
         .<Shipment.CreateReply>ask(replyTo -> new Shipment.Create(details, owner, shipId, replyTo), ASK)
-        .toCompletableFuture().get(20, TimeUnit.SECONDS).state();
+        .toCompletableFuture().get(20, TimeUnit.SECONDS).shipment();
   }
 
-  Shipment.State shipment(long shipId) throws Exception {
-    return ups.shipment(shipId).<Shipment.State>ask(Shipment.Get::new, ASK).toCompletableFuture().get(20, TimeUnit.SECONDS);
+  Shipment.Summary shipment(long shipId) throws Exception {
+    return ups.shipment(shipId).<Shipment.Summary>ask(Shipment.Get::new, ASK).toCompletableFuture().get(20, TimeUnit.SECONDS);
   }
 
   /** The dispatcher's decision: truck 1 collects the shipment. */
   void assignTruck(long shipId, int destX, int destY) throws Exception {
-    Truck.Cargo cargo = new Truck.Cargo(shipId, WAREHOUSE, new Truck.Location(destX, destY));
+    Truck.Cargo cargo = TestCargo.of(shipId, WAREHOUSE, new Truck.Location(destX, destY));
     Truck.AssignmentReply reply =
-        ups.truck(1).<Truck.AssignmentReply>ask(replyTo -> new Truck.AssignPickup(cargo, replyTo), ASK)
+        ups.truck(1).<Truck.AssignmentReply>ask(replyTo -> new Truck.AssignPickups(List.of(cargo), replyTo), ASK)
             .toCompletableFuture().get(20, TimeUnit.SECONDS);
-    if (!reply.accepted()) throw new AssertionError(reply.reason());
+    if (reply.accepted().isEmpty()) throw new AssertionError(reply.refusal());
   }
 
   /** What the World would report: truck 1 reached the warehouse. */
@@ -89,7 +90,7 @@ final class TrackingFixture implements AutoCloseable {
   /** The last drop is done: the World says the truck is idle again. */
   void truckIdle() throws Exception {
     world(new WorldEvent.Finished(1, 0, 0, "idle"));
-    await(() -> ups.truck(1).<Truck.State>ask(Truck.GetState::new, ASK).toCompletableFuture().get().phase() == Truck.Phase.IDLE,
+    await(() -> ups.truck(1).<Truck.Summary>ask(Truck.GetSummary::new, ASK).toCompletableFuture().get().phase() == Truck.Phase.IDLE,
         "truck 1 idle");
   }
 

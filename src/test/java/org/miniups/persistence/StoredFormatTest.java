@@ -68,8 +68,10 @@ class StoredFormatTest {
     ActorRef<ResendSupervisor.Command> outbox =
         kit.spawn(
             ResendSupervisor.create(PersistenceId.ofUniqueId("outbox-" + suffix), allocator, Duration.ofSeconds(5), 10));
-    TestProbe<ResendSupervisor.Stored> stored = kit.createTestProbe();
-    outbox.tell(new ResendSupervisor.Store("truck-1/1", new WorldCommand.GoPickup(1, 3), stored.getRef()));
+    TestProbe<ResendSupervisor.StoredThrough> stored = kit.createTestProbe();
+    outbox.tell(
+        new ResendSupervisor.Store(
+            new ResendSupervisor.Origin("Truck", "1", 1), List.of(new WorldCommand.GoPickup(1, 3)), stored.getRef()));
     stored.receiveMessage(Duration.ofSeconds(10));
 
     List<Row> rows = rows("outbox-" + suffix, "allocator-" + suffix);
@@ -80,8 +82,8 @@ class StoredFormatTest {
       assertFalse(raw.contains("org.miniups"), row.persistenceId() + " payload names a Java class: " + raw);
     }
     JsonNode queued = CBOR.readTree(rows("outbox-" + suffix).get(0).payload());
-    assertEquals("outbox.queued", queued.get("type").asText());
-    assertEquals("world.go-pickup", queued.get("item").get("message").get("type").asText());
+    assertEquals("outbox.recorded", queued.get("type").asText());
+    assertEquals("world.go-pickup", queued.get("queued").get(0).get("message").get("type").asText());
     assertEquals("allocator.reserved", CBOR.readTree(rows("allocator-" + suffix).get(0).payload()).get("type").asText());
   }
 

@@ -1,0 +1,134 @@
+package org.miniups.effects;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.miniups.CborSerializable;
+import org.miniups.effects.EffectLog.Decided;
+
+/**
+ * Delivers an entity's {@link EffectLog}: after every persist (and after recovery) it sends each
+ * destination the effects it has not confirmed yet, in number order, one batch in flight per
+ * destination, and tries again after a pause when a batch fails. What the receivers confirmed is
+ * kept here, in memory; the entity drops it from its log with a settle event when convenient
+ * (that is the only write besides the decisions themselves).
+ *
+ * <p>A destination may wait for others ({@code waitsFor}): its effects go out only once every
+ * earlier effect for those destinations is confirmed. That is how an effect that depends on
+ * another is sent only after what it depends on is stored.
+ *
+ * @param <E> the entity's effect type
+ * @param <C> the entity's command type (outcomes come back as commands)
+ */
+public final class EffectRunner<E, C> {
+
+  /** How one destination receives effects. */
+  @FunctionalInterface
+  public interface Destination<E> {
+    /**
+     * Delivers {@code effects} (consecutive numbers of this destination, in order); completes with
+     * the highest number the receiver now has, every lower one included.
+     */
+    CompletionStage<Long> deliver(List<Decided<E>> effects);
+  }
+
+  /** A destination answered, failed, or is due for another try; the entity hands it back here. */
+  public sealed interface Outcome extends CborSerializable {}
+
+  public record Confirmed(String destination, long through) implements Outcome {}
+
+  public record Failed(String destination, String reason) implements Outcome {}
+
+  public record RetryDue(String destination) implements Outcome {}
+
+  private static final int WARN_AFTER_FAILURES = 3;
+
+  private final ActorContext<C> context;
+  private final Function<Outcome, C> asCommand;
+  private final Map<String, Destination<E>> destinations;
+  private final Map<String, Set<String>> waitsFor;
+  private final Duration retryDelay;
+  private final Map<String, Long> confirmedThrough = new HashMap<>();
+  private final Set<String> inFlight = new HashSet<>();
+  private final Map<String, Integer> failuresInARow = new HashMap<>();
+
+  public EffectRunner(
+      ActorContext<C> context,
+      Function<Outcome, C> asCommand,
+      Map<String, Destination<E>> destinations,
+      Map<String, Set<String>> waitsFor,
+      Duration retryDelay) {
+    this.context = context;
+    this.asCommand = asCommand;
+    this.destinations = Map.copyOf(destinations);
+    this.waitsFor = Map.copyOf(waitsFor);
+    this.retryDelay = retryDelay;
+  }
+
+  /** Sends every destination what it has not confirmed, unless a batch is on its way or it waits. */
+  public void deliver(EffectLog<E> log) {
+    for (String destination : destinations.keySet()) {
+      if (inFlight.contains(destination) || isWaiting(destination, log)) continue;
+      List<Decided<E>> unconfirmed = unconfirmed(destination, log);
+      if (unconfirmed.isEmpty()) continue;
+      inFlight.add(destination);
+      context.pipeToSelf(
+          destinations.get(destination).deliver(unconfirmed),
+          (through, failure) ->
+              asCommand.apply(
+                  failure == null
+                      ? new Confirmed(destination, through)
+                      : new Failed(destination, String.valueOf(failure))));
+    }
+  }
+
+  public void onOutcome(Outcome outcome, EffectLog<E> log) {
+    if (outcome instanceof Confirmed confirmed) {
+      inFlight.remove(confirmed.destination());
+      failuresInARow.remove(confirmed.destination());
+      confirmedThrough.merge(confirmed.destination(), confirmed.through(), Math::max);
+    } else if (outcome instanceof Failed failed) {
+      int failures = failuresInARow.merge(failed.destination(), 1, Integer::sum);
+      String line = "Effects for {} not delivered yet ({}); trying again in {}";
+      if (failures == WARN_AFTER_FAILURES) context.getLog().warn(line, failed.destination(), failed.reason(), retryDelay);
+      else context.getLog().debug(line, failed.destination(), failed.reason(), retryDelay);
+      context.scheduleOnce(retryDelay, context.getSelf(), asCommand.apply(new RetryDue(failed.destination())));
+      return; // still counted as in flight until the retry is due
+    } else if (outcome instanceof RetryDue due) {
+      inFlight.remove(due.destination());
+    }
+    deliver(log);
+  }
+
+  /** Ids of the open effects their receivers have confirmed: what a settle event may drop. */
+  public List<Long> confirmedIds(EffectLog<E> log) {
+    return log.open().stream().filter(this::isConfirmed).map(Decided::id).toList();
+  }
+
+  public boolean allConfirmed(EffectLog<E> log) {
+    return log.open().stream().allMatch(this::isConfirmed);
+  }
+
+  private boolean isConfirmed(Decided<E> effect) {
+    return effect.number() <= confirmedThrough.getOrDefault(effect.destination(), 0L);
+  }
+
+  private List<Decided<E>> unconfirmed(String destination, EffectLog<E> log) {
+    return log.open().stream().filter(d -> d.destination().equals(destination) && !isConfirmed(d)).toList();
+  }
+
+  /** Some earlier effect for a destination this one waits for is not confirmed yet. */
+  private boolean isWaiting(String destination, EffectLog<E> log) {
+    Set<String> before = waitsFor.getOrDefault(destination, Set.of());
+    if (before.isEmpty()) return false;
+    long firstId = unconfirmed(destination, log).stream().mapToLong(Decided::id).min().orElse(Long.MAX_VALUE);
+    return log.open().stream()
+        .anyMatch(d -> d.id() < firstId && before.contains(d.destination()) && !isConfirmed(d));
+  }
+}
