@@ -36,9 +36,9 @@ import org.miniups.truck.Truck;
 /**
  * Assigns shipments to trucks. Shipments wait in a queue, in arrival order, until the policy finds
  * a truck; none is ever lost when no truck is free. Each planning round offers every truck that has
- * room its share of the queue in one offer, and the offers are recorded before the trucks are
- * asked, so after a crash the same trucks are asked again (they answer idempotently) rather than a
- * second truck being sent.
+ * room its share of the queue in one offer (counting what it was offered and has not answered
+ * yet), and the offers are recorded before the trucks are asked, so after a crash the same trucks
+ * are asked again (they answer idempotently) rather than a second truck being sent.
  *
  * <p>Group commit: shipments queued, trucks' answers and the next round's offers that come up
  * while a write is in flight all go into the next single write.
@@ -61,10 +61,9 @@ public final class Dispatcher
   /** Ask this truck where it is (again, when it did not answer). */
   private record LearnTruck(int truckId) implements Command {}
 
-  private record TruckAnswered(int truckId, List<Long> offered, Truck.AssignmentReply reply, String failure)
-      implements Command {}
+  private record TruckAnswered(Offer offer, Truck.AssignmentReply reply, String failure) implements Command {}
 
-  private record AskAgain(int truckId) implements Command {}
+  private record AskAgain(Offer offer) implements Command {}
 
   private enum Flush implements Command {
     INSTANCE
@@ -81,16 +80,16 @@ public final class Dispatcher
 
   public record Offered(List<Offer> offers) implements Event {}
 
-  /** Trucks answered their offers: what each took; the rest of its offer waits again. */
+  /** Trucks answered offers: what each took; the rest of the offer waits again. */
   public record Answered(List<Answer> answers) implements Event {}
 
   public record Offer(int truckId, List<Long> shipIds) implements CborSerializable {}
 
-  public record Answer(int truckId, List<Long> accepted) implements CborSerializable {}
+  public record Answer(Offer offer, List<Long> accepted) implements CborSerializable {}
 
   /**
    * @param queue shipments without a truck, in arrival order (offered ones included)
-   * @param offers offers a truck has not answered yet, one per truck at most
+   * @param offers offers a truck has not answered yet
    * @param done keys ("shipId#attempt") of recent assignments, so a repeated request changes nothing
    */
   public record State(List<Truck.Cargo> queue, List<Offer> offers, List<String> done) implements Persisted {
@@ -113,8 +112,8 @@ public final class Dispatcher
       return keys;
     }
 
-    Optional<Offer> offerTo(int truckId) {
-      return offers.stream().filter(o -> o.truckId() == truckId).findFirst();
+    boolean isOpen(Offer offer) {
+      return offers.contains(offer);
     }
 
     Set<Long> offeredShipIds() {
@@ -130,7 +129,7 @@ public final class Dispatcher
     QueueView view() {
       Set<Long> offered = offeredShipIds();
       Map<Integer, List<Long>> byTruck = new LinkedHashMap<>();
-      offers.forEach(o -> byTruck.put(o.truckId(), o.shipIds()));
+      offers.forEach(o -> byTruck.computeIfAbsent(o.truckId(), id -> new ArrayList<>()).addAll(o.shipIds()));
       return new QueueView(queue.stream().map(Truck.Cargo::shipId).filter(id -> !offered.contains(id)).toList(), byTruck);
     }
 
@@ -153,7 +152,7 @@ public final class Dispatcher
       List<Offer> open = new ArrayList<>(offers);
       Set<Long> taken = new HashSet<>();
       for (Answer answer : e.answers()) {
-        open.removeIf(o -> o.truckId() == answer.truckId());
+        open.remove(answer.offer());
         taken.addAll(answer.accepted());
       }
       List<Truck.Cargo> rest = new ArrayList<>();
@@ -200,7 +199,7 @@ public final class Dispatcher
   // that declined and have not changed since.
   private final GroupCommit<Runnable> batch = new GroupCommit<>();
   private final List<Truck.Cargo> toQueue = new ArrayList<>();
-  private final Map<Integer, Answer> answers = new LinkedHashMap<>();
+  private final List<Answer> answers = new ArrayList<>();
   private final Map<Integer, Truck.Summary> view = new HashMap<>();
   private final Set<Integer> declinedSinceChange = new HashSet<>();
   private State indexed;
@@ -260,7 +259,7 @@ public final class Dispatcher
         })
         .onCommand(TruckAnswered.class, this::onTruckAnswered)
         .onCommand(AskAgain.class, (state, cmd) -> {
-          state.offerTo(cmd.truckId()).ifPresent(offer -> ask(state, offer));
+          if (state.isOpen(cmd.offer())) ask(state, cmd.offer());
           return Effect().none();
         })
         .onCommand(Flush.class, this::onFlush)
@@ -294,17 +293,17 @@ public final class Dispatcher
   }
 
   private Effect<Event, State> onTruckAnswered(State state, TruckAnswered answered) {
-    Optional<Offer> offer = state.offerTo(answered.truckId());
-    if (offer.isEmpty() || !offer.get().shipIds().equals(answered.offered())) return Effect().none(); // stale
+    Offer offer = answered.offer();
+    if (!state.isOpen(offer) || answers.stream().anyMatch(a -> a.offer().equals(offer))) return Effect().none(); // stale
     if (answered.reply() == null) {
       // The truck did not answer (restarting?): ask it again in a moment; the offer stands.
-      context.getLog().warn("Truck {} did not answer an offer ({}); asking again", answered.truckId(), answered.failure());
-      timers.startSingleTimer(answered.truckId(), new AskAgain(answered.truckId()), RETRY_DELAY);
+      context.getLog().warn("Truck {} did not answer an offer ({}); asking again", offer.truckId(), answered.failure());
+      timers.startSingleTimer(offer, new AskAgain(offer), RETRY_DELAY);
       return Effect().none();
     }
-    view.put(answered.truckId(), answered.reply().truck());
-    if (answered.reply().accepted().isEmpty()) declinedSinceChange.add(answered.truckId());
-    answers.put(answered.truckId(), new Answer(answered.truckId(), answered.reply().accepted()));
+    view.put(offer.truckId(), answered.reply().truck());
+    if (answered.reply().accepted().isEmpty()) declinedSinceChange.add(offer.truckId());
+    answers.add(new Answer(offer, answered.reply().accepted()));
     return waitForWrite(() -> {});
   }
 
@@ -318,7 +317,7 @@ public final class Dispatcher
     List<Runnable> replies = batch.drain();
     List<Event> events = new ArrayList<>();
     if (!toQueue.isEmpty()) events.add(new Queued(List.copyOf(toQueue)));
-    if (!answers.isEmpty()) events.add(new Answered(List.copyOf(answers.values())));
+    if (!answers.isEmpty()) events.add(new Answered(List.copyOf(answers)));
     toQueue.clear();
     answers.clear();
     State next = state;
@@ -338,19 +337,29 @@ public final class Dispatcher
             });
   }
 
-  /** Offers each truck with room its share of the queue, oldest shipments first. */
+  /**
+   * Offers each truck with room its share of the queue, oldest shipments first. What a truck was
+   * offered and has not answered yet counts as planned for it, so a trip keeps filling up.
+   */
   private List<Offer> plan(State state) {
     // "Soonest" needs the whole fleet: until every truck has reported, nobody is chosen.
     if (view.size() < fleet.size() || state.queue().isEmpty()) return List.of();
-    Set<Integer> busy = new HashSet<>();
-    state.offers().forEach(o -> busy.add(o.truckId()));
+    Set<Long> offered = state.offeredShipIds();
+    Map<Long, Truck.Cargo> queued = new HashMap<>();
+    state.queue().forEach(c -> queued.put(c.shipId(), c));
     Map<Integer, DispatchPolicy.Candidate> candidates = new LinkedHashMap<>();
     for (Truck.Summary truck : view.values()) {
-      if (!busy.contains(truck.truckId()) && !declinedSinceChange.contains(truck.truckId())) {
+      if (!declinedSinceChange.contains(truck.truckId())) {
         candidates.put(truck.truckId(), new DispatchPolicy.Candidate(truck, 0, 0));
       }
     }
-    Set<Long> offered = state.offeredShipIds();
+    for (Offer open : state.offers()) {
+      DispatchPolicy.Candidate c = candidates.get(open.truckId());
+      Truck.Cargo first = queued.get(open.shipIds().get(0));
+      if (c != null && first != null) {
+        candidates.put(open.truckId(), new DispatchPolicy.Candidate(c.truck(), first.warehouse().id(), c.planned() + open.shipIds().size()));
+      }
+    }
     Map<Integer, List<Long>> planned = new LinkedHashMap<>();
     for (Truck.Cargo cargo : state.queue()) {
       if (candidates.isEmpty()) break;
@@ -374,8 +383,7 @@ public final class Dispatcher
             replyTo -> new Truck.AssignPickups(cargo, replyTo),
             askTimeout,
             context.getSystem().scheduler()),
-        (reply, failure) ->
-            new TruckAnswered(offer.truckId(), offer.shipIds(), reply, failure == null ? null : String.valueOf(failure)));
+        (reply, failure) -> new TruckAnswered(offer, reply, failure == null ? null : String.valueOf(failure)));
   }
 
   @Override

@@ -1,0 +1,194 @@
+package org.miniups;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+
+import java.time.Instant;
+import java.util.List;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.miniups.amazon.AmazonNotice;
+import org.miniups.amazon.AmazonRequest;
+import org.miniups.dispatch.Dispatcher;
+import org.miniups.link.InboundDedup;
+import org.miniups.shipment.Shipment;
+import org.miniups.shipment.WarehouseRegistry;
+import org.miniups.link.ResendSupervisor;
+import org.miniups.link.SequenceAllocator;
+import org.miniups.truck.Truck;
+import org.miniups.world.WorldCommand;
+import org.miniups.world.WorldEvent;
+import org.miniups.world.WorldIdentity;
+import org.miniups.effects.EffectLog;
+
+/** Every persisted event, state (snapshot) and remote message goes through jackson-cbor and back. */
+class SerializationTest {
+  private static final ActorTestKit testKit = ActorTestKit.create(TestConfigs.inMemory());
+  private static final SerializationTestKit serialization = testKit.serializationTestKit();
+  private static final Instant AT = Instant.parse("2026-11-24T12:00:00Z");
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  /**
+   * Every persisted type and every peer message is stored under a name of its own: each member of
+   * each sealed family is listed, and no name is used twice (a name, once written, is forever).
+   */
+  @Test
+  void everyPersistedTypeAndPeerMessageHasAUniqueTypeName() {
+    java.util.Map<String, Class<?>> byName = new java.util.HashMap<>();
+    java.util.List<Class<?>> families = new java.util.ArrayList<>();
+    for (JsonSubTypes.Type type : Persisted.class.getAnnotation(JsonSubTypes.class).value()) {
+      if (type.value().isSealed()) families.add(type.value());
+      else assertEquals(null, byName.put(type.name(), type.value()), "name used twice: " + type.name());
+    }
+    families.addAll(List.of(WorldCommand.class, WorldEvent.class, AmazonNotice.class, AmazonRequest.class));
+    for (Class<?> family : families) {
+      java.util.Map<Class<?>, String> named = new java.util.HashMap<>();
+      for (JsonSubTypes.Type type : family.getAnnotation(JsonSubTypes.class).value()) named.put(type.value(), type.name());
+      for (Class<?> member : family.getPermittedSubclasses()) {
+        String name = named.get(member);
+        assertTrue(name != null && !name.isBlank(), member.getName() + " has no type name in " + family.getName());
+        assertEquals(null, byName.put(name, member), "name used twice: " + name);
+      }
+    }
+  }
+
+  private static void roundTrip(Object... objects) {
+    for (Object o : objects) assertEquals(o, serialization.verifySerialization(o, false), o.toString());
+  }
+
+  @Test
+  void linkEventsAndStates() {
+    ResendSupervisor.Origin origin = new ResendSupervisor.Origin("Truck", "1", 2);
+    ResendSupervisor.Item item = new ResendSupervisor.Item(7, origin, new WorldCommand.GoPickup(1, 3));
+    roundTrip(
+        new SequenceAllocator.Reserved(1001),
+        new SequenceAllocator.State(1001),
+        new SequenceAllocator.Block(1, 1000),
+        new InboundDedup.Recorded(
+            List.of(new InboundDedup.Received(42, new WorldEvent.PackageDelivered(1, 9))), List.of(41L)),
+        new ResendSupervisor.Recorded(List.of(item), List.of(6L)),
+        new ResendSupervisor.StoredThrough("Truck", "1", 2),
+        new ResendSupervisor.Sender(java.util.Optional.of(origin)),
+        new WorldIdentity.WorldClaimed(5),
+        new WorldIdentity.State(5));
+
+    InboundDedup.State inbox =
+        InboundDedup.State.of(List.of(3L, 1L), List.of(new InboundDedup.Received(3, new WorldEvent.Finished(1, 2, 3, "idle"))), 10);
+    InboundDedup.State inboxBack = (InboundDedup.State) serialization.verifySerialization(inbox, false);
+    assertEquals(inbox.seenList(), inboxBack.seenList());
+    assertEquals(inbox.unfinishedList(), inboxBack.unfinishedList());
+    assertEquals(10, inboxBack.capacity());
+
+    ResendSupervisor.State outbox =
+        ResendSupervisor.State.of(
+            List.of(new ResendSupervisor.Item(5, origin, new WorldCommand.GoDeliver(1, List.of(new WorldCommand.Drop(9, 1, 2))))),
+            List.of(new ResendSupervisor.Item(4, new ResendSupervisor.Origin("answer", "status/3", 0), null)),
+            java.util.Map.of("Truck/1", 2L),
+            16);
+    ResendSupervisor.State outboxBack = (ResendSupervisor.State) serialization.verifySerialization(outbox, false);
+    assertEquals(outbox.pendingItems(), outboxBack.pendingItems());
+    assertEquals(outbox.recentlyAckedItems(), outboxBack.recentlyAckedItems());
+    assertEquals(outbox.storedThrough(), outboxBack.storedThrough());
+  }
+
+  @Test
+  void worldMessagesKeepTheirConcreteTypeInsidePersistedItems() {
+    roundTrip(
+        new WorldCommand.GoPickup(1, 2),
+        new WorldCommand.GoDeliver(1, List.of(new WorldCommand.Drop(5, 6, 7))),
+        new WorldCommand.Query(3),
+        new WorldEvent.Finished(1, 2, 3, "arrive warehouse"),
+        new WorldEvent.PackageDelivered(1, 9),
+        new WorldEvent.TruckReport(1, "idle", 0, 0),
+        new WorldEvent.CommandFailed("error: busy", 12));
+  }
+
+  @Test
+  void truckEventsStateAndCommands() {
+    Truck.Warehouse wh = new Truck.Warehouse(1, 2, 3);
+    Truck.Cargo cargo = new Truck.Cargo(10, wh, new Truck.Location(4, 5), "1Z0123456789ABCDEF", true, 77, 1);
+    EffectLog<Truck.Effect> effects =
+        EffectLog.<Truck.Effect>empty()
+            .add("world", new Truck.ToWorld(new WorldCommand.GoPickup(1, 1)))
+            .add("amazon", new Truck.ToAmazon(new AmazonNotice.TruckArrived(1, 1, List.of(10L))))
+            .add("shipments", new Truck.ToShipment(10, new Shipment.Step(Shipment.Status.WAITING, 1, 0, 2, 3, AT, null)))
+            .add("dispatch", new Truck.Redispatch(cargo));
+    roundTrip(
+        new Truck.PickupsAssigned(List.of(cargo), AT),
+        new Truck.ArrivedAtWarehouse(2, 3, AT),
+        new Truck.CargoLoaded(10, AT),
+        new Truck.DeliveryStarted(List.of(cargo), AT),
+        new Truck.PackageDelivered(10, AT),
+        new Truck.BecameIdle(4, 5, AT),
+        new Truck.CommandFailed(3, "error", AT),
+        new Truck.EffectsSettled(List.of(1L, 2L)));
+    Truck.State state =
+        new Truck.State(
+            1, Truck.Phase.TO_WAREHOUSE, new Truck.Location(0, 0), AT, wh, List.of(cargo), List.of(10L), List.of(cargo), 2, 1, 0,
+            null, List.of("10#1"), effects);
+    Truck.Summary summary =
+        new Truck.Summary(1, Truck.Phase.TO_WAREHOUSE, "traveling", new Truck.Location(0, 0), 1, 1, 1, 1, 2, null, AT);
+    roundTrip(state, new Truck.Changed(summary));
+
+    TestProbe<Truck.AssignmentReply> probe = testKit.createTestProbe();
+    roundTrip(new Truck.AssignPickups(List.of(cargo), probe.getRef()), new Truck.AssignmentReply(List.of(10L), null, summary));
+  }
+
+  @Test
+  void shipmentWarehouseAndDispatcherEventsAndStates() {
+    Shipment.Details details =
+        new Shipment.Details(10, 1, 2, 3, 4, 5, 77L, List.of(new Shipment.Item(1, "book", 2)));
+    Shipment.Step step = new Shipment.Step(Shipment.Status.WAITING, 1, 0, 2, 3, AT, null);
+    List<Shipment.HistoryEntry> history = List.of(new Shipment.HistoryEntry("created", AT, 2, 3, 0, null));
+    Truck.Cargo cargo = new Truck.Cargo(10, new Truck.Warehouse(1, 2, 3), new Truck.Location(4, 5), "1Z0123456789ABCDEF", false, 9, 0);
+    Dispatcher.Offer offer = new Dispatcher.Offer(1, List.of(10L));
+    roundTrip(
+        new Shipment.Created(details, "1Z0123456789ABCDEF", null, 9, AT),
+        new Shipment.Stepped(step),
+        new Shipment.LeftWarehouse(1, 4, 5, AT),
+        new Shipment.DestinationChanged(6, 7, AT),
+        new Shipment.Claimed(5, AT),
+        new Shipment.State(10, details, "1Z0123456789ABCDEF", 9, 77L, Shipment.Status.WAITING, 1, 0, 4, 5, history, null),
+        new Shipment.Changed(
+            new Shipment.Summary(10, details, "1Z0123456789ABCDEF", 9, 77L, Shipment.Status.WAITING, 1, 4, 5, history, null)),
+        new WarehouseRegistry.WarehouseAdded(1, 2, 3),
+        new WarehouseRegistry.State(java.util.Map.of(1, "2,3")),
+        new Dispatcher.Queued(List.of(cargo)),
+        new Dispatcher.Offered(List.of(offer)),
+        new Dispatcher.Answered(List.of(new Dispatcher.Answer(offer, List.of(10L)))),
+        new Dispatcher.State(List.of(cargo), List.of(offer), List.of("9#0")),
+        new Dispatcher.QueueView(List.of(11L), java.util.Map.of(1, List.of(10L))));
+  }
+
+  @Test
+  void packageDirectoryAnswers() {
+    roundTrip(
+        new org.miniups.shipment.PackageDirectory.Found(10L, null),
+        new org.miniups.shipment.PackageDirectory.Page(
+            List.of(new org.miniups.shipment.PackageDirectory.Summary("1Z0123456789ABCDEF", 10, "created", 4, 5, AT)),
+            0, 20, 1, null),
+        new org.miniups.shipment.PackageDirectory.Counts(java.util.Map.of("created", 3L), null));
+  }
+
+  @Test
+  void amazonMessagesKeepTheirConcreteTypeInsidePersistedItems() {
+    roundTrip(
+        new ResendSupervisor.Recorded(
+            List.of(new ResendSupervisor.Item(1, new ResendSupervisor.Origin("Truck", "1", 1), new AmazonNotice.Delivered(10, 4, 5))),
+            List.of()),
+        new AmazonNotice.Status(10, "delivered", 4, 5),
+        new AmazonRequest.Pickup(10, new AmazonRequest.Warehouse(1, 2, 3), 4, 5, null, List.of(new AmazonRequest.Item(1, "book", 2))),
+        new AmazonRequest.Loaded(10, 1),
+        new AmazonRequest.Query(10),
+        new AmazonRequest.Refused("no", 3));
+  }
+}

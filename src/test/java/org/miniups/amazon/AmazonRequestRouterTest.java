@@ -1,0 +1,196 @@
+package org.miniups.amazon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.miniups.TestConfigs;
+import org.miniups.dispatch.Dispatcher;
+import org.miniups.link.ResendSupervisor;
+import org.miniups.shipment.Shipment;
+import org.miniups.shipment.WarehouseRegistry;
+import org.miniups.truck.Truck;
+
+/**
+ * Amazon's requests with real shipments and warehouses, and a truck, the dispatcher and the
+ * Amazon outbox played by probes: every refusal is one UAErr naming Amazon's seqnum, stored under
+ * a key of that seqnum (so handling the item again after a crash sends nothing new).
+ */
+class AmazonRequestRouterTest {
+  private static final ActorTestKit testKit = ActorTestKit.create(TestConfigs.inMemory());
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  private final Map<Long, ActorRef<Shipment.Command>> shipments = new HashMap<>();
+  private TestProbe<ResendSupervisor.Command> outbox;
+  private TestProbe<Truck.Command> truck;
+  private TestProbe<Dispatcher.Command> dispatcher;
+  private AmazonRequestRouter router;
+
+  @BeforeEach
+  void setUp() {
+    PersistenceTestKit.create(testKit.system()).clearAll(); // shipment ids repeat between tests
+    outbox = testKit.createTestProbe();
+    truck = testKit.createTestProbe();
+    dispatcher = testKit.createTestProbe();
+    TestProbe<Topic.Command<Shipment.Changed>> topic = testKit.createTestProbe();
+    String run = UUID.randomUUID().toString();
+    ActorRef<WarehouseRegistry.Command> warehouses =
+        testKit.spawn(WarehouseRegistry.create(PersistenceId.ofUniqueId("warehouses-" + run)));
+    router =
+        new AmazonRequestRouter(
+            testKit.system(),
+            warehouses,
+            shipId -> shipments.computeIfAbsent(shipId, id -> testKit.spawn(Shipment.create(id, topic.getRef(), Clock.systemUTC()))),
+            truckId -> truck.getRef(),
+            Set.of(1, 2),
+            dispatcher.getRef(),
+            outbox.getRef(),
+            profileId -> CompletableFuture.completedFuture(profileId == 1001L),
+            Duration.ofSeconds(3));
+  }
+
+  private static AmazonRequest.Pickup pickup(long shipId, int whId, int whX, int whY, Long upsUserId) {
+    return new AmazonRequest.Pickup(
+        shipId, new AmazonRequest.Warehouse(whId, whX, whY), 5, 6, upsUserId, List.of(new AmazonRequest.Item(1, "tea", 2)));
+  }
+
+  private void handled(CompletionStage<?> handling) throws Exception {
+    handling.toCompletableFuture().get(5, TimeUnit.SECONDS);
+  }
+
+  /** The pickup becomes a shipment queued with the dispatcher, with what the truck tells Amazon. */
+  private Shipment.Summary accept(long seqnum, AmazonRequest.Pickup pickup) throws Exception {
+    CompletionStage<?> handling = router.handle(seqnum, pickup);
+    Dispatcher.Dispatch dispatch = dispatcher.expectMessageClass(Dispatcher.Dispatch.class);
+    dispatch.replyTo().tell(Done.getInstance());
+    handled(handling);
+    Shipment.Summary shipment = shipment(pickup.shipId());
+    assertEquals(
+        new Truck.Cargo(
+            pickup.shipId(),
+            new Truck.Warehouse(pickup.warehouse().id(), pickup.warehouse().x(), pickup.warehouse().y()),
+            new Truck.Location(pickup.destX(), pickup.destY()),
+            shipment.trackingNumber(),
+            shipment.ownerId() != null,
+            seqnum,
+            0),
+        dispatch.cargo());
+    return shipment;
+  }
+
+  private Shipment.Summary shipment(long shipId) {
+    TestProbe<Shipment.Summary> state = testKit.createTestProbe();
+    shipments.get(shipId).tell(new Shipment.Get(state.getRef()));
+    return state.receiveMessage();
+  }
+
+  /** The one answer Amazon gets for its item {@code seqnum}, stored under that seqnum. */
+  private void expectAnswer(String key, AmazonNotice answer) {
+    ResendSupervisor.StoreAnswer store = outbox.expectMessageClass(ResendSupervisor.StoreAnswer.class);
+    assertEquals(key, store.key());
+    assertEquals(answer, store.message());
+    store.replyTo().tell(new ResendSupervisor.AnswerStored(store.key(), 1));
+  }
+
+  private void expectRefusal(long seqnum, String reason) {
+    expectAnswer("error/" + seqnum, new AmazonNotice.Error(reason, seqnum));
+  }
+
+  @Test
+  void aPickupNamingAnAccountLinksTheShipmentToIt() throws Exception {
+    assertEquals(1001L, accept(1, pickup(10, 1, 1, 1, 1001L)).ownerId());
+    assertEquals(null, accept(2, pickup(11, 1, 1, 1, 999L)).ownerId(), "no such account: not linked");
+  }
+
+  @Test
+  void warehousesAreKnownByAddressAndNeverMove() throws Exception {
+    accept(1, pickup(10, 1, 1, 1, null));
+    CompletionStage<?> moved = router.handle(2, pickup(11, 1, 2, 2, null));
+    expectRefusal(2, "warehouse 1 is at (1, 1), not (2, 2)");
+    handled(moved);
+    CompletionStage<?> sameAddress = router.handle(3, pickup(12, 2, 1, 1, null));
+    expectRefusal(3, "(1, 1) is the address of warehouse 1, not 2");
+    handled(sameAddress);
+    dispatcher.expectNoMessage();
+  }
+
+  @Test
+  void theSameShipidWithOtherContentIsRefused() throws Exception {
+    accept(1, pickup(10, 1, 1, 1, null));
+    CompletionStage<?> conflict = router.handle(2, pickup(10, 1, 1, 1, 77L));
+    expectRefusal(2, "shipment 10 is already known with different content");
+    handled(conflict);
+  }
+
+  @Test
+  void loadsForUnknownTrucksOrTheWrongTruckAreRefused() throws Exception {
+    CompletionStage<?> stranger = router.handle(5, new AmazonRequest.Loaded(10, 9));
+    expectRefusal(5, "truck 9 is not one of ours");
+    handled(stranger);
+
+    CompletionStage<?> wrongTruck = router.handle(6, new AmazonRequest.Loaded(10, 2));
+    Truck.ConfirmLoaded confirm = truck.expectMessageClass(Truck.ConfirmLoaded.class);
+    confirm.replyTo().tell(new Truck.LoadReply(false, "shipment 10 is not assigned to truck 2"));
+    expectRefusal(6, "shipment 10 is not assigned to truck 2");
+    handled(wrongTruck);
+  }
+
+  @Test
+  void queriesAreAnsweredWithStatusAndPosition() throws Exception {
+    CompletionStage<?> unknown = router.handle(7, new AmazonRequest.Query(404));
+    expectRefusal(7, "shipment 404 is unknown");
+    handled(unknown);
+
+    accept(1, pickup(10, 1, 3, 4, null));
+    CompletionStage<?> query = router.handle(8, new AmazonRequest.Query(10));
+    expectAnswer("status/8", new AmazonNotice.Status(10, "created", 3, 4));
+    handled(query);
+  }
+
+  @Test
+  void aPickupHandledAgainAfterACrashIsQueuedAgainButNotAnsweredTwice() throws Exception {
+    accept(1, pickup(10, 1, 1, 1, null));
+    accept(1, pickup(10, 1, 1, 1, null)); // the dispatcher ignores what it has
+    outbox.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void aPickupRepeatedUnderANewSeqnumGetsItsOwnAnswerOnceATruckIsOnItsWay() throws Exception {
+    Shipment.Summary created = accept(1, pickup(10, 1, 1, 1, 1001L));
+    CompletionStage<?> tooEarly = router.handle(2, pickup(10, 1, 1, 1, 1001L));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        java.util.concurrent.ExecutionException.class, () -> handled(tooEarly), "no truck yet: tried again later");
+
+    TestProbe<Done> stepped = testKit.createTestProbe();
+    shipments.get(10L).tell(
+        new Shipment.Update(
+            new Shipment.Step(Shipment.Status.EN_ROUTE, 2, 0, 0, 0, java.time.Instant.now(), null), stepped.getRef()));
+    stepped.receiveMessage();
+    CompletionStage<?> repeated = router.handle(2, pickup(10, 1, 1, 1, 1001L));
+    expectAnswer("accepted/2", new AmazonNotice.PickupAccepted(10, created.trackingNumber(), 2, true));
+    handled(repeated);
+    dispatcher.expectNoMessage(Duration.ofMillis(100));
+  }
+}

@@ -1,0 +1,60 @@
+package org.miniups.architecture;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+/** The rules of the house in ../shared/ARCHITECTURE.md, checked on the compiled classes. */
+class HouseRulesTest {
+  private static final JavaClasses MAIN =
+      new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("org.miniups");
+
+  /** The actors that own sockets (WorldConnection, AmazonConnection, LinkConnection). */
+  private static final DescribedPredicate<JavaClass> OUR_CONNECTIONS =
+      JavaClass.Predicates.simpleNameEndingWith("Connection").and(JavaClass.Predicates.resideInAPackage("org.miniups.."));
+
+  @Test
+  void theSimulatorsImportNothingOfUpsButTheProtocolAndTheFraming() {
+    noClasses()
+        .that().resideInAPackage("org.miniups.sim..")
+        .should().dependOnClassesThat()
+        .resideInAnyPackage(
+            "org.miniups.truck..", "org.miniups.shipment..", "org.miniups.dispatch..", "org.miniups.amazon..",
+            "org.miniups.world..", "org.miniups.http..", "org.miniups.user..", "org.miniups.effects..", "org.miniups.db..")
+        .check(MAIN);
+  }
+
+  @Test
+  void entitiesNeverTouchProtobufOrSockets() {
+    noClasses()
+        .that().resideInAnyPackage("org.miniups.truck..", "org.miniups.shipment..", "org.miniups.dispatch..", "org.miniups.effects..")
+        .should().dependOnClassesThat()
+        .resideInAnyPackage("org.miniups.proto..", "com.google.protobuf..")
+        .orShould().dependOnClassesThat()
+        .haveFullyQualifiedName("org.apache.pekko.stream.javadsl.Tcp")
+        .orShould().dependOnClassesThat(OUR_CONNECTIONS)
+        .check(MAIN);
+  }
+
+  @Test
+  void httpNeverReachesAConnection() {
+    noClasses()
+        .that().resideInAPackage("org.miniups.http..")
+        .should().dependOnClassesThat(OUR_CONNECTIONS)
+        .check(MAIN);
+  }
+
+  @Test
+  void theDomainPackagesHaveNoCycles() {
+    slices()
+        .matching("org.miniups.(truck|shipment|dispatch|effects|link)..")
+        .should().beFreeOfCycles()
+        .check(MAIN);
+  }
+}

@@ -1,0 +1,197 @@
+package org.miniups.dispatch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.miniups.TestCargo;
+import org.miniups.TestConfigs;
+import org.miniups.truck.Truck;
+
+/** The dispatcher against trucks played by probes: they answer as trucks would. */
+class DispatcherTest {
+  private static final ActorTestKit testKit = ActorTestKit.create(TestConfigs.inMemory());
+  private static final PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
+  private static final Truck.Warehouse WH = new Truck.Warehouse(1, 10, 10);
+  private static final Truck.Warehouse FAR_WH = new Truck.Warehouse(2, 90, 90);
+  private static final int PER_TRIP = 2;
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  private final Map<Integer, TestProbe<Truck.Command>> trucks = new HashMap<>();
+  private ActorRef<Topic.Command<Truck.Changed>> topic;
+  private PersistenceId id;
+
+  @BeforeEach
+  void setUp() {
+    for (int truckId = 1; truckId <= 2; truckId++) trucks.put(truckId, testKit.createTestProbe());
+    topic = testKit.spawn(Topic.create(Truck.Changed.class, "trucks-" + UUID.randomUUID()));
+    id = PersistenceId.ofUniqueId("dispatcher-" + UUID.randomUUID());
+  }
+
+  private ActorRef<Dispatcher.Command> start() {
+    return testKit.spawn(
+        Dispatcher.create(
+            id, DispatchPolicy.fillTripsThenNearest(PER_TRIP), List.of(1, 2), truckId -> trucks.get(truckId).getRef(), topic,
+            Duration.ofSeconds(3)));
+  }
+
+  private static Truck.Summary truck(int truckId, Truck.Phase phase, int x, int y, Truck.Warehouse bound, int cargo) {
+    return new Truck.Summary(
+        truckId, phase, phase.name().toLowerCase(), new Truck.Location(x, y), bound == null ? 0 : bound.id(), cargo, 0, 0, 0,
+        null, Instant.EPOCH);
+  }
+
+  private static Truck.Cargo cargo(long shipId, Truck.Warehouse warehouse) {
+    return TestCargo.of(shipId, warehouse, new Truck.Location(0, 0));
+  }
+
+  /** Both trucks answer the dispatcher's start-up question. */
+  private void trucksReport(Truck.Summary one, Truck.Summary two) {
+    trucks.get(1).expectMessageClass(Truck.GetSummary.class).replyTo().tell(one);
+    trucks.get(2).expectMessageClass(Truck.GetSummary.class).replyTo().tell(two);
+  }
+
+  private void dispatch(ActorRef<Dispatcher.Command> dispatcher, Truck.Cargo... cargo) {
+    TestProbe<Done> done = testKit.createTestProbe();
+    for (Truck.Cargo c : cargo) dispatcher.tell(new Dispatcher.Dispatch(c, done.getRef()));
+    done.receiveSeveralMessages(cargo.length);
+  }
+
+  private Truck.AssignPickups expectOffer(int truckId) {
+    return trucks.get(truckId).expectMessageClass(Truck.AssignPickups.class);
+  }
+
+  private static List<Long> ids(Truck.AssignPickups offer) {
+    return offer.cargo().stream().map(Truck.Cargo::shipId).toList();
+  }
+
+  private static void accept(Truck.AssignPickups offer, Truck.Summary after) {
+    offer.replyTo().tell(new Truck.AssignmentReply(ids(offer), null, after));
+  }
+
+  private Dispatcher.QueueView queue(ActorRef<Dispatcher.Command> dispatcher) {
+    TestProbe<Dispatcher.QueueView> queue = testKit.createTestProbe();
+    dispatcher.tell(new Dispatcher.GetQueue(queue.getRef()));
+    return queue.receiveMessage();
+  }
+
+  @Test
+  void theNearestIdleTruckGetsTheShipment() {
+    ActorRef<Dispatcher.Command> dispatcher = start();
+    trucksReport(truck(1, Truck.Phase.IDLE, 80, 80, null, 0), truck(2, Truck.Phase.IDLE, 9, 9, null, 0));
+    dispatch(dispatcher, cargo(100, WH));
+    Truck.AssignPickups offer = expectOffer(2);
+    assertEquals(List.of(100L), ids(offer));
+    accept(offer, truck(2, Truck.Phase.TO_WAREHOUSE, 9, 9, WH, 1));
+    trucks.get(1).expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void aTripFillsUpBeforeAnotherTruckIsSentAndAFullTruckTakesNoMore() {
+    ActorRef<Dispatcher.Command> dispatcher = start();
+    trucksReport(truck(1, Truck.Phase.IDLE, 50, 50, null, 0), truck(2, Truck.Phase.IDLE, 60, 60, null, 0));
+    // Three shipments at once: the nearest truck takes a full trip (2), the next the third.
+    dispatch(dispatcher, cargo(100, WH), cargo(101, WH), cargo(102, WH));
+    Truck.AssignPickups full = expectOffer(1);
+    assertEquals(List.of(100L, 101L), ids(full));
+    Truck.AssignPickups rest = expectOffer(2);
+    assertEquals(List.of(102L), ids(rest));
+  }
+
+  @Test
+  void aTruckAlreadyBoundForTheWarehouseTakesMoreUntilItIsFull() {
+    ActorRef<Dispatcher.Command> dispatcher = start();
+    trucksReport(truck(1, Truck.Phase.TO_WAREHOUSE, 70, 70, WH, 1), truck(2, Truck.Phase.IDLE, 11, 11, null, 0));
+    dispatch(dispatcher, cargo(100, WH));
+    accept(expectOffer(1), truck(1, Truck.Phase.TO_WAREHOUSE, 70, 70, WH, 2));
+    dispatch(dispatcher, cargo(101, WH));
+    // Truck 1 is full (2 per trip): the next goes to the idle truck.
+    assertEquals(List.of(101L), ids(expectOffer(2)));
+  }
+
+  @Test
+  void noShipmentIsLostWhenNoTruckIsFreeItWaitsForOne() {
+    ActorRef<Dispatcher.Command> dispatcher = start();
+    trucksReport(truck(1, Truck.Phase.DELIVERING, 0, 0, null, 0), truck(2, Truck.Phase.TO_WAREHOUSE, 0, 0, FAR_WH, 1));
+    dispatch(dispatcher, cargo(100, WH), cargo(101, WH));
+    trucks.get(1).expectNoMessage(Duration.ofMillis(200));
+    trucks.get(2).expectNoMessage(Duration.ofMillis(10));
+    assertEquals(List.of(100L, 101L), queue(dispatcher).waiting());
+
+    // Truck 1 becomes idle: it gets both shipments, oldest first, in one offer.
+    topic.tell(Topic.publish(new Truck.Changed(truck(1, Truck.Phase.IDLE, 0, 0, null, 0))));
+    Truck.AssignPickups offer = expectOffer(1);
+    assertEquals(List.of(100L, 101L), ids(offer));
+    assertEquals(Map.of(1, List.of(100L, 101L)), queue(dispatcher).offered());
+    accept(offer, truck(1, Truck.Phase.TO_WAREHOUSE, 0, 0, WH, 2));
+    trucks.get(1).awaitAssert(() -> {
+      Dispatcher.QueueView after = queue(dispatcher);
+      assertEquals(List.of(), after.waiting());
+      assertEquals(Map.of(), after.offered());
+      return null;
+    });
+  }
+
+  @Test
+  void aDeclinedOfferGoesToAnotherTruckAndARepeatedRequestChangesNothing() {
+    ActorRef<Dispatcher.Command> dispatcher = start();
+    trucksReport(truck(1, Truck.Phase.IDLE, 10, 10, null, 0), truck(2, Truck.Phase.IDLE, 30, 30, null, 0));
+    dispatch(dispatcher, cargo(100, WH));
+    // Truck 1 was sent elsewhere meanwhile: it declines, and truck 2 is asked.
+    Truck.AssignPickups declined = expectOffer(1);
+    declined.replyTo().tell(new Truck.AssignmentReply(List.of(), "busy", truck(1, Truck.Phase.TO_WAREHOUSE, 10, 10, FAR_WH, 2)));
+    accept(expectOffer(2), truck(2, Truck.Phase.TO_WAREHOUSE, 30, 30, WH, 1));
+    dispatch(dispatcher, cargo(100, WH));
+    trucks.get(1).expectNoMessage(Duration.ofMillis(200));
+    trucks.get(2).expectNoMessage(Duration.ofMillis(10));
+  }
+
+  @Test
+  void anOfferInFlightAtACrashIsMadeToTheSameTruckAgain() {
+    ActorRef<Dispatcher.Command> dispatcher = start();
+    trucksReport(truck(1, Truck.Phase.IDLE, 10, 10, null, 0), truck(2, Truck.Phase.IDLE, 30, 30, null, 0));
+    dispatch(dispatcher, cargo(100, WH));
+    expectOffer(1); // no answer: the dispatcher stops before it comes
+    testKit.stop(dispatcher);
+
+    start();
+    // The open offer is made again right away, beside learning where the trucks are.
+    Truck.AssignPickups again =
+        (Truck.AssignPickups)
+            trucks.get(1).fishForMessage(Duration.ofSeconds(3), m -> m instanceof Truck.AssignPickups
+                ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore()).get(0);
+    assertEquals(List.of(100L), ids(again));
+  }
+
+  @Test
+  void aBurstOfShipmentsIsQueuedAndOfferedInAFewWrites() {
+    ActorRef<Dispatcher.Command> dispatcher = start();
+    trucksReport(truck(1, Truck.Phase.DELIVERING, 0, 0, null, 0), truck(2, Truck.Phase.DELIVERING, 0, 0, null, 0));
+    Truck.Cargo[] burst = new Truck.Cargo[200];
+    for (int i = 0; i < burst.length; i++) burst[i] = cargo(1000 + i, WH);
+    dispatch(dispatcher, burst);
+    int writes = journal.persistedInStorage(id.id()).size();
+    assertTrue(writes <= burst.length / 10, burst.length + " shipments took " + writes + " writes");
+    assertEquals(200, queue(dispatcher).waiting().size());
+  }
+}

@@ -1,0 +1,429 @@
+package org.miniups.truck;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.miniups.TestCargo;
+import org.miniups.TestConfigs;
+import org.miniups.amazon.AmazonNotice;
+import org.miniups.link.ResendSupervisor;
+import org.miniups.link.SequenceAllocator;
+import org.miniups.shipment.Shipment;
+import org.miniups.world.WorldCommand;
+import org.miniups.world.WorldEvent;
+
+/**
+ * The truck entity with its side effects: the outboxes, shipments and the dispatcher are probes
+ * answering as the real ones would (or real outboxes, where seqnums matter). Time is manual.
+ */
+class TruckTest {
+  private static final ActorTestKit testKit =
+      ActorTestKit.create(ManualTime.config().withFallback(TestConfigs.inMemory()));
+  private static final ManualTime time = ManualTime.get(testKit.system());
+  private static final Clock clock = Clock.fixed(Instant.parse("2026-11-24T12:00:00Z"), ZoneOffset.UTC);
+  private static final Truck.Warehouse WH = new Truck.Warehouse(7, 10, 20);
+  private static final Truck.Warehouse OTHER_WH = new Truck.Warehouse(8, -5, 3);
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  private TestProbe<ResendSupervisor.Command> worldOutbox;
+  private TestProbe<ResendSupervisor.Command> amazonOutbox;
+  private TestProbe<Shipment.Command> shipments;
+  private final List<Truck.Cargo> redispatched = new CopyOnWriteArrayList<>();
+  private EventSourcedBehaviorTestKit<Truck.Command, Truck.Event, Truck.State> truck;
+
+  @BeforeEach
+  void setUp() {
+    worldOutbox = testKit.createTestProbe();
+    amazonOutbox = testKit.createTestProbe();
+    shipments = testKit.createTestProbe();
+    truck = truckWith(worldOutbox.getRef(), amazonOutbox.getRef());
+  }
+
+  private EventSourcedBehaviorTestKit<Truck.Command, Truck.Event, Truck.State> truckWith(
+      ActorRef<ResendSupervisor.Command> world, ActorRef<ResendSupervisor.Command> amazon) {
+    Truck.Links links =
+        new Truck.Links(
+            world,
+            amazon,
+            shipId -> shipments.getRef(),
+            cargo -> {
+              redispatched.add(cargo);
+              return CompletableFuture.completedFuture(Done.getInstance());
+            });
+    TestProbe<Topic.Command<Truck.Changed>> topic = testKit.createTestProbe();
+    return EventSourcedBehaviorTestKit.create(
+        testKit.system(), Truck.create(3, new Truck.Location(0, 0), links, topic.getRef(), clock));
+  }
+
+  private static Truck.Cargo cargo(long shipId, Truck.Warehouse warehouse) {
+    return TestCargo.of(shipId, warehouse, new Truck.Location((int) shipId, 1));
+  }
+
+  private CommandResultWithReply<Truck.Command, Truck.Event, Truck.State, Truck.AssignmentReply> assign(
+      Truck.Cargo... cargo) {
+    return truck.runCommand(replyTo -> new Truck.AssignPickups(List.of(cargo), replyTo));
+  }
+
+  private CommandResultWithReply<Truck.Command, Truck.Event, Truck.State, Done> report(WorldEvent event) {
+    return truck.runCommand(replyTo -> new Truck.ReportFromWorld(event, replyTo));
+  }
+
+  private CommandResultWithReply<Truck.Command, Truck.Event, Truck.State, Truck.LoadReply> load(long shipId) {
+    return truck.runCommand(replyTo -> new Truck.ConfirmLoaded(shipId, replyTo));
+  }
+
+  private Truck.Summary summary() {
+    return truck.<Truck.Summary>runCommand(Truck.GetSummary::new).reply();
+  }
+
+  /** The next batch for an outbox, answered as the outbox would once it stored all of it. */
+  private static ResendSupervisor.Store expectStored(TestProbe<ResendSupervisor.Command> outbox) {
+    ResendSupervisor.Store store = outbox.expectMessageClass(ResendSupervisor.Store.class);
+    ResendSupervisor.Origin first = store.first();
+    store.replyTo().tell(new ResendSupervisor.StoredThrough(first.entityType(), first.entityId(), first.effectId() + store.messages().size() - 1));
+    return store;
+  }
+
+  /** The next steps the truck reports to shipments, answered as the shipments would. */
+  private List<Shipment.Step> expectSteps(int count) {
+    List<Shipment.Step> steps = new java.util.ArrayList<>();
+    while (steps.size() < count) {
+      // One answer may let the next batch go out, so answer each as it comes.
+      Shipment.Update update = shipments.expectMessageClass(Shipment.Update.class);
+      update.replyTo().tell(Done.getInstance());
+      steps.add(update.step());
+    }
+    return steps;
+  }
+
+  /** Answers the truck's departure: the shipments keep Amazon's destinations except {@code moved}. */
+  private void leave(int count, long movedShipId, int movedX, int movedY) {
+    for (int i = 0; i < count; i++) {
+      Shipment.LeaveWarehouse leaving = shipments.expectMessageClass(Shipment.LeaveWarehouse.class);
+      assertEquals(3, leaving.truckId());
+      // The probe serves every shipment, so answer in the order the truck asked (its cargo order).
+      long shipId = truck.getState().cargo().get(i).shipId();
+      boolean moved = shipId == movedShipId;
+      leaving.replyTo().tell(new Shipment.Destination(shipId, moved ? movedX : (int) shipId, moved ? movedY : 1, true));
+    }
+  }
+
+  @Test
+  void anIdleTruckTakesATripAnnouncesEachShipmentAndSendsOneGoPickup() {
+    var result = assign(cargo(100, WH), cargo(101, WH));
+    assertEquals(List.of(100L, 101L), result.reply().accepted());
+    assertInstanceOf(Truck.PickupsAssigned.class, result.event());
+    assertEquals(Truck.Phase.TO_WAREHOUSE, result.state().phase());
+    assertEquals("traveling", result.reply().truck().status());
+
+    ResendSupervisor.Store pickup = expectStored(worldOutbox);
+    assertEquals(new ResendSupervisor.Origin("Truck", "3", 1), pickup.first());
+    assertEquals(List.of(new WorldCommand.GoPickup(3, 7)), pickup.messages());
+    ResendSupervisor.Store accepted = expectStored(amazonOutbox);
+    assertEquals(
+        List.of(
+            new AmazonNotice.PickupAccepted(100, TestCargo.trackingNumber(100), 3, false),
+            new AmazonNotice.PickupAccepted(101, TestCargo.trackingNumber(101), 3, false)),
+        accepted.messages());
+    assertEquals(
+        List.of(Shipment.Status.EN_ROUTE, Shipment.Status.EN_ROUTE),
+        expectSteps(2).stream().map(Shipment.Step::status).toList());
+  }
+
+  @Test
+  void moreCargoForTheSameWarehouseJoinsTheTripAndOtherWarehousesWait() {
+    assign(cargo(100, WH));
+    expectStored(worldOutbox);
+    var second = assign(cargo(101, WH));
+    assertEquals(List.of(101L), second.reply().accepted());
+    assertEquals(2, second.state().cargo().size());
+
+    var elsewhere = assign(cargo(102, OTHER_WH));
+    assertEquals(List.of(), elsewhere.reply().accepted());
+    assertEquals("truck 3 is traveling", elsewhere.reply().refusal());
+    assertTrue(elsewhere.events().isEmpty());
+
+    var repeated = assign(cargo(100, WH));
+    assertEquals(List.of(100L), repeated.reply().accepted(), "the same assignment again is answered again");
+    assertTrue(repeated.events().isEmpty());
+    worldOutbox.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void aWholeTripPickupLoadDeliverIdle() {
+    assign(cargo(100, WH), cargo(101, WH));
+    expectStored(worldOutbox);
+    expectStored(amazonOutbox);
+    expectSteps(2);
+    assertEquals(false, load(100).reply().accepted(), "cannot load before the truck arrives");
+
+    var arrived = report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
+    assertInstanceOf(Truck.ArrivedAtWarehouse.class, arrived.event());
+    assertEquals(new Truck.Location(10, 20), arrived.state().position());
+    assertEquals(List.of(new AmazonNotice.TruckArrived(3, 7, List.of(100L, 101L))), expectStored(amazonOutbox).messages());
+    assertEquals(List.of(10, 10), expectSteps(2).stream().map(Shipment.Step::x).toList());
+    assertTrue(report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse")).events().isEmpty(), "repeat ignored");
+
+    assertEquals(List.of(new Truck.CargoLoaded(100, clock.instant())), load(100).events());
+    assertEquals(Shipment.Status.LOADING, expectSteps(1).get(0).status());
+    assertTrue(load(100).events().isEmpty(), "loading twice changes nothing");
+    load(101);
+    expectSteps(1);
+    assertEquals("truck 3 is leaving the warehouse", assign(cargo(102, WH)).reply().refusal());
+
+    // The truck leaves only with the destinations its shipments fixed; 101's owner moved it.
+    leave(2, 101, -4, -5);
+    ResendSupervisor.Store deliver = expectStored(worldOutbox);
+    assertEquals(
+        List.of(new WorldCommand.GoDeliver(3, List.of(new WorldCommand.Drop(100, 100, 1), new WorldCommand.Drop(101, -4, -5)))),
+        deliver.messages());
+    assertEquals(2, deliver.first().effectId(), "the truck's second World command");
+    assertEquals(
+        List.of(new AmazonNotice.OutForDelivery(100, 100, 1), new AmazonNotice.OutForDelivery(101, -4, -5)),
+        expectStored(amazonOutbox).messages());
+    assertEquals(Truck.Phase.DELIVERING, truck.getState().phase());
+    assertEquals("truck 3 is delivering", assign(cargo(102, WH)).reply().refusal());
+
+    report(new WorldEvent.PackageDelivered(3, 100));
+    assertTrue(report(new WorldEvent.PackageDelivered(3, 100)).events().isEmpty(), "delivered once");
+    assertEquals(List.of(new AmazonNotice.Delivered(100, 100, 1)), expectStored(amazonOutbox).messages());
+    report(new WorldEvent.PackageDelivered(3, 101));
+    assertEquals(List.of(new AmazonNotice.Delivered(101, -4, -5)), expectStored(amazonOutbox).messages());
+    List<Shipment.Step> delivered = expectSteps(2);
+    assertEquals(List.of(-4, -5), List.of(delivered.get(1).x(), delivered.get(1).y()));
+
+    var idle = report(new WorldEvent.Finished(3, -4, -5, "idle"));
+    assertEquals(Truck.Phase.IDLE, idle.state().phase());
+    assertEquals(2, idle.state().deliveredCount());
+    assertEquals(List.of(102L), assign(cargo(102, OTHER_WH)).reply().accepted(), "idle again: takes any pickup");
+  }
+
+  @Test
+  void everyAmazonNoticeGoesOutInDecisionOrderOneBatchAtATime() {
+    assign(cargo(100, WH));
+    expectStored(worldOutbox);
+    ResendSupervisor.Store accepted = amazonOutbox.expectMessageClass(ResendSupervisor.Store.class);
+    // The acceptance is not stored yet when the truck arrives: the arrival waits behind it.
+    report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
+    amazonOutbox.expectNoMessage(Duration.ofMillis(200));
+    accepted.replyTo().tell(new ResendSupervisor.StoredThrough("Truck", "3", 1));
+    ResendSupervisor.Store arrived = amazonOutbox.expectMessageClass(ResendSupervisor.Store.class);
+    assertEquals(2, arrived.first().effectId());
+    assertEquals(List.of(new AmazonNotice.TruckArrived(3, 7, List.of(100L))), arrived.messages());
+  }
+
+  @Test
+  void anArrivalIsStoredAfterTheAcceptanceItFollowsSoItsSeqnumIsHigher() {
+    PersistenceId id = PersistenceId.ofUniqueId("outbox-" + UUID.randomUUID());
+    ActorRef<SequenceAllocator.Command> allocator =
+        testKit.spawn(SequenceAllocator.create(PersistenceId.ofUniqueId("alloc-" + UUID.randomUUID())));
+    ActorRef<ResendSupervisor.Command> amazon = testKit.spawn(ResendSupervisor.create(id, allocator, Duration.ofSeconds(5), 100));
+    TestProbe<ResendSupervisor.Transmit> link = testKit.createTestProbe();
+    amazon.tell(new ResendSupervisor.LinkUp(link.getRef()));
+    truck = truckWith(worldOutbox.getRef(), amazon);
+
+    assign(cargo(100, WH));
+    report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
+    ResendSupervisor.Item acceptance = link.receiveMessage().items().get(0);
+    ResendSupervisor.Item arrival = link.receiveMessage().items().get(0);
+    assertInstanceOf(AmazonNotice.PickupAccepted.class, acceptance.message());
+    assertInstanceOf(AmazonNotice.TruckArrived.class, arrival.message());
+    assertTrue(acceptance.seqnum() < arrival.seqnum(), acceptance + " before " + arrival);
+  }
+
+  @Test
+  void aCrashBetweenDecisionAndSendSendsTheSameEffectsAgainUnderTheSameNumbers() {
+    assign(cargo(100, WH));
+    ResendSupervisor.Store lost = worldOutbox.expectMessageClass(ResendSupervisor.Store.class);
+    amazonOutbox.expectMessageClass(ResendSupervisor.Store.class);
+    truck.restart(); // before either outbox answered
+    ResendSupervisor.Store again = worldOutbox.expectMessageClass(ResendSupervisor.Store.class);
+    assertEquals(List.of(lost.first(), lost.messages()), List.of(again.first(), again.messages()));
+    assertEquals(List.of(new AmazonNotice.PickupAccepted(100, TestCargo.trackingNumber(100), 3, false)),
+        expectStored(amazonOutbox).messages());
+  }
+
+  @Test
+  void aReSentEffectKeepsItsSeqnumInARealOutbox() {
+    PersistenceId id = PersistenceId.ofUniqueId("outbox-" + UUID.randomUUID());
+    ActorRef<SequenceAllocator.Command> allocator =
+        testKit.spawn(SequenceAllocator.create(PersistenceId.ofUniqueId("alloc-" + UUID.randomUUID())));
+    ActorRef<ResendSupervisor.Command> world = testKit.spawn(ResendSupervisor.create(id, allocator, Duration.ofSeconds(5), 100));
+    truck = truckWith(world, amazonOutbox.getRef());
+    assign(cargo(100, WH));
+    truck.restart(); // whatever reached the outbox before is recognised: no second item
+    truck.restart();
+    TestProbe<ResendSupervisor.Transmit> link = testKit.createTestProbe();
+    world.tell(new ResendSupervisor.LinkUp(link.getRef()));
+    List<ResendSupervisor.Item> items = link.receiveMessage().items();
+    assertEquals(1, items.size(), items.toString());
+    assertEquals(new WorldCommand.GoPickup(3, 7), items.get(0).message());
+    link.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void confirmedEffectsAreSettledOnceTheTruckIsQuietAndThenNothingIsWritten() {
+    assign(cargo(100, WH));
+    expectStored(worldOutbox);
+    expectStored(amazonOutbox);
+    expectSteps(1);
+    assertEquals(3, truck.getState().effects().open().size());
+    time.timePasses(Duration.ofSeconds(2));
+    truck.getState(); // the settle event is persisted by now
+    worldOutbox.awaitAssert(Duration.ofSeconds(3), () -> {
+      assertEquals(List.of(), truck.getState().effects().open());
+      return null;
+    });
+    // Idle with nothing to settle: position answers and time passing write nothing.
+    var position = report(new WorldEvent.TruckReport(3, "traveling", 4, 5));
+    assertTrue(position.events().isEmpty());
+    assertEquals(new Truck.Location(4, 5), summary().position());
+    time.timePasses(Duration.ofSeconds(5));
+    assertTrue(report(new WorldEvent.TruckReport(3, "traveling", 4, 5)).events().isEmpty());
+    truck.restart();
+    worldOutbox.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void aFailedDeliveryOfEffectsIsTriedAgainAfterAPause() {
+    assign(cargo(100, WH));
+    expectStored(worldOutbox);
+    expectStored(amazonOutbox);
+    Shipment.Update first = (Shipment.Update) shipments.receiveMessage();
+    // The shipment never answers: the ask times out, and the step is sent again a second later.
+    time.timePasses(Duration.ofSeconds(11));
+    shipments.expectNoMessage(Duration.ofMillis(100));
+    time.timePasses(Duration.ofSeconds(1));
+    Shipment.Update again = (Shipment.Update) shipments.receiveMessage();
+    assertEquals(first.step(), again.step());
+  }
+
+  @Test
+  void cargoAssignedToATruckAlreadyAtTheWarehouseGetsItsOwnArrivalNotice() {
+    assign(cargo(100, WH));
+    expectStored(amazonOutbox);
+    report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
+    expectStored(amazonOutbox);
+    assertEquals(List.of(101L), assign(cargo(101, WH)).reply().accepted());
+    assertEquals(
+        List.of(
+            new AmazonNotice.PickupAccepted(101, TestCargo.trackingNumber(101), 3, false),
+            new AmazonNotice.TruckArrived(3, 7, List.of(101L))),
+        expectStored(amazonOutbox).messages());
+  }
+
+  @Test
+  void anAssignmentAskedForAgainAfterItsTripIsRecognised() {
+    assign(cargo(100, WH));
+    report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
+    load(100);
+    shipments.fishForMessage(Duration.ofSeconds(3), m -> {
+      if (m instanceof Shipment.LeaveWarehouse leaving) {
+        leaving.replyTo().tell(new Shipment.Destination(100, 100, 1, true));
+        return org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete();
+      }
+      return org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore();
+    });
+    shipments.awaitAssert(Duration.ofSeconds(3), () -> {
+      assertEquals(Truck.Phase.DELIVERING, truck.getState().phase());
+      return null;
+    });
+    report(new WorldEvent.PackageDelivered(3, 100));
+    report(new WorldEvent.Finished(3, 100, 1, "idle"));
+    var again = assign(cargo(100, WH)); // a dispatcher re-asking after a crash
+    assertEquals(List.of(100L), again.reply().accepted());
+    assertTrue(again.events().isEmpty(), "no second trip");
+  }
+
+  @Test
+  void aDepartureInterruptedByACrashIsPreparedAgainOnRecovery() {
+    assign(cargo(100, WH));
+    report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
+    load(100);
+    shipments.fishForMessage(Duration.ofSeconds(3), m -> m instanceof Shipment.LeaveWarehouse
+        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+    truck.restart(); // the answer never came
+    shipments.fishForMessage(Duration.ofSeconds(3), m -> {
+      if (m instanceof Shipment.LeaveWarehouse leaving) {
+        leaving.replyTo().tell(new Shipment.Destination(100, 100, 1, true));
+        return org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete();
+      }
+      return org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore();
+    });
+    shipments.awaitAssert(Duration.ofSeconds(3), () -> {
+      assertEquals(Truck.Phase.DELIVERING, truck.getState().phase());
+      return null;
+    });
+  }
+
+  @Test
+  void aRefusedPickupFreesTheTruckAndDispatchesTheShipmentAgainOnceItsAcceptanceIsStored() {
+    assign(cargo(100, WH));
+    expectStored(worldOutbox);
+    ResendSupervisor.Store accepted = amazonOutbox.expectMessageClass(ResendSupervisor.Store.class);
+    expectSteps(1);
+    var failed = truck.<Done>runCommand(replyTo -> new Truck.CommandRefused(1, "error: no warehouse 7", replyTo));
+    assertEquals(Truck.Phase.IDLE, failed.state().phase());
+    assertEquals("error: no warehouse 7", failed.state().lastError());
+    assertEquals("the World refused the pickup: error: no warehouse 7", expectSteps(1).get(0).detail());
+    shipments.expectNoMessage(Duration.ofMillis(200));
+    assertEquals(List.of(), redispatched, "not before Amazon's acceptance is stored");
+    accepted.replyTo().tell(new ResendSupervisor.StoredThrough("Truck", "3", 1));
+    shipments.awaitAssert(Duration.ofSeconds(3), () -> {
+      assertEquals(List.of(cargo(100, WH).nextAttempt()), redispatched);
+      return null;
+    });
+  }
+
+  @Test
+  void aRefusedDeliveryMakesItsPackagesExceptionsAndTellsAmazon() {
+    assign(cargo(100, WH));
+    expectStored(worldOutbox);
+    expectStored(amazonOutbox);
+    report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
+    expectStored(amazonOutbox);
+    load(100);
+    shipments.fishForMessage(Duration.ofSeconds(3), m -> {
+      if (m instanceof Shipment.Update update) update.replyTo().tell(Done.getInstance());
+      if (m instanceof Shipment.LeaveWarehouse leaving) {
+        leaving.replyTo().tell(new Shipment.Destination(100, 100, 1, true));
+        return org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete();
+      }
+      return org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore();
+    });
+    assertEquals(2, expectStored(worldOutbox).first().effectId());
+    expectStored(amazonOutbox); // out for delivery
+    var failed = truck.<Done>runCommand(replyTo -> new Truck.CommandRefused(2, "error: 100 not aboard", replyTo));
+    assertEquals(Truck.Phase.IDLE, failed.state().phase());
+    assertEquals(List.of(), failed.state().aboard());
+    assertEquals(
+        List.of(new AmazonNotice.Error("shipment 100: the World refused the delivery: error: 100 not aboard", 1100)),
+        expectStored(amazonOutbox).messages());
+  }
+}
