@@ -187,7 +187,7 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
         Stream.concat(settings.upsUserIds().stream(), settings.unknownUpsUserIds().stream()).toList();
     placeWarehouses();
     // Stock up before the first pack; the purchases go out as soon as the world is joined.
-    warehouses.forEach(this::reorder);
+    warehouses.forEach(warehouse -> reorder(warehouse, Map.of()));
     List<AInitWarehouse> initial =
         warehouses.stream()
             .map(w -> AInitWarehouse.newBuilder().setId(w.id).setX(w.x).setY(w.y).build())
@@ -319,10 +319,15 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
   }
 
   private void packWhatFits() {
+    Map<Warehouse, Map<Long, Integer>> stillWaitingFor = new HashMap<>();
     Iterator<Shipment> waiting = waitingForStock.iterator();
     while (waiting.hasNext()) {
       Shipment shipment = waiting.next();
-      if (!shipment.warehouse.has(shipment.items)) continue;
+      if (!shipment.warehouse.has(shipment.items)) {
+        Map<Long, Integer> wanted = stillWaitingFor.computeIfAbsent(shipment.warehouse, w -> new HashMap<>());
+        shipment.items.forEach(item -> wanted.merge(item.getProductid(), item.getCount(), Integer::sum));
+        continue;
+      }
       shipment.warehouse.take(shipment.items);
       waiting.remove();
       long seqnum = nextSeqnum();
@@ -335,11 +340,11 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
               .build();
       world.send(seqnum, message -> message.addTopack(pack));
     }
-    warehouses.forEach(this::reorder);
+    warehouses.forEach(warehouse -> reorder(warehouse, stillWaitingFor.getOrDefault(warehouse, Map.of())));
   }
 
-  private void reorder(Warehouse warehouse) {
-    Map<Long, Integer> toBuy = warehouse.reorder(PRODUCT_IDS);
+  private void reorder(Warehouse warehouse, Map<Long, Integer> waitingFor) {
+    Map<Long, Integer> toBuy = warehouse.reorder(PRODUCT_IDS, waitingFor);
     if (toBuy.isEmpty()) return;
     long seqnum = nextSeqnum();
     APurchaseMore.Builder purchase = APurchaseMore.newBuilder().setWhnum(warehouse.id).setSeqnum(seqnum);

@@ -618,6 +618,9 @@ class SimAmazonServerTest {
     int most = ups.pickupsPerMessage.stream().mapToInt(Integer::intValue).max().orElseThrow();
     assertTrue(most <= ReliableLink.MAX_ITEMS_PER_MESSAGE, "at most 200 pickups a message, got " + most);
     assertTrue(ups.largestMessageBytes < 64 * 1024, "largest message " + ups.largestMessageBytes + " bytes");
+    // And the burst is served: stock is bought for it and the world packs every one.
+    awaitWorld("all " + count + " packed",
+        w -> w.packages().size() == count && w.packages().stream().allMatch(p -> p.status().equals("packed")));
     System.out.println(count + " pickups in " + ups.pickupsPerMessage.size() + " messages, largest "
         + ups.largestMessageBytes + " bytes");
   }
