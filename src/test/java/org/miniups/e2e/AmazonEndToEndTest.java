@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * The whole story over real sockets: the simulated World, the simulated Amazon and UPS. Amazon
  * creates the world and asks for pickups; UPS joins, dispatches, and reports every step. Judged by
  * state and acks only: each package delivered exactly once at its destination, Amazon told each
- * step exactly once (by content), and nothing left unacked on any link.
+ * step exactly once (by content), no rule of the UPS ⇄ Amazon link broken as far as Amazon could
+ * see (causal order included; Amazon also queries every tenth shipment), and nothing left unacked
+ * on any link.
  */
 class AmazonEndToEndTest {
   private static final Duration PATIENCE = Duration.ofMinutes(3);
@@ -145,6 +147,7 @@ class AmazonEndToEndTest {
         .withWarehouses(4)
         .withPackages(packages)
         .withRate(400)
+        .withQueryEvery(10)
         .withResendInterval(Duration.ofMillis(300))
         .withRandomSeed(5);
   }
@@ -159,6 +162,8 @@ class AmazonEndToEndTest {
   /** What Amazon and the World saw: one of each notice per shipment, each at the right place. */
   static void assertExactlyOnce(SimWorldServer world, SimAmazonStats stats, int packages) {
     assertEquals(packages, stats.created());
+    assertTrue(stats.violations().isEmpty(), stats.violations().size() + " protocol violations seen by Amazon:\n  "
+        + String.join("\n  ", stats.violations()));
     assertTrue(stats.errors().isEmpty(), "no errors: " + stats.errors());
     Map<Long, Integer> worldDeliveries = world.stats(stats.worldId()).deliveries();
     for (long shipId = 1; shipId <= packages; shipId++) {
@@ -205,7 +210,8 @@ class AmazonEndToEndTest {
               java.util.stream.LongStream.rangeClosed(1, stats.created()).filter(id -> !counts.containsKey(id)).boxed().toList();
           if (!missing.isEmpty()) out.append("; not ").append(name).append(": ").append(missing);
         });
-    return out.append("; errors ").append(stats.errors()).toString();
+    return out.append("; errors ").append(stats.errors())
+        .append("; ").append(stats.violations().size()).append(" protocol violations").toString();
   }
 
   @FunctionalInterface

@@ -42,14 +42,20 @@ final class Warehouse {
     onOrder.merge(productId, -count, Integer::sum);
   }
 
-  /** What to buy now so that no product runs low; it counts as on order from here on. */
-  Map<Long, Integer> reorder(List<Long> productIds) {
+  /**
+   * What to buy now so that no product runs low once {@code waiting} (what shipments still wait
+   * for, by product) is served; it counts as on order from here on. Buying for the whole backlog
+   * at once lets a burst of pickups be packed after one purchase, not after one per 100 units.
+   */
+  Map<Long, Integer> reorder(List<Long> productIds, Map<Long, Integer> waiting) {
     Map<Long, Integer> purchase = new LinkedHashMap<>();
     for (long productId : productIds) {
       int coming = inStock.getOrDefault(productId, 0) + onOrder.getOrDefault(productId, 0);
-      if (coming < REORDER_BELOW) {
-        purchase.put(productId, REORDER_AMOUNT);
-        onOrder.merge(productId, REORDER_AMOUNT, Integer::sum);
+      int needed = waiting.getOrDefault(productId, 0) + REORDER_BELOW;
+      if (coming < needed) {
+        int amount = Math.max(REORDER_AMOUNT, needed - coming);
+        purchase.put(productId, amount);
+        onOrder.merge(productId, amount, Integer::sum);
       }
     }
     return purchase;

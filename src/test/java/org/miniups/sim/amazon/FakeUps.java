@@ -1,5 +1,6 @@
 package org.miniups.sim.amazon;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.protobuf.MessageLite;
@@ -14,6 +15,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -22,11 +24,14 @@ import org.miniups.proto.UpsAmazon.AUCommands;
 import org.miniups.proto.UpsAmazon.AUErr;
 import org.miniups.proto.UpsAmazon.AULoaded;
 import org.miniups.proto.UpsAmazon.AUPickup;
+import org.miniups.proto.UpsAmazon.AUQuery;
 import org.miniups.proto.UpsAmazon.UACommands;
 import org.miniups.proto.UpsAmazon.UAConnected;
 import org.miniups.proto.UpsAmazon.UADelivered;
+import org.miniups.proto.UpsAmazon.UAErr;
 import org.miniups.proto.UpsAmazon.UAOutForDelivery;
 import org.miniups.proto.UpsAmazon.UAPickupAccepted;
+import org.miniups.proto.UpsAmazon.UAStatus;
 import org.miniups.proto.UpsAmazon.UATruckArrived;
 import org.miniups.proto.WorldUps.UCommands;
 import org.miniups.proto.WorldUps.UConnect;
@@ -75,9 +80,19 @@ final class FakeUps implements AutoCloseable {
   /** When false, Amazon's items are not acked, so Amazon keeps them for a re-send. */
   boolean ackAmazon = true;
 
+  /** The UPS user ids that are accounts here: a pickup naming one is accepted userlinked. */
+  Set<Long> accounts = Set.of();
+
+  /** When true, each new AUQuery is answered with a UAStatus (status "created"). */
+  boolean answerQueries = true;
+
   /** First arrival of each, in order. */
   final Map<Long, AUPickup> pickups = new LinkedHashMap<>();
   final Map<Long, AULoaded> loaded = new LinkedHashMap<>();
+  final Map<Long, AUQuery> queries = new LinkedHashMap<>();
+  /** How many pickups each of Amazon's messages with pickups carried, and its largest body. */
+  final List<Integer> pickupsPerMessage = new ArrayList<>();
+  int largestMessageBytes;
   final List<AUErr> amazonErrors = new ArrayList<>();
   final List<UFinished> completions = new ArrayList<>();
   final List<Long> deliveredPackages = new ArrayList<>();
@@ -99,18 +114,21 @@ final class FakeUps implements AutoCloseable {
   }
 
   /** Joins the world Amazon named, retrying while the world still sees a previous UPS. */
-  UConnected joinWorld(int worldUpsPort, UInitTruck... trucks) throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    while (true) {
-      worldAnswer = null;
-      worldSocket = open(worldUpsPort);
-      startReader(worldSocket, Peer.WORLD, UConnected.parser(), UResponses.parser());
-      send(worldSocket, UConnect.newBuilder().setWorldid(worldId).setIsAmazon(false).addAllTrucks(List.of(trucks)).build());
-      pump("UConnected", () -> worldAnswer != null);
-      if (worldAnswer.getResult().equals("connected!") || System.nanoTime() > deadline) return worldAnswer;
-      worldSocket.close();
-      Thread.sleep(20);
-    }
+  UConnected joinWorld(int worldUpsPort, UInitTruck... trucks) {
+    // In this thread: the fake's state is not shared with Awaitility's poller.
+    await("UPS joined world " + worldId).atMost(TIMEOUT).pollInSameThread()
+        .pollInterval(Duration.ofMillis(20)).until(() -> tryJoin(worldUpsPort, trucks));
+    return worldAnswer;
+  }
+
+  private boolean tryJoin(int worldUpsPort, UInitTruck... trucks) throws IOException {
+    if (worldSocket != null) worldSocket.close();
+    worldAnswer = null;
+    worldSocket = open(worldUpsPort);
+    startReader(worldSocket, Peer.WORLD, UConnected.parser(), UResponses.parser());
+    send(worldSocket, UConnect.newBuilder().setWorldid(worldId).setIsAmazon(false).addAllTrucks(List.of(trucks)).build());
+    pump("UConnected", () -> worldAnswer != null);
+    return worldAnswer.getResult().equals("connected!");
   }
 
   static UInitTruck truck(int id, int x, int y) {
@@ -119,35 +137,76 @@ final class FakeUps implements AutoCloseable {
 
   /** Tells Amazon how joining the world went (no seqnum: not acked). */
   void answerConnected(String result) {
+    answerConnected(worldId, result);
+  }
+
+  void answerConnected(long joinedWorldId, String result) {
     send(amazonSocket, UACommands.newBuilder()
-        .setConnected(UAConnected.newBuilder().setWorldid(worldId).setResult(result))
+        .setConnected(UAConnected.newBuilder().setWorldid(joinedWorldId).setResult(result))
         .build());
   }
 
   // ---- requests to Amazon (re-sent until acked) ----------------------------------------------
 
+  /** Reserves the next seqnum, for an item built by hand. */
+  long seqnum() {
+    return nextSeqnum++;
+  }
+
   long accepted(long shipId, int truckId) {
-    long seqnum = nextSeqnum++;
-    return toAmazon(seqnum, UACommands.newBuilder().addAccepted(UAPickupAccepted.newBuilder()
-        .setShipid(shipId).setTrackingnumber("T" + shipId).setTruckid(truckId).setUserlinked(false)
-        .setSeqnum(seqnum)).build());
+    return accepted(shipId, truckId, "T" + shipId);
+  }
+
+  long accepted(long shipId, int truckId, String trackingNumber) {
+    return accepted(shipId, truckId, trackingNumber, userLinked(shipId));
+  }
+
+  long accepted(long shipId, int truckId, String trackingNumber, boolean userLinked) {
+    long seqnum = seqnum();
+    sendItems(UACommands.newBuilder()
+        .addAccepted(acceptance(shipId, truckId, trackingNumber, userLinked, seqnum)).build());
+    return seqnum;
+  }
+
+  /** A UAPickupAccepted the way UPS should write it. */
+  UAPickupAccepted acceptance(long shipId, int truckId, long seqnum) {
+    return acceptance(shipId, truckId, "T" + shipId, userLinked(shipId), seqnum);
+  }
+
+  private static UAPickupAccepted acceptance(
+      long shipId, int truckId, String trackingNumber, boolean userLinked, long seqnum) {
+    return UAPickupAccepted.newBuilder().setShipid(shipId).setTrackingnumber(trackingNumber)
+        .setTruckid(truckId).setUserlinked(userLinked).setSeqnum(seqnum).build();
+  }
+
+  /** True when the pickup named one of {@link #accounts}. */
+  private boolean userLinked(long shipId) {
+    AUPickup pickup = pickups.get(shipId);
+    return pickup != null && pickup.hasUpsuserid() && accounts.contains(pickup.getUpsuserid());
   }
 
   long truckArrived(int truckId, int warehouseId, List<Long> shipIds) {
-    long seqnum = nextSeqnum++;
-    return toAmazon(seqnum, UACommands.newBuilder().addArrived(UATruckArrived.newBuilder()
-        .setTruckid(truckId).setWhid(warehouseId).addAllShipids(shipIds).setSeqnum(seqnum)).build());
+    long seqnum = seqnum();
+    sendItems(UACommands.newBuilder().addArrived(arrival(truckId, warehouseId, shipIds, seqnum)).build());
+    return seqnum;
+  }
+
+  static UATruckArrived arrival(int truckId, int warehouseId, List<Long> shipIds, long seqnum) {
+    return UATruckArrived.newBuilder()
+        .setTruckid(truckId).setWhid(warehouseId).addAllShipids(shipIds).setSeqnum(seqnum).build();
   }
 
   long outForDelivery(long shipId, int x, int y) {
-    long seqnum = nextSeqnum++;
-    return toAmazon(seqnum, UACommands.newBuilder().addOutfordelivery(UAOutForDelivery.newBuilder()
+    long seqnum = seqnum();
+    sendItems(UACommands.newBuilder().addOutfordelivery(UAOutForDelivery.newBuilder()
         .setShipid(shipId).setDestx(x).setDesty(y).setSeqnum(seqnum)).build());
+    return seqnum;
   }
 
   long delivered(long shipId, int x, int y) {
-    long seqnum = nextSeqnum++;
-    return toAmazon(seqnum, deliveredMessage(shipId, x, y, seqnum));
+    long seqnum = seqnum();
+    sendItems(deliveredMessage(shipId, x, y, seqnum));
+    return seqnum;
   }
 
   static UACommands deliveredMessage(long shipId, int x, int y, long seqnum) {
@@ -155,10 +214,35 @@ final class FakeUps implements AutoCloseable {
         .setShipid(shipId).setX(x).setY(y).setSeqnum(seqnum)).build();
   }
 
-  private long toAmazon(long seqnum, UACommands message) {
-    unackedToAmazon.put(seqnum, message);
-    send(amazonSocket, message);
+  long status(long shipId, String status) {
+    long seqnum = seqnum();
+    sendItems(UACommands.newBuilder().addStatus(UAStatus.newBuilder()
+        .setShipid(shipId).setStatus(status).setX(0).setY(0).setSeqnum(seqnum)).build());
     return seqnum;
+  }
+
+  long error(String text, long amazonSeqnum) {
+    long seqnum = seqnum();
+    sendItems(UACommands.newBuilder().addErrors(UAErr.newBuilder()
+        .setErr(text).setOriginseqnum(amazonSeqnum).setSeqnum(seqnum)).build());
+    return seqnum;
+  }
+
+  /** Sends items in one UACommands; each is re-sent (with its message) until Amazon acks it. */
+  void sendItems(UACommands message) {
+    for (long seqnum : itemSeqnums(message)) unackedToAmazon.put(seqnum, message);
+    send(amazonSocket, message);
+  }
+
+  private static List<Long> itemSeqnums(UACommands message) {
+    List<Long> seqnums = new ArrayList<>();
+    message.getAcceptedList().forEach(n -> seqnums.add(n.getSeqnum()));
+    message.getArrivedList().forEach(n -> seqnums.add(n.getSeqnum()));
+    message.getOutfordeliveryList().forEach(n -> seqnums.add(n.getSeqnum()));
+    message.getDeliveredList().forEach(n -> seqnums.add(n.getSeqnum()));
+    message.getStatusList().forEach(n -> seqnums.add(n.getSeqnum()));
+    message.getErrorsList().forEach(n -> seqnums.add(n.getSeqnum()));
+    return seqnums;
   }
 
   /** Sends a message as it is, outside the re-send machinery (e.g. a deliberate duplicate). */
@@ -294,6 +378,8 @@ final class FakeUps implements AutoCloseable {
       unackedToAmazon.remove(ack);
       amazonAcks.merge(ack, 1, Integer::sum);
     }
+    largestMessageBytes = Math.max(largestMessageBytes, commands.getSerializedSize());
+    if (commands.getPickupsCount() > 0) pickupsPerMessage.add(commands.getPickupsCount());
     List<Long> items = new ArrayList<>();
     commands.getPickupsList().forEach(p -> {
       items.add(p.getSeqnum());
@@ -306,6 +392,13 @@ final class FakeUps implements AutoCloseable {
     commands.getErrorsList().forEach(e -> {
       items.add(e.getSeqnum());
       if (firstTime(amazonItemsReceived, e.getSeqnum())) amazonErrors.add(e);
+    });
+    commands.getQueriesList().forEach(q -> {
+      items.add(q.getSeqnum());
+      if (firstTime(amazonItemsReceived, q.getSeqnum())) {
+        queries.put(q.getShipid(), q);
+        if (answerQueries) status(q.getShipid(), "created");
+      }
     });
     if (ackAmazon && !items.isEmpty() && !amazonClosed) {
       sendIfOpen(amazonSocket, UACommands.newBuilder().addAllAcks(items).build());
