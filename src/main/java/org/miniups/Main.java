@@ -30,7 +30,21 @@ public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    useSharedPoolForAsyncCompletions();
     System.exit(new CommandLine(new Main()).execute(args));
+  }
+
+  /**
+   * Scala's futures (every ask's answer) complete their Java views with the *Async* methods, which
+   * run on the common pool; on a 2-core machine that pool has one thread, and the JDK then starts
+   * a new thread for every completion instead (thousands a second under load). A common pool of
+   * at least two threads keeps them on pooled threads. Must run before anything uses the pool.
+   */
+  static void useSharedPoolForAsyncCompletions() {
+    String key = "java.util.concurrent.ForkJoinPool.common.parallelism";
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors())));
+    }
   }
 
   @Override

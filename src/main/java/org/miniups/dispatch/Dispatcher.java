@@ -361,11 +361,16 @@ public final class Dispatcher
       }
     }
     Map<Integer, List<Long>> planned = new LinkedHashMap<>();
+    // Trucks only lose room during a round: a warehouse no truck can serve stays so until the end.
+    Set<Integer> unservable = new HashSet<>();
     for (Truck.Cargo cargo : state.queue()) {
       if (candidates.isEmpty()) break;
-      if (offered.contains(cargo.shipId())) continue;
+      if (offered.contains(cargo.shipId()) || unservable.contains(cargo.warehouse().id())) continue;
       Optional<Integer> truck = policy.choose(cargo, candidates.values());
-      if (truck.isEmpty()) continue;
+      if (truck.isEmpty()) {
+        unservable.add(cargo.warehouse().id());
+        continue;
+      }
       DispatchPolicy.Candidate chosen = candidates.get(truck.get());
       candidates.put(truck.get(), new DispatchPolicy.Candidate(chosen.truck(), cargo.warehouse().id(), chosen.planned() + 1));
       planned.computeIfAbsent(truck.get(), id -> new ArrayList<>()).add(cargo.shipId());
