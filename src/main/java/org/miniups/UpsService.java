@@ -195,7 +195,7 @@ public final class UpsService implements AutoCloseable {
                 AmazonConnection.create(
                     AmazonConnection.settings(config), worldConnection, askTimeout.multipliedBy(3), amazonOutbox, amazonInbox),
                 "amazon-connection"));
-    spawn(TruckPoller.create(truckIds, worldOutbox, app.getDuration("fleet.query-interval")), "truck-poller");
+    spawn(TruckPoller.create(truckTopic, worldOutbox, app.getDuration("fleet.query-interval")), "truck-poller");
     singletons.init(SingletonActor.of(PackageIndexProjection.create(readSide.dataSource()), "package-index"));
 
     // On shutdown the links go first, so nothing arrives for actors that are stopping.
