@@ -2,18 +2,23 @@ package org.miniups.sim.amazon;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Amazon's reliability state towards one peer (the world or UPS), which outlives the peer's TCP
- * connections: our items it has not acked, its seqnums we already handled, and the acks and items
- * that go into our next message. Owned by the {@link SimAmazon} actor, so it needs no lock.
+ * connections: our items it has not acked, its seqnums we already handled, the acks and items
+ * that go into our next messages, and when each of our items was first written. Owned by the
+ * {@link SimAmazon} actor, so it needs no lock.
  *
  * @param <B> builder of our message on this link (ACommands.Builder or AUCommands.Builder)
  */
@@ -29,12 +34,18 @@ final class ReliableLink<B> {
     }
   }
 
+  /** Keeps every message far below a peer's frame limit, however many items are due at once. */
+  static final int MAX_ITEMS_PER_MESSAGE = 200;
+
   private final long resendNanos;
   private final BiConsumer<B, Long> addAck;
   private final Set<Long> handled = new HashSet<>();
   private final Map<Long, Pending<B>> unacked = new LinkedHashMap<>();
-  private final Map<Long, Pending<B>> due = new LinkedHashMap<>();
+  // In seqnum order, which is the order we decided them in, also when re-sent.
+  private final Map<Long, Pending<B>> due = new TreeMap<>();
   private final List<Long> acksDue = new ArrayList<>();
+  private final Map<Long, Long> firstWrittenNanos = new HashMap<>();
+  private long rewrites;
 
   ReliableLink(Duration resendInterval, BiConsumer<B, Long> addAck) {
     this.resendNanos = resendInterval.toNanos();
@@ -74,21 +85,51 @@ final class ReliableLink<B> {
   }
 
   /**
-   * Moves the pending acks, and the due items when {@code withItems}, into {@code message}.
-   * Returns false when there was nothing to say.
+   * Moves the pending acks, and the due items when {@code withItems}, into new messages: the
+   * acks and up to {@link #MAX_ITEMS_PER_MESSAGE} items in the first, further items in more.
+   * Returns no message when there was nothing to say.
    */
-  boolean drainInto(B message, boolean withItems, long nowNanos) {
-    boolean any = !acksDue.isEmpty() || (withItems && !due.isEmpty());
-    acksDue.forEach(seqnum -> addAck.accept(message, seqnum));
-    acksDue.clear();
-    if (withItems) {
-      due.values().forEach(item -> {
-        item.addTo.accept(message);
-        item.lastSentNanos = nowNanos;
-      });
-      due.clear();
+  List<B> drain(Supplier<B> newMessage, boolean withItems, long nowNanos) {
+    List<B> messages = new ArrayList<>();
+    if (!acksDue.isEmpty()) {
+      B message = newMessage.get();
+      acksDue.forEach(seqnum -> addAck.accept(message, seqnum));
+      acksDue.clear();
+      messages.add(message);
     }
-    return any;
+    if (!withItems) return messages;
+    int itemsInLast = 0;
+    for (Map.Entry<Long, Pending<B>> entry : due.entrySet()) {
+      if (messages.isEmpty() || itemsInLast == MAX_ITEMS_PER_MESSAGE) {
+        messages.add(newMessage.get());
+        itemsInLast = 0;
+      }
+      entry.getValue().addTo.accept(messages.get(messages.size() - 1));
+      itemsInLast++;
+      written(entry.getKey(), entry.getValue(), nowNanos);
+    }
+    due.clear();
+    return messages;
+  }
+
+  private void written(long seqnum, Pending<B> item, long nowNanos) {
+    item.lastSentNanos = nowNanos;
+    if (firstWrittenNanos.putIfAbsent(seqnum, nowNanos) != null) rewrites++;
+  }
+
+  /** When the item with this seqnum was first written to a connection; empty if never. */
+  OptionalLong firstWrittenNanos(long seqnum) {
+    Long nanos = firstWrittenNanos.get(seqnum);
+    return nanos == null ? OptionalLong.empty() : OptionalLong.of(nanos);
+  }
+
+  boolean wasWritten(long seqnum) {
+    return firstWrittenNanos.containsKey(seqnum);
+  }
+
+  /** Writes of an item that had been written before (overdue, or again on a new connection). */
+  long rewrites() {
+    return rewrites;
   }
 
   int unackedCount() {

@@ -1,5 +1,6 @@
 package org.miniups.sim.amazon;
 
+import com.google.protobuf.Message;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -24,6 +26,7 @@ import org.miniups.proto.UpsAmazon.AUErr;
 import org.miniups.proto.UpsAmazon.AUItem;
 import org.miniups.proto.UpsAmazon.AULoaded;
 import org.miniups.proto.UpsAmazon.AUPickup;
+import org.miniups.proto.UpsAmazon.AUQuery;
 import org.miniups.proto.UpsAmazon.AUWarehouse;
 import org.miniups.proto.UpsAmazon.AUWorld;
 import org.miniups.proto.UpsAmazon.UACommands;
@@ -49,7 +52,8 @@ import org.miniups.proto.WorldAmazon.AResponses;
 /**
  * The simulated Amazon's state and decisions: warehouses and their stock, shipments, both
  * reliable links (world and UPS) and the emission of pickups. The connection actors only frame
- * and parse; everything else happens here, one message at a time, so nothing needs a lock.
+ * and parse; everything else happens here, one message at a time, so nothing needs a lock. Every
+ * UPS item, and every request Amazon makes of UPS, is also shown to the {@link ProtocolReferee}.
  */
 final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
 
@@ -91,17 +95,20 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
     final long id;
     final Warehouse warehouse;
     final List<AUItem> items;
+    final long pickupSeqnum;
     boolean packed;
+    boolean queried;
     /** The truck UPS last said is waiting for it. */
     Integer truckId;
     /** The truck our last APutOnTruck named. */
     Integer loadingOnto;
     boolean loaded;
 
-    Shipment(long id, Warehouse warehouse, List<AUItem> items) {
+    Shipment(long id, Warehouse warehouse, List<AUItem> items, long pickupSeqnum) {
       this.id = id;
       this.warehouse = warehouse;
       this.items = items;
+      this.pickupSeqnum = pickupSeqnum;
     }
   }
 
@@ -127,6 +134,9 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
   private final ActorRef<WorldLink.Command> worldLink;
   private final ReliableLink<ACommands.Builder> world;
   private final ReliableLink<AUCommands.Builder> ups;
+  private final ProtocolReferee referee;
+  /** The UPS user ids pickups may name: existing accounts and ids of no account. */
+  private final List<Long> namedUserIds;
   private final List<ActorRef<Long>> worldWaiters = new ArrayList<>();
   private final Map<Long, Shipment> shipments = new HashMap<>();
   /** Emitted shipments whose warehouse lacks the goods for now; packed as stock arrives. */
@@ -154,6 +164,7 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
   private final Map<Long, int[]> outForDeliveryDest = new HashMap<>();
   private final Map<Long, String> statuses = new HashMap<>();
   private final List<String> errors = new ArrayList<>();
+  private final Map<Long, Long> deliveredNanos = new HashMap<>();
 
   static Behavior<Command> create(SimAmazonSettings settings) {
     Behavior<Command> amazon =
@@ -171,6 +182,9 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
     this.random = new Random(settings.randomSeed());
     this.world = new ReliableLink<>(settings.resendInterval(), ACommands.Builder::addAcks);
     this.ups = new ReliableLink<>(settings.resendInterval(), AUCommands.Builder::addAcks);
+    this.referee = new ProtocolReferee(context.getLog(), Set.copyOf(settings.upsUserIds()), ups::wasWritten);
+    this.namedUserIds =
+        Stream.concat(settings.upsUserIds().stream(), settings.unknownUpsUserIds().stream()).toList();
     placeWarehouses();
     // Stock up before the first pack; the purchases go out as soon as the world is joined.
     warehouses.forEach(this::reorder);
@@ -284,6 +298,7 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
             .setTruckid(shipment.loadingOnto)
             .setSeqnum(seqnum)
             .build();
+    referee.loadedQueued(notice);
     ups.send(seqnum, message -> message.addLoaded(notice));
   }
 
@@ -351,6 +366,7 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
     if (upsConnection != null) upsConnection.tell(UpsConnection.Replaced.INSTANCE);
     upsConnection = connection;
     upsReady = false;
+    referee.connectionOpened(lastUpsConnectionNumber, worldId);
     connection.tell(
         new UpsConnection.Send(
             AUCommands.newBuilder().setWorld(AUWorld.newBuilder().setWorldid(worldId)).build()));
@@ -365,40 +381,85 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
     return this;
   }
 
+  /** Handles the fields in PROTOCOL.md's order: accepted, arrived, outfordelivery, delivered, status, errors. */
   private Behavior<Command> onFromUps(FromUps message) {
     if (!message.connection().equals(upsConnection)) return this; // a replaced connection
     UACommands commands = message.commands();
     ups.acked(commands.getAcksList());
+    referee.acks(commands.getAcksList());
+    referee.message(commands);
     if (commands.hasConnected()) onUpsConnected(commands.getConnected());
     for (UAPickupAccepted notice : commands.getAcceptedList()) {
-      if (ups.receive(notice.getSeqnum())) accepted.merge(notice.getShipid(), 1, Integer::sum);
+      if (firstTime(notice.getSeqnum(), notice)) onPickupAccepted(notice);
     }
     for (UATruckArrived notice : commands.getArrivedList()) {
-      if (ups.receive(notice.getSeqnum())) onTruckArrived(notice);
+      if (firstTime(notice.getSeqnum(), notice)) onTruckArrived(notice);
     }
     for (UAOutForDelivery notice : commands.getOutfordeliveryList()) {
-      if (!ups.receive(notice.getSeqnum())) continue;
-      outForDelivery.merge(notice.getShipid(), 1, Integer::sum);
-      outForDeliveryDest.put(notice.getShipid(), new int[] {notice.getDestx(), notice.getDesty()});
+      if (firstTime(notice.getSeqnum(), notice)) onOutForDelivery(notice);
     }
     for (UADelivered notice : commands.getDeliveredList()) {
-      if (!ups.receive(notice.getSeqnum())) continue;
-      boolean first = delivered.merge(notice.getShipid(), 1, Integer::sum) == 1;
-      if (first && shipments.containsKey(notice.getShipid()) && ++shipmentsDelivered == settings.packages()) {
-        getContext().getLog().info("UPS delivered all {} shipments", shipmentsDelivered);
-      }
-      deliveredAt.put(notice.getShipid(), new int[] {notice.getX(), notice.getY()});
+      if (firstTime(notice.getSeqnum(), notice)) onDelivered(notice);
     }
     for (UAStatus notice : commands.getStatusList()) {
-      if (ups.receive(notice.getSeqnum())) statuses.put(notice.getShipid(), notice.getStatus());
+      if (firstTime(notice.getSeqnum(), notice)) onStatus(notice);
     }
     for (UAErr error : commands.getErrorsList()) {
-      if (!ups.receive(error.getSeqnum())) continue;
-      getContext().getLog().warn("UPS error for our seqnum {}: {}", error.getOriginseqnum(), error.getErr());
-      errors.add("UPS: " + error.getErr() + " (our seqnum " + error.getOriginseqnum() + ")");
+      if (firstTime(error.getSeqnum(), error)) onUpsError(error);
     }
     flush();
     return this;
+  }
+
+  /** Acks a UPS item; true the first time its seqnum comes (a re-send is only checked for reuse). */
+  private boolean firstTime(long seqnum, Message item) {
+    referee.item(seqnum, item);
+    return ups.receive(seqnum);
+  }
+
+  private void onPickupAccepted(UAPickupAccepted notice) {
+    referee.accepted(notice);
+    accepted.merge(notice.getShipid(), 1, Integer::sum);
+    Shipment shipment = shipments.get(notice.getShipid());
+    if (shipment != null) queryIfDue(shipment);
+  }
+
+  /** Every n-th shipment is asked about once, as soon as UPS has taken it on. */
+  private void queryIfDue(Shipment shipment) {
+    int every = settings.queryEvery();
+    if (every == 0 || shipment.id % every != 0 || shipment.queried) return;
+    shipment.queried = true;
+    long seqnum = nextSeqnum();
+    AUQuery query = AUQuery.newBuilder().setShipid(shipment.id).setSeqnum(seqnum).build();
+    referee.queryQueued(query);
+    ups.send(seqnum, message -> message.addQueries(query));
+  }
+
+  private void onOutForDelivery(UAOutForDelivery notice) {
+    referee.outForDelivery(notice);
+    outForDelivery.merge(notice.getShipid(), 1, Integer::sum);
+    outForDeliveryDest.put(notice.getShipid(), new int[] {notice.getDestx(), notice.getDesty()});
+  }
+
+  private void onDelivered(UADelivered notice) {
+    referee.delivered(notice);
+    deliveredNanos.putIfAbsent(notice.getShipid(), System.nanoTime());
+    boolean first = delivered.merge(notice.getShipid(), 1, Integer::sum) == 1;
+    if (first && shipments.containsKey(notice.getShipid()) && ++shipmentsDelivered == settings.packages()) {
+      getContext().getLog().info("UPS delivered all {} shipments", shipmentsDelivered);
+    }
+    deliveredAt.put(notice.getShipid(), new int[] {notice.getX(), notice.getY()});
+  }
+
+  private void onStatus(UAStatus notice) {
+    referee.status(notice);
+    statuses.put(notice.getShipid(), notice.getStatus());
+  }
+
+  private void onUpsError(UAErr error) {
+    referee.error(error);
+    getContext().getLog().warn("UPS error for our seqnum {}: {}", error.getOriginseqnum(), error.getErr());
+    errors.add("UPS: " + error.getErr() + " (our seqnum " + error.getOriginseqnum() + ")");
   }
 
   private void onUpsConnected(UAConnected connected) {
@@ -415,6 +476,7 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
   }
 
   private void onTruckArrived(UATruckArrived notice) {
+    referee.arrived(notice);
     List<Long> unknown = new ArrayList<>();
     for (long shipId : notice.getShipidsList()) {
       arrived.merge(shipId, 1, Integer::sum);
@@ -443,12 +505,15 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
 
   private void startEmission() {
     emissionStartNanos = System.nanoTime();
-    getContext().getLog().info("emitting {} pickups at {}/s", settings.packages(), settings.rate());
+    getContext().getLog().info("emitting {} pickups {}", settings.packages(),
+        Double.isInfinite(settings.rate()) ? "at once" : "at " + settings.rate() + "/s");
     emitDue();
-    if (created < settings.packages()) {
-      Duration period = Duration.ofNanos((long) (1e9 / settings.rate()));
-      timers.startTimerWithFixedDelay(EmitTick.INSTANCE, min(MAX_EMIT_TICK, max(MIN_TICK, period)));
-    }
+    if (created < settings.packages()) timers.startTimerWithFixedDelay(EmitTick.INSTANCE, emitTick());
+  }
+
+  private Duration emitTick() {
+    Duration period = Duration.ofNanos((long) (1e9 / settings.rate()));
+    return min(MAX_EMIT_TICK, max(MIN_TICK, period));
   }
 
   private Behavior<Command> onEmitTick() {
@@ -457,16 +522,23 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
     return this;
   }
 
-  /** Catches up with the rate: however late a tick is, the total follows the clock. */
   private void emitDue() {
-    double elapsedSeconds = (System.nanoTime() - emissionStartNanos) / 1e9;
-    long due = Math.min(settings.packages(), 1 + (long) Math.floor(elapsedSeconds * settings.rate()));
+    long due = pickupsDue();
     while (created < due) emitPickup();
     if (created >= settings.packages()) {
       timers.cancel(EmitTick.INSTANCE);
       if (due > 0) getContext().getLog().info("all {} pickups emitted", created);
     }
     packWhatFits();
+  }
+
+  /** Catches up with the rate: however late a tick is, the total follows the clock. */
+  private long pickupsDue() {
+    // A rate at which the whole run fits into one tick need not wait for the tick.
+    double perTick = settings.rate() * emitTick().toNanos() / 1e9;
+    if (perTick >= settings.packages()) return settings.packages();
+    double elapsedSeconds = (System.nanoTime() - emissionStartNanos) / 1e9;
+    return Math.min(settings.packages(), 1 + (long) Math.floor(elapsedSeconds * settings.rate()));
   }
 
   private void emitPickup() {
@@ -479,10 +551,10 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
       destY = randomCoordinate();
     } while (destX == warehouse.x && destY == warehouse.y);
     List<AUItem> items = randomItems();
-    Shipment shipment = new Shipment(shipId, warehouse, items);
+    long seqnum = nextSeqnum();
+    Shipment shipment = new Shipment(shipId, warehouse, items, seqnum);
     shipments.put(shipId, shipment);
     destinations.put(shipId, new int[] {destX, destY});
-    long seqnum = nextSeqnum();
     AUPickup.Builder pickup =
         AUPickup.newBuilder()
             .setShipid(shipId)
@@ -491,11 +563,11 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
             .setDesty(destY)
             .addAllItems(items)
             .setSeqnum(seqnum);
-    List<Long> userIds = settings.upsUserIds();
-    if (!userIds.isEmpty() && random.nextBoolean()) {
-      pickup.setUpsuserid(userIds.get(random.nextInt(userIds.size())));
+    if (!namedUserIds.isEmpty() && random.nextBoolean()) {
+      pickup.setUpsuserid(namedUserIds.get(random.nextInt(namedUserIds.size())));
     }
     AUPickup built = pickup.build();
+    referee.pickupQueued(built);
     ups.send(seqnum, message -> message.addPickups(built));
     waitingForStock.add(shipment);
   }
@@ -532,22 +604,20 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
     return this;
   }
 
-  /** Sends what has gathered for each peer, at most one message per peer. */
+  /** Sends what has gathered for each peer, in as few messages as stay reasonably small. */
   private void flush() {
     long now = System.nanoTime();
     if (worldJoined) {
-      ACommands.Builder message = ACommands.newBuilder();
-      boolean any = world.drainInto(message, true, now);
+      List<ACommands.Builder> messages = world.drain(ACommands::newBuilder, true, now);
       if (simSpeedDue) {
-        message.setSimspeed(settings.simSpeed().getAsInt());
+        if (messages.isEmpty()) messages.add(ACommands.newBuilder());
+        messages.get(0).setSimspeed(settings.simSpeed().getAsInt());
         simSpeedDue = false;
-        any = true;
       }
-      if (any) worldLink.tell(new WorldLink.Send(message.build()));
+      messages.forEach(message -> worldLink.tell(new WorldLink.Send(message.build())));
     }
     if (upsConnection != null) {
-      AUCommands.Builder message = AUCommands.newBuilder();
-      if (ups.drainInto(message, upsReady, now)) {
+      for (AUCommands.Builder message : ups.drain(AUCommands::newBuilder, upsReady, now)) {
         upsConnection.tell(new UpsConnection.Send(message.build()));
       }
     }
@@ -612,6 +682,19 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
         ups.unackedCount(),
         world.unackedCount(),
         upsReady,
-        worldJoined);
+        worldJoined,
+        referee.violations(),
+        pickupSentNanos(),
+        deliveredNanos,
+        ups.rewrites());
+  }
+
+  /** When each shipment's AUPickup was first written to a UPS connection. */
+  private Map<Long, Long> pickupSentNanos() {
+    Map<Long, Long> sent = new HashMap<>();
+    for (Shipment shipment : shipments.values()) {
+      ups.firstWrittenNanos(shipment.pickupSeqnum).ifPresent(nanos -> sent.put(shipment.id, nanos));
+    }
+    return sent;
   }
 }

@@ -13,13 +13,20 @@ import java.util.OptionalInt;
  * @param upsPort port UPS connects to (0 picks a free one)
  * @param warehouses how many warehouses the new world gets, each at its own (x, y)
  * @param packages how many pickups to emit in total
- * @param rate pickups emitted per second once UPS has connected
- * @param upsUserIds UPS account ids to name in about half the pickups; empty: never name one
+ * @param rate pickups emitted per second once UPS has connected; a rate at which the whole run
+ *     fits into one emission tick, or {@link Double#POSITIVE_INFINITY}, emits every pickup at once
+ * @param upsUserIds existing UPS account ids to name in some pickups (UPS must answer those with
+ *     {@code userlinked = true})
  * @param gridHalfSize warehouses and destinations lie in [-gridHalfSize, gridHalfSize]²
  * @param resendInterval how long an item waits for its ack before it is sent again
  * @param randomSeed seed of every random choice (addresses, items, destinations, users)
  * @param simSpeed simspeed to ask of the world on connecting; empty leaves the world's own
  * @param maxFrameBytes largest accepted message body; a larger one drops the connection
+ * @param unknownUpsUserIds UPS user ids that name no account, to name in some pickups too (UPS
+ *     must answer those with {@code userlinked = false}); with {@code upsUserIds} about half the
+ *     pickups name one of either list, the others none
+ * @param queryEvery 0: never query; n: an AUQuery for every n-th shipment (shipids n, 2n, …),
+ *     once, as soon as its UAPickupAccepted arrives
  */
 public record SimAmazonSettings(
     String worldHost,
@@ -34,7 +41,9 @@ public record SimAmazonSettings(
     Duration resendInterval,
     long randomSeed,
     OptionalInt simSpeed,
-    int maxFrameBytes) {
+    int maxFrameBytes,
+    List<Long> unknownUpsUserIds,
+    int queryEvery) {
 
   public static final int DEFAULT_WORLD_PORT = 23456;
   public static final int DEFAULT_UPS_PORT = 34567;
@@ -58,10 +67,17 @@ public record SimAmazonSettings(
           "warehouses must be 1.." + (addresses - 1) + " on this grid, got " + warehouses);
     }
     if (packages < 0) throw new IllegalArgumentException("packages must be >= 0, got " + packages);
-    if (!(rate > 0) || Double.isInfinite(rate)) {
+    if (!(rate > 0)) {
       throw new IllegalArgumentException("rate must be a positive number, got " + rate);
     }
     upsUserIds = List.copyOf(upsUserIds);
+    unknownUpsUserIds = List.copyOf(unknownUpsUserIds);
+    for (long id : unknownUpsUserIds) {
+      if (upsUserIds.contains(id)) {
+        throw new IllegalArgumentException("UPS user id " + id + " cannot be both an account and no account");
+      }
+    }
+    if (queryEvery < 0) throw new IllegalArgumentException("queryEvery must be >= 0, got " + queryEvery);
     if (resendInterval == null || resendInterval.isNegative() || resendInterval.isZero()) {
       throw new IllegalArgumentException("resendInterval must be positive, got " + resendInterval);
     }
@@ -89,71 +105,92 @@ public record SimAmazonSettings(
         DEFAULT_RESEND_INTERVAL,
         1L,
         OptionalInt.empty(),
-        DEFAULT_MAX_FRAME_BYTES);
+        DEFAULT_MAX_FRAME_BYTES,
+        List.of(),
+        0);
   }
 
   /** Where the World listens for Amazon. */
   public SimAmazonSettings withWorld(String newWorldHost, int newWorldPort) {
     return new SimAmazonSettings(newWorldHost, newWorldPort, host, upsPort, warehouses, packages,
-        rate, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes);
+        rate, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
   }
 
   public SimAmazonSettings withUpsPort(int value) {
     return new SimAmazonSettings(worldHost, worldPort, host, value, warehouses, packages, rate,
-        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes);
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
   }
 
   /** The interface the UPS port binds to. */
   public SimAmazonSettings withHost(String bindHost) {
     return new SimAmazonSettings(worldHost, worldPort, bindHost, upsPort, warehouses, packages,
-        rate, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes);
+        rate, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
   }
 
   public SimAmazonSettings withWarehouses(int count) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, count, packages, rate,
-        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes);
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
   }
 
   public SimAmazonSettings withPackages(int count) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, count, rate,
-        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes);
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
   }
 
   public SimAmazonSettings withRate(double perSecond) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages,
-        perSecond, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes);
+        perSecond, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
   }
 
   public SimAmazonSettings withUpsUserIds(List<Long> ids) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
-        ids, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes);
+        ids, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
   }
 
   public SimAmazonSettings withGrid(int halfSize) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
-        upsUserIds, halfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes);
+        upsUserIds, halfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
   }
 
   public SimAmazonSettings withResendInterval(Duration value) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
-        upsUserIds, gridHalfSize, value, randomSeed, simSpeed, maxFrameBytes);
+        upsUserIds, gridHalfSize, value, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
   }
 
   public SimAmazonSettings withRandomSeed(long seed) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
-        upsUserIds, gridHalfSize, resendInterval, seed, simSpeed, maxFrameBytes);
+        upsUserIds, gridHalfSize, resendInterval, seed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
   }
 
   /** {@code null} leaves the world's speed as it is. */
   public SimAmazonSettings withSimSpeed(Integer speed) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
         upsUserIds, gridHalfSize, resendInterval, randomSeed,
-        speed == null ? OptionalInt.empty() : OptionalInt.of(speed), maxFrameBytes);
+        speed == null ? OptionalInt.empty() : OptionalInt.of(speed), maxFrameBytes,
+        unknownUpsUserIds, queryEvery);
   }
 
   public SimAmazonSettings withMaxFrameBytes(int value) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
-        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, value);
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, value, unknownUpsUserIds, queryEvery);
+  }
+
+  /** Every pickup of the run in the first emission, as in a benchmark that measures a burst. */
+  public SimAmazonSettings withAllPickupsAtOnce() {
+    return withRate(Double.POSITIVE_INFINITY);
+  }
+
+  /** Ids that name no UPS account, see {@link #unknownUpsUserIds()}. */
+  public SimAmazonSettings withUnknownUpsUserIds(List<Long> ids) {
+    return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, ids, queryEvery);
+  }
+
+  /** 0 turns queries off, see {@link #queryEvery()}. */
+  public SimAmazonSettings withQueryEvery(int n) {
+    return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes,
+        unknownUpsUserIds, n);
   }
 
   private static void requireText(String name, String value) {

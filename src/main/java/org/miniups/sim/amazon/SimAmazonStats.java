@@ -1,7 +1,10 @@
 package org.miniups.sim.amazon;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.stream.Collectors;
 
 /**
  * A snapshot of the simulated Amazon, taken by its actor between two messages. UPS notices are
@@ -24,6 +27,13 @@ import java.util.Map;
  * @param unackedToWorld A items the world has not acked yet
  * @param upsConnected a UPS connection is open and has answered {@code connected!}
  * @param worldConnected the link to the world is up
+ * @param violations each breach of PROTOCOL.md's UPS ⇄ Amazon rules that Amazon saw, one sentence
+ *     per breach naming the rule, the shipments and the seqnums, in the order they happened
+ * @param pickupSentNanos {@link System#nanoTime()} when each shipment's AUPickup was first
+ *     written to a UPS connection (not when it was queued while UPS was away)
+ * @param deliveredNanos {@link System#nanoTime()} when the first UADelivered of each shipid came
+ * @param resentToUps AU items written to UPS again, because they were not acked in time or on a
+ *     new connection; each item counts each time
  */
 public record SimAmazonStats(
     long worldId,
@@ -42,7 +52,11 @@ public record SimAmazonStats(
     int unackedToUps,
     int unackedToWorld,
     boolean upsConnected,
-    boolean worldConnected) {
+    boolean worldConnected,
+    List<String> violations,
+    Map<Long, Long> pickupSentNanos,
+    Map<Long, Long> deliveredNanos,
+    long resentToUps) {
 
   public SimAmazonStats {
     accepted = Map.copyOf(accepted);
@@ -55,6 +69,9 @@ public record SimAmazonStats(
     outForDeliveryDest = copyPoints(outForDeliveryDest);
     statuses = Map.copyOf(statuses);
     errors = List.copyOf(errors);
+    violations = List.copyOf(violations);
+    pickupSentNanos = Map.copyOf(pickupSentNanos);
+    deliveredNanos = Map.copyOf(deliveredNanos);
   }
 
   /** Every pickup of the run was emitted and UPS reported each one delivered. */
@@ -66,11 +83,46 @@ public record SimAmazonStats(
     return true;
   }
 
+  /**
+   * Shipments delivered per second, from the first AUPickup written to the last first UADelivered;
+   * empty until something was delivered after a pickup was sent.
+   */
+  public OptionalDouble packagesPerSecond() {
+    if (deliveredNanos.isEmpty() || pickupSentNanos.isEmpty()) return OptionalDouble.empty();
+    long firstSent = pickupSentNanos.values().stream().mapToLong(Long::longValue).min().getAsLong();
+    long lastDelivered = deliveredNanos.values().stream().mapToLong(Long::longValue).max().getAsLong();
+    if (lastDelivered <= firstSent) return OptionalDouble.empty();
+    return OptionalDouble.of(deliveredNanos.size() / ((lastDelivered - firstSent) / 1e9));
+  }
+
+  /**
+   * Percentiles (nearest rank) of the time from a shipment's AUPickup written to its first
+   * UADelivered, in whole milliseconds, over the shipments that have both: e.g. {@code
+   * latencyMillisPercentiles(50, 99)} gives p50 and p99. Empty when none has both yet.
+   *
+   * @param percents each in [0, 100]
+   */
+  public long[] latencyMillisPercentiles(double... percents) {
+    for (double p : percents) {
+      if (!(p >= 0 && p <= 100)) throw new IllegalArgumentException("percentile must be in [0, 100], got " + p);
+    }
+    long[] latencies =
+        deliveredNanos.entrySet().stream()
+            .filter(e -> pickupSentNanos.containsKey(e.getKey()))
+            .mapToLong(e -> (e.getValue() - pickupSentNanos.get(e.getKey())) / 1_000_000)
+            .sorted()
+            .toArray();
+    if (latencies.length == 0) return new long[0];
+    return Arrays.stream(percents)
+        .mapToLong(p -> latencies[Math.max(0, (int) Math.ceil(p / 100 * latencies.length) - 1)])
+        .toArray();
+  }
+
   // Arrays are mutable: the snapshot gets its own.
   private static Map<Long, int[]> copyPoints(Map<Long, int[]> points) {
     return Map.copyOf(
         points.entrySet().stream()
             .collect(
-                java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().clone())));
+                Collectors.toMap(Map.Entry::getKey, e -> e.getValue().clone())));
   }
 }
