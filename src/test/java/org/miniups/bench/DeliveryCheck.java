@@ -10,7 +10,8 @@ import org.miniups.sim.world.SimWorldStats;
 /**
  * Whether a run was correct as the simulators saw it: every package dropped off once by the World
  * at its destination, Amazon told each step of each shipment exactly once, no error on either
- * side. A run that fails this has no figure.
+ * side, and no rule broken that the simulated Amazon's referee checks. A run that fails this has
+ * no figure.
  */
 public final class DeliveryCheck {
   private static final int SHOWN = 5;
@@ -22,6 +23,7 @@ public final class DeliveryCheck {
     List<String> problems = new ArrayList<>();
     if (amazon.created() != packages) problems.add("Amazon emitted " + amazon.created() + " of " + packages + " pickups");
     amazon.errors().stream().limit(SHOWN).forEach(error -> problems.add("error: " + error));
+    amazon.violations().stream().limit(SHOWN).forEach(violation -> problems.add("violation: " + violation));
     Map<Long, Integer> dropOffs = world.deliveries();
     List<String> shipments = new ArrayList<>();
     for (long shipId = 1; shipId <= amazon.created(); shipId++) {

@@ -116,15 +116,14 @@ public final class MinimalUps implements AutoCloseable {
   private static final class Trip {
     final int truckId;
     final int warehouseId;
-    final List<Shipment> shipments;
+    final List<Shipment> shipments = new ArrayList<>();
     boolean atWarehouse;
     int loaded;
     boolean departed;
 
-    Trip(int truckId, int warehouseId, List<Shipment> shipments) {
+    Trip(int truckId, int warehouseId) {
       this.truckId = truckId;
       this.warehouseId = warehouseId;
-      this.shipments = shipments;
     }
   }
 
@@ -450,10 +449,21 @@ public final class MinimalUps implements AutoCloseable {
   // ---- dispatch ------------------------------------------------------------------------------
 
   /**
-   * Every idle truck takes shipments of the warehouse with the most waiting: as many as spread
-   * the waiting ones over the idle trucks, at most {@code maxShipmentsPerTrip}.
+   * Waiting shipments first join a trip still on its way to their warehouse (Amazon hears of its
+   * arrival only later, so the trip can grow up to {@code maxShipmentsPerTrip}); then every idle
+   * truck takes shipments of the warehouse with the most waiting: as many as spread the waiting
+   * ones over the idle trucks, at most {@code maxShipmentsPerTrip}.
    */
   private void dispatch() {
+    if (waitingCount == 0) return;
+    for (Trip trip : trips.values()) {
+      ArrayDeque<Shipment> queue = waiting.get(trip.warehouseId);
+      if (trip.atWarehouse || queue == null) continue;
+      while (trip.shipments.size() < settings.maxShipmentsPerTrip() && !queue.isEmpty()) {
+        assign(trip, queue.poll());
+        waitingCount--;
+      }
+    }
     while (waitingCount > 0 && !idleTrucks.isEmpty()) {
       Map.Entry<Integer, ArrayDeque<Shipment>> fullest = null;
       for (Map.Entry<Integer, ArrayDeque<Shipment>> queue : waiting.entrySet()) {
@@ -461,23 +471,28 @@ public final class MinimalUps implements AutoCloseable {
       }
       int share = (waitingCount + idleTrucks.size() - 1) / idleTrucks.size();
       int perTrip = Math.min(settings.maxShipmentsPerTrip(), share);
-      List<Shipment> load = new ArrayList<>();
-      while (load.size() < perTrip && !fullest.getValue().isEmpty()) load.add(fullest.getValue().poll());
-      waitingCount -= load.size();
-      startTrip(new Trip(idleTrucks.poll(), fullest.getKey(), load));
+      Trip trip = startTrip(idleTrucks.poll(), fullest.getKey());
+      while (trip.shipments.size() < perTrip && !fullest.getValue().isEmpty()) {
+        assign(trip, fullest.getValue().poll());
+        waitingCount--;
+      }
     }
   }
 
-  /** The pickup goes to the World and the answers to Amazon in this same round. */
-  private void startTrip(Trip trip) {
-    trips.put(trip.truckId, trip);
+  /** The pickup goes to the World in this round, with Amazon's answers for what it takes. */
+  private Trip startTrip(int truckId, int warehouseId) {
+    Trip trip = new Trip(truckId, warehouseId);
+    trips.put(truckId, trip);
     tripsStarted++;
     world.send(seqnum -> message -> message.addPickups(
-        UGoPickup.newBuilder().setTruckid(trip.truckId).setWhid(trip.warehouseId).setSeqnum(seqnum)));
-    for (Shipment shipment : trip.shipments) {
-      shipment.truckId = trip.truckId;
-      for (; shipment.answersOwed > 0; shipment.answersOwed--) accept(shipment);
-    }
+        UGoPickup.newBuilder().setTruckid(truckId).setWhid(warehouseId).setSeqnum(seqnum)));
+    return trip;
+  }
+
+  private void assign(Trip trip, Shipment shipment) {
+    trip.shipments.add(shipment);
+    shipment.truckId = trip.truckId;
+    for (; shipment.answersOwed > 0; shipment.answersOwed--) accept(shipment);
   }
 
   /** Every shipment is aboard: Amazon hears "out for delivery" before the World moves the truck. */

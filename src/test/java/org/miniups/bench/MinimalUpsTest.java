@@ -15,7 +15,10 @@ import org.miniups.sim.world.SimWorldServer;
 import org.miniups.sim.world.SimWorldSettings;
 import org.miniups.sim.world.SimWorldStats;
 
-/** The benchmark's yardstick stays a correct UPS: a small run through the real simulators. */
+/**
+ * The benchmark's yardstick stays a correct UPS: a small run through the real simulators, judged
+ * by the delivery check (which includes the simulated Amazon's protocol referee).
+ */
 class MinimalUpsTest {
   private static final int PACKAGES = 50;
   private static final int TRUCKS = 3;
@@ -44,7 +47,8 @@ class MinimalUpsTest {
             .withUpsPort(0)
             .withWarehouses(3)
             .withPackages(PACKAGES)
-            .withRate(1_000_000)
+            .withAllPickupsAtOnce()
+            .withQueryEvery(5)
             .withResendInterval(Duration.ofMillis(500)));
     ups = MinimalUps.start(new MinimalUps.Settings(
         "127.0.0.1", amazon.upsPort(), "127.0.0.1", world.upsPort(), TRUCKS, MAX_PER_TRIP, Duration.ofMillis(500)));
