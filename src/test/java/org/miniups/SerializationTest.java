@@ -154,7 +154,7 @@ class SerializationTest {
     roundTrip(
         new Shipment.Created(details, "1Z0123456789ABCDEF", null, 9, AT),
         new Shipment.Stepped(step),
-        new Shipment.LeftWarehouse(1, 4, 5, AT),
+        new Shipment.LeftWarehouse(1, 0, 4, 5, AT),
         new Shipment.DestinationChanged(6, 7, AT),
         new Shipment.Claimed(5, AT),
         new Shipment.State(10, details, "1Z0123456789ABCDEF", 9, 77L, Shipment.Status.WAITING, 1, 0, 4, 5, history, null),

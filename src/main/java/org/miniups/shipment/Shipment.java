@@ -117,10 +117,11 @@ public final class Shipment
   public record Update(Step step, ActorRef<Done> replyTo) implements Command {}
 
   /**
-   * Truck {@code truckId} leaves the warehouse with the shipment: from now on it is out for
-   * delivery and its destination is fixed; answered with that destination.
+   * Truck {@code truckId} (dispatch {@code attempt}) leaves the warehouse with the shipment: from
+   * now on it is out for delivery and its destination is fixed; answered with that destination.
+   * The truck knows it carries the shipment even if its earlier steps have not arrived yet.
    */
-  public record LeaveWarehouse(int truckId, ActorRef<Destination> replyTo) implements Command {}
+  public record LeaveWarehouse(int truckId, int attempt, ActorRef<Destination> replyTo) implements Command {}
 
   /** {@code known} false: no such shipment (the truck then keeps Amazon's destination). */
   public record Destination(long shipId, int x, int y, boolean known) implements CborSerializable {}
@@ -161,8 +162,8 @@ public final class Shipment
 
   public record Stepped(Step step) implements Event {}
 
-  /** Out for delivery on {@code truckId}, to ({@code x}, {@code y}): the destination is final. */
-  public record LeftWarehouse(int truckId, int x, int y, Instant at) implements Event {}
+  /** Out for delivery on {@code truckId} (dispatch {@code attempt}), to ({@code x}, {@code y}): the destination is final. */
+  public record LeftWarehouse(int truckId, int attempt, int x, int y, Instant at) implements Event {}
 
   public record DestinationChanged(int x, int y, Instant at) implements Event {}
 
@@ -270,9 +271,10 @@ public final class Shipment
       return step.status().ordinal() > status.ordinal();
     }
 
-    /** On a truck of the current dispatch and not gone yet: it may leave with it. */
-    boolean canLeaveWith(int truck) {
-      return truck == truckId && (status == Status.EN_ROUTE || status == Status.WAITING || status == Status.LOADING);
+    /** Not gone yet, and the truck is of this dispatch or a later one: it may leave with it. */
+    boolean canLeaveWith(int truck, int dispatch) {
+      if (status == Status.OUT_FOR_DELIVERY || status == Status.DELIVERED) return false;
+      return dispatch > attempt || (dispatch == attempt && (truckId == 0 || truckId == truck));
     }
 
     String destinationLockedReason() {
@@ -297,7 +299,7 @@ public final class Shipment
       HistoryEntry last = history.get(history.size() - 1);
       String to = "to (" + e.x() + ", " + e.y() + ")";
       HistoryEntry entry = new HistoryEntry(Status.OUT_FOR_DELIVERY.text, e.at(), last.x(), last.y(), e.truckId(), to);
-      return withProgress(Status.OUT_FOR_DELIVERY, e.truckId(), attempt, entry, null).withDestination(e.x(), e.y());
+      return withProgress(Status.OUT_FOR_DELIVERY, e.truckId(), e.attempt(), entry, null).withDestination(e.x(), e.y());
     }
 
     /** The history entry records where the package is, not where it will go (the detail says that). */
@@ -370,9 +372,16 @@ public final class Shipment
     return State.empty(shipId);
   }
 
+  /** A shipment has a handful of events: it never snapshots, so recovery need not look for one. */
+  @Override
+  public org.apache.pekko.persistence.typed.javadsl.Recovery recovery() {
+    return org.apache.pekko.persistence.typed.javadsl.Recovery.withSnapshotSelectionCriteria(
+        org.apache.pekko.persistence.typed.SnapshotSelectionCriteria.none());
+  }
+
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(100, 2);
+    return RetentionCriteria.disabled();
   }
 
   @Override
@@ -418,8 +427,8 @@ public final class Shipment
 
   private ReplyEffect<Event, State> leaveWarehouse(State state, LeaveWarehouse cmd) {
     Destination fixed = new Destination(shipId, state.destX(), state.destY(), true);
-    if (!state.canLeaveWith(cmd.truckId())) return Effect().reply(cmd.replyTo(), fixed);
-    LeftWarehouse left = new LeftWarehouse(cmd.truckId(), state.destX(), state.destY(), clock.instant());
+    if (!state.canLeaveWith(cmd.truckId(), cmd.attempt())) return Effect().reply(cmd.replyTo(), fixed);
+    LeftWarehouse left = new LeftWarehouse(cmd.truckId(), cmd.attempt(), state.destX(), state.destY(), clock.instant());
     return persist(left, cmd.replyTo(), s -> fixed);
   }
 

@@ -701,7 +701,7 @@ public final class Truck
       answers.add(
           AskPattern.<Shipment.Command, Shipment.Destination>ask(
                   links.shipments().apply(c.shipId()),
-                  replyTo -> new Shipment.LeaveWarehouse(truckId, replyTo),
+                  replyTo -> new Shipment.LeaveWarehouse(truckId, c.attempt(), replyTo),
                   ASK_TIMEOUT,
                   context.getSystem().scheduler())
               .toCompletableFuture());

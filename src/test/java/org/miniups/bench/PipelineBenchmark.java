@@ -114,7 +114,9 @@ public final class PipelineBenchmark {
     Files.deleteIfExists(result);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process child = new ProcessBuilder(
-            java, "-Xmx4g", "-cp", System.getProperty("java.class.path"), PipelineRun.class.getName(),
+            // The common pool as Main sets it up for the jar (Main.useSharedPoolForAsyncCompletions).
+            java, "-Xmx4g", "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2",
+            "-cp", System.getProperty("java.class.path"), PipelineRun.class.getName(),
             ups, database, String.valueOf(packages), String.valueOf(repetition), result.toString(),
             String.valueOf(timeoutSeconds))
         .redirectErrorStream(true)

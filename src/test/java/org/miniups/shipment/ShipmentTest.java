@@ -64,7 +64,7 @@ class ShipmentTest {
   }
 
   private CommandResultWithReply<Shipment.Command, Shipment.Event, Shipment.State, Shipment.Destination> leave(int truckId) {
-    return shipment.runCommand(replyTo -> new Shipment.LeaveWarehouse(truckId, replyTo));
+    return shipment.runCommand(replyTo -> new Shipment.LeaveWarehouse(truckId, 0, replyTo));
   }
 
   @Test
@@ -149,6 +149,16 @@ class ShipmentTest {
     assertTrue(other.hasNoEvents());
     assertEquals(Shipment.Status.EN_ROUTE, shipment.getState().status());
     assertEquals(new Shipment.Destination(42, 30, 40, true), other.reply(), "answered with where it goes");
+  }
+
+  @Test
+  void aTruckMayLeaveWithAShipmentWhoseEarlierStepsHaveNotArrivedYet() {
+    create(DETAILS, OWNER, 9);
+    var left = leave(3);
+    assertEquals(Shipment.Status.OUT_FOR_DELIVERY, left.state().status());
+    assertEquals(3, left.state().truckId());
+    assertTrue(step(Shipment.Status.LOADING, 10, 20).hasNoEvents(), "the late step is behind");
+    assertEquals("too late: the package is already out for delivery", redirect(5, 5).reply().reason());
   }
 
   @Test

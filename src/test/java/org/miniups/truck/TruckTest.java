@@ -316,9 +316,11 @@ class TruckTest {
     expectStored(amazonOutbox);
     Shipment.Update first = (Shipment.Update) shipments.receiveMessage();
     // The shipment never answers: the ask times out, and the step is sent again a second later.
-    time.timePasses(Duration.ofSeconds(11));
+    time.timePasses(Duration.ofSeconds(10));
     shipments.expectNoMessage(Duration.ofMillis(100));
-    time.timePasses(Duration.ofSeconds(1));
+    time.timePasses(Duration.ofMillis(500));
+    shipments.expectNoMessage(Duration.ofMillis(100));
+    time.timePasses(Duration.ofMillis(600));
     Shipment.Update again = (Shipment.Update) shipments.receiveMessage();
     assertEquals(first.step(), again.step());
   }
