@@ -46,6 +46,7 @@ final class ReliableLink<B> {
   private final List<Long> acksDue = new ArrayList<>();
   private final Map<Long, Long> firstWrittenNanos = new HashMap<>();
   private long rewrites;
+  private long slowestAckNanos;
 
   ReliableLink(Duration resendInterval, BiConsumer<B, Long> addAck) {
     this.resendNanos = resendInterval.toNanos();
@@ -59,10 +60,12 @@ final class ReliableLink<B> {
     due.put(seqnum, item);
   }
 
-  void acked(List<Long> seqnums) {
+  void acked(List<Long> seqnums, long nowNanos) {
     for (long seqnum : seqnums) {
-      unacked.remove(seqnum);
+      if (unacked.remove(seqnum) == null) continue;
       due.remove(seqnum);
+      Long written = firstWrittenNanos.get(seqnum);
+      if (written != null) slowestAckNanos = Math.max(slowestAckNanos, nowNanos - written);
     }
   }
 
@@ -130,6 +133,11 @@ final class ReliableLink<B> {
   /** Writes of an item that had been written before (overdue, or again on a new connection). */
   long rewrites() {
     return rewrites;
+  }
+
+  /** The longest an item waited from its first write to its ack. */
+  long slowestAckNanos() {
+    return slowestAckNanos;
   }
 
   int unackedCount() {

@@ -253,7 +253,7 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
 
   private Behavior<Command> onWorldResponses(WorldResponses message) {
     AResponses responses = message.responses();
-    world.acked(responses.getAcksList());
+    world.acked(responses.getAcksList(), System.nanoTime());
     for (APurchaseMore purchase : responses.getArrivedList()) {
       if (!world.receive(purchase.getSeqnum())) continue;
       Warehouse warehouse = warehouse(purchase.getWhnum());
@@ -390,7 +390,7 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
   private Behavior<Command> onFromUps(FromUps message) {
     if (!message.connection().equals(upsConnection)) return this; // a replaced connection
     UACommands commands = message.commands();
-    ups.acked(commands.getAcksList());
+    ups.acked(commands.getAcksList(), System.nanoTime());
     referee.acks(commands.getAcksList());
     referee.message(commands);
     if (commands.hasConnected()) onUpsConnected(commands.getConnected());
@@ -691,7 +691,8 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
         referee.violations(),
         pickupSentNanos(),
         deliveredNanos,
-        ups.rewrites());
+        ups.rewrites(),
+        ups.slowestAckNanos() / 1_000_000);
   }
 
   /** When each shipment's AUPickup was first written to a UPS connection. */

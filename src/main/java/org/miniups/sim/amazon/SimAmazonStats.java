@@ -34,6 +34,7 @@ import java.util.stream.Collectors;
  * @param deliveredNanos {@link System#nanoTime()} when the first UADelivered of each shipid came
  * @param resentToUps AU items written to UPS again, because they were not acked in time or on a
  *     new connection; each item counts each time
+ * @param slowestAckMillis the longest UPS took to ack an AU item, from its first write
  */
 public record SimAmazonStats(
     long worldId,
@@ -56,7 +57,8 @@ public record SimAmazonStats(
     List<String> violations,
     Map<Long, Long> pickupSentNanos,
     Map<Long, Long> deliveredNanos,
-    long resentToUps) {
+    long resentToUps,
+    long slowestAckMillis) {
 
   public SimAmazonStats {
     accepted = Map.copyOf(accepted);

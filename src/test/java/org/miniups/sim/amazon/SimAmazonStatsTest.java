@@ -51,6 +51,6 @@ class SimAmazonStatsTest {
 
   private static SimAmazonStats stats(Map<Long, Long> pickupSent, Map<Long, Long> delivered) {
     return new SimAmazonStats(1, 0, 0, Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
-        Map.of(), Map.of(), Map.of(), List.of(), 0, 0, true, true, List.of(), pickupSent, delivered, 0);
+        Map.of(), Map.of(), Map.of(), List.of(), 0, 0, true, true, List.of(), pickupSent, delivered, 0, 0);
   }
 }
