@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -131,6 +132,25 @@ class TruckTest {
       boolean moved = shipId == movedShipId;
       leaving.replyTo().tell(new Shipment.Destination(shipId, moved ? movedX : (int) shipId, moved ? movedY : 1, true));
     }
+  }
+
+  /**
+   * Lets the truck leave with shipment 100 to (100, 1), whatever it reported to its shipments on
+   * the way (each step answered as a shipment would).
+   */
+  private void departWith100() {
+    shipments.fishForMessage(Duration.ofSeconds(3), m -> {
+      if (m instanceof Shipment.Update update) update.replyTo().tell(Done.getInstance());
+      if (m instanceof Shipment.LeaveWarehouse leaving) {
+        leaving.replyTo().tell(new Shipment.Destination(100, 100, 1, true));
+        return FishingOutcomes.complete();
+      }
+      return FishingOutcomes.continueAndIgnore();
+    });
+    shipments.awaitAssert(Duration.ofSeconds(3), () -> {
+      assertEquals(Truck.Phase.DELIVERING, truck.getState().phase());
+      return null;
+    });
   }
 
   @Test
@@ -344,17 +364,7 @@ class TruckTest {
     assign(cargo(100, WH));
     report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
     load(100);
-    shipments.fishForMessage(Duration.ofSeconds(3), m -> {
-      if (m instanceof Shipment.LeaveWarehouse leaving) {
-        leaving.replyTo().tell(new Shipment.Destination(100, 100, 1, true));
-        return org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete();
-      }
-      return org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore();
-    });
-    shipments.awaitAssert(Duration.ofSeconds(3), () -> {
-      assertEquals(Truck.Phase.DELIVERING, truck.getState().phase());
-      return null;
-    });
+    departWith100();
     report(new WorldEvent.PackageDelivered(3, 100));
     report(new WorldEvent.Finished(3, 100, 1, "idle"));
     var again = assign(cargo(100, WH)); // a dispatcher re-asking after a crash
@@ -368,20 +378,10 @@ class TruckTest {
     report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
     load(100);
     shipments.fishForMessage(Duration.ofSeconds(3), m -> m instanceof Shipment.LeaveWarehouse
-        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
-        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+        ? FishingOutcomes.complete()
+        : FishingOutcomes.continueAndIgnore());
     truck.restart(); // the answer never came
-    shipments.fishForMessage(Duration.ofSeconds(3), m -> {
-      if (m instanceof Shipment.LeaveWarehouse leaving) {
-        leaving.replyTo().tell(new Shipment.Destination(100, 100, 1, true));
-        return org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete();
-      }
-      return org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore();
-    });
-    shipments.awaitAssert(Duration.ofSeconds(3), () -> {
-      assertEquals(Truck.Phase.DELIVERING, truck.getState().phase());
-      return null;
-    });
+    departWith100();
   }
 
   @Test
@@ -411,14 +411,7 @@ class TruckTest {
     report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
     expectStored(amazonOutbox);
     load(100);
-    shipments.fishForMessage(Duration.ofSeconds(3), m -> {
-      if (m instanceof Shipment.Update update) update.replyTo().tell(Done.getInstance());
-      if (m instanceof Shipment.LeaveWarehouse leaving) {
-        leaving.replyTo().tell(new Shipment.Destination(100, 100, 1, true));
-        return org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete();
-      }
-      return org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore();
-    });
+    departWith100();
     assertEquals(2, expectStored(worldOutbox).first().effectId());
     expectStored(amazonOutbox); // out for delivery
     var failed = truck.<Done>runCommand(replyTo -> new Truck.CommandRefused(2, "error: 100 not aboard", replyTo));
