@@ -22,7 +22,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
-import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
+import org.miniups.persistence.JournalSchema;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.miniups.amazon.AmazonConnection;
 import org.miniups.amazon.AmazonRequestRouter;
@@ -377,7 +377,7 @@ public final class UpsService implements AutoCloseable {
   /** Creates the journal and snapshot tables when missing (idempotent on H2 and PostgreSQL). */
   private void createSchema() {
     try {
-      SchemaUtils.createIfNotExists(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
+      JournalSchema.createIfNotExists(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       system.terminate();
       throw new IllegalStateException(

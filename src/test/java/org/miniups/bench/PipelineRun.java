@@ -180,6 +180,7 @@ public final class PipelineRun {
       throws InterruptedException {
     while (true) {
       SimAmazonStats stats = amazon.stats();
+      if (System.getenv("BENCH_TRACE") != null) System.out.println("TRACE acc=" + stats.accepted().size() + " arr=" + stats.arrived().size() + " loaded=" + stats.loaded().size() + " ofd=" + stats.outForDelivery().size() + " del=" + stats.delivered().size());
       if (stats.allDelivered()) return Optional.empty();
       Optional<String> failure = ups.failure();
       if (failure.isPresent()) return failure;

@@ -14,7 +14,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
+
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -40,8 +40,8 @@ class JdbcPersistenceTest {
   private ActorTestKit start(Database database) throws Exception {
     testKit = ActorTestKit.create("jdbc-" + database.name().toLowerCase(), TestConfigs.jdbc(database.freshUrl()));
     // Twice: creating the schema must be idempotent.
-    SchemaUtils.createIfNotExists(testKit.system()).toCompletableFuture().get(60, TimeUnit.SECONDS);
-    SchemaUtils.createIfNotExists(testKit.system()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+    JournalSchema.createIfNotExists(testKit.system()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+    JournalSchema.createIfNotExists(testKit.system()).toCompletableFuture().get(60, TimeUnit.SECONDS);
     return testKit;
   }
 

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
+
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
@@ -47,7 +47,7 @@ class StoredFormatTest {
   private ActorTestKit start(Database database) throws Exception {
     url = database.freshUrl();
     testKit = ActorTestKit.create("stored-" + database.name().toLowerCase(), TestConfigs.jdbc(url));
-    SchemaUtils.createIfNotExists(testKit.system()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+    JournalSchema.createIfNotExists(testKit.system()).toCompletableFuture().get(60, TimeUnit.SECONDS);
     return testKit;
   }
 

@@ -283,7 +283,9 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
     }
     // We never query, but a package status is an item like any other: ack it once.
     for (APackage status : responses.getPackagestatusList()) world.receive(status.getSeqnum());
-    packWhatFits();
+    // Only new stock can let a waiting shipment be packed (looking at every one on each message
+    // of a busy world would cost time in proportion to the backlog).
+    if (responses.getArrivedCount() > 0) packWhatFits();
     flush();
     return this;
   }

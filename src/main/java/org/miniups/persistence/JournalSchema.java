@@ -1,0 +1,36 @@
+package org.miniups.persistence;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.ClassicActorSystemProvider;
+import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
+import org.miniups.AppConfig;
+
+/**
+ * Creates the journal, tag and snapshot tables when missing (idempotent), from the DDL that ships
+ * inside pekko-persistence-jdbc. {@code SchemaUtils.createIfNotExists} would pick the legacy
+ * schema as soon as the journal DAO is not the plugin's own (ours on PostgreSQL is {@link
+ * BatchedJournalDao}, which uses the same tables), so the script is chosen here by database.
+ */
+public final class JournalSchema {
+  private JournalSchema() {}
+
+  public static CompletionStage<Done> createIfNotExists(ClassicActorSystemProvider system) {
+    boolean postgres = AppConfig.usesPostgres(system.classicSystem().settings().config());
+    String script = postgres ? "schema/postgres/postgres-create-schema.sql" : "schema/h2/h2-create-schema.sql";
+    return SchemaUtils.applyScript(read(script), system);
+  }
+
+  private static String read(String resource) {
+    try (InputStream in = JournalSchema.class.getClassLoader().getResourceAsStream(resource)) {
+      if (in == null) throw new IllegalStateException(resource + " is missing from pekko-persistence-jdbc");
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
