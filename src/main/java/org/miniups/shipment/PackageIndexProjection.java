@@ -30,12 +30,14 @@ import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * Keeps the {@code package_index} table in step with the shipments' journal: reads shipment
- * events by tag from the last stored offset and applies each in one transaction with the new
- * offset, so every event counts exactly once, also across crashes. A failure restarts the stream
+ * events by tag from the last stored offset and applies those that arrive together in one
+ * transaction with the new offset, so every event counts exactly once, also across crashes. A failure restarts the stream
  * with backoff from the stored offset.
  */
 public final class PackageIndexProjection {
   static final String NAME = "package-index";
+  private static final int BATCH = 500;
+  private static final Duration BATCH_WINDOW = Duration.ofMillis(50);
 
   private PackageIndexProjection() {}
 
@@ -51,7 +53,9 @@ public final class PackageIndexProjection {
                   () ->
                       Source.completionStage(CompletableFuture.supplyAsync(() -> storedOffset(dataSource), blocking))
                           .flatMapConcat(offset -> journal.eventsByTag(Shipment.TAG, Offset.sequence(offset)))
-                          .mapAsync(1, envelope -> CompletableFuture.supplyAsync(() -> apply(dataSource, envelope), blocking)));
+                          // Events that came together are applied in one transaction: one commit per batch.
+                          .groupedWithin(BATCH, BATCH_WINDOW)
+                          .mapAsync(1, batch -> CompletableFuture.supplyAsync(() -> apply(dataSource, batch), blocking)));
           UniqueKillSwitch running =
               events.viaMat(KillSwitches.single(), Keep.right()).to(Sink.ignore()).run(context.getSystem());
           return Behaviors.receive(Void.class).onSignal(PostStop.class, signal -> {
@@ -73,13 +77,15 @@ public final class PackageIndexProjection {
     }
   }
 
-  static Done apply(DataSource dataSource, EventEnvelope envelope) {
-    long shipId = Long.parseLong(envelope.persistenceId().substring(envelope.persistenceId().indexOf('|') + 1));
-    long position = ((Sequence) envelope.offset()).value();
+  static Done apply(DataSource dataSource, java.util.List<EventEnvelope> batch) {
+    long position = ((Sequence) batch.get(batch.size() - 1).offset()).value();
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
-        applyEvent(c, shipId, envelope.event(), Instant.ofEpochMilli(envelope.timestamp()));
+        for (EventEnvelope envelope : batch) {
+          long shipId = Long.parseLong(envelope.persistenceId().substring(envelope.persistenceId().indexOf('|') + 1));
+          applyEvent(c, shipId, envelope.event(), Instant.ofEpochMilli(envelope.timestamp()));
+        }
         saveOffset(c, position);
         c.commit();
       } catch (SQLException | RuntimeException e) {
