@@ -165,13 +165,13 @@ public final class PipelineBenchmark {
     StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
         "Pipeline on %s, %s, median of %d (packages/s: first AUPickup -> last UADelivered)%n%n",
         report.database(), report.date(), repetitions));
-    out.append("| N | UPS | ok runs | packages/s | × baseline | p50 ms | p99 ms | resends to us | trips/package"
-        + " | journal rows/package | tag rows/package |\n");
-    out.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.append("| N | UPS | ok runs | packages/s | × baseline | p50 ms | p99 ms | resends to us | slowest ack ms"
+        + " | trips/package | journal rows/package | tag rows/package |\n");
+    out.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Summary s : report.summaries()) {
-      out.append(String.format(Locale.ROOT, "| %d | %s | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+      out.append(String.format(Locale.ROOT, "| %d | %s | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
           s.packages(), s.ups(), s.okRuns(), s.runs(), number(s.packagesPerSecond(), 0), number(s.ratioToBaseline(), 2),
-          number(s.p50Millis(), 0), number(s.p99Millis(), 0), number(s.resendsToUps(), 0),
+          number(s.p50Millis(), 0), number(s.p99Millis(), 0), number(s.resendsToUps(), 0), number(s.slowestAckMillis(), 0),
           number(s.tripsPerPackage(), 3), number(s.journalRowsPerPackage(), 1), number(s.tagRowsPerPackage(), 1)));
     }
     List<RunResult> failed = report.runs().stream().filter(run -> !run.ok()).toList();

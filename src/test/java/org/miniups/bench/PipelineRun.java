@@ -106,6 +106,7 @@ public final class PipelineRun {
         (double) latencyMillis[0],
         (double) latencyMillis[1],
         stats.resentToUps(),
+        stats.slowestAckMillis(),
         world.processed("UGoPickup") / (double) packages,
         journalRows / packages,
         tagRows / packages,

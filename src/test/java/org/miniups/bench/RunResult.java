@@ -10,6 +10,7 @@ package org.miniups.bench;
  * @param seconds first AUPickup written to UPS → last UADelivered received by Amazon
  * @param p50Millis per-package latency (its AUPickup → its UADelivered), median
  * @param resendsToUps AU items Amazon sent to UPS again because they were not acked in time
+ * @param slowestAckMillis the longest UPS took to ack one of Amazon's items (first write → ack)
  * @param tripsPerPackage UGoPickup commands the World carried out, per package
  * @param journalRowsPerPackage rows of {@code event_journal} after the run, per package (0 for
  *     the baseline)
@@ -27,6 +28,7 @@ public record RunResult(
     Double p50Millis,
     Double p99Millis,
     Long resendsToUps,
+    Long slowestAckMillis,
     Double tripsPerPackage,
     Double journalRowsPerPackage,
     Double tagRowsPerPackage,
@@ -38,6 +40,6 @@ public record RunResult(
 
   static RunResult failed(String ups, String database, int packages, int repetition, String failure, double wallSeconds) {
     return new RunResult(ups, database, packages, repetition, failure, null, null, null, null, null, null, null, null,
-        wallSeconds);
+        null, wallSeconds);
   }
 }
