@@ -181,7 +181,7 @@ public final class PipelineRun {
       throws InterruptedException {
     while (true) {
       SimAmazonStats stats = amazon.stats();
-      if (System.getenv("BENCH_TRACE") != null) System.out.println("TRACE acc=" + stats.accepted().size() + " arr=" + stats.arrived().size() + " loaded=" + stats.loaded().size() + " ofd=" + stats.outForDelivery().size() + " del=" + stats.delivered().size());
+      if (TRACE) trace(stats);
       if (stats.allDelivered()) return Optional.empty();
       Optional<String> failure = ups.failure();
       if (failure.isPresent()) return failure;
@@ -190,6 +190,16 @@ public final class PipelineRun {
       }
       TimeUnit.MILLISECONDS.sleep(POLL.toMillis());
     }
+  }
+
+  /** With BENCH_TRACE set, each poll logs how far the shipments got: where a run spends its time. */
+  private static final boolean TRACE = System.getenv("BENCH_TRACE") != null;
+
+  private static void trace(SimAmazonStats stats) {
+    System.out.printf(
+        "progress: accepted %d, arrived %d, loaded %d, out for delivery %d, delivered %d%n",
+        stats.accepted().size(), stats.arrived().size(), stats.loaded().size(), stats.outForDelivery().size(),
+        stats.delivered().size());
   }
 
   private static double secondsSince(long startNanos) {
