@@ -197,8 +197,8 @@ public final class PipelineRun {
 
   private static void trace(SimAmazonStats stats) {
     System.out.printf(
-        "progress: accepted %d, arrived %d, loaded %d, out for delivery %d, delivered %d%n",
-        stats.accepted().size(), stats.arrived().size(), stats.loaded().size(), stats.outForDelivery().size(),
+        "%s progress: accepted %d, arrived %d, loaded %d, out for delivery %d, delivered %d%n",
+        java.time.LocalTime.now(), stats.accepted().size(), stats.arrived().size(), stats.loaded().size(), stats.outForDelivery().size(),
         stats.delivered().size());
   }
 
