@@ -8,8 +8,9 @@
 #   bench/pipeline.sh --quick    smoke test: N = 200 and 1 000, one repetition (…-quick.json/png)
 #   bench/pipeline.sh --plot     only redraw bench/pipeline.png from target/bench/pipeline-*.json
 # Other options go to PipelineBenchmark: --databases postgres,h2 --sizes 1000,2000
-# --repetitions 3 --timeout-seconds S. PostgreSQL must listen on 127.0.0.1:5432 (user postgres,
-# trust authentication), as for the tests.
+# --repetitions 3 --timeout-seconds S --resume (keep the runs already measured in
+# target/bench/runs). PostgreSQL must listen on 127.0.0.1:5432 (user postgres, trust
+# authentication), as for the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q test-compile

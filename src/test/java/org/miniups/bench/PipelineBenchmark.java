@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Options: {@code --quick} (N = 200 and 1 000, one repetition), {@code --databases
  * postgres,h2}, {@code --sizes 1000,2000,4000,8000}, {@code --repetitions 3}, {@code
- * --timeout-seconds S} (per run; default 120 s + 0.1 s per package).
+ * --timeout-seconds S} (per run; default 120 s + 0.1 s per package), {@code --resume} (keep the
+ * result of every run that already has one under {@code target/bench/runs}, run the rest).
  */
 public final class PipelineBenchmark {
   static final Path OUT = Path.of("target", "bench");
@@ -42,7 +43,8 @@ public final class PipelineBenchmark {
   public record Report(
       String database, String date, String command, Setup setup, List<Summary> summaries, List<RunResult> runs) {}
 
-  private record Options(List<String> databases, List<Integer> sizes, int repetitions, Long timeoutSeconds, String suffix) {}
+  private record Options(
+      List<String> databases, List<Integer> sizes, int repetitions, Long timeoutSeconds, String suffix, boolean resume) {}
 
   private PipelineBenchmark() {}
 
@@ -55,7 +57,7 @@ public final class PipelineBenchmark {
         for (int repetition = 1; repetition <= options.repetitions(); repetition++) {
           // Alternate which goes first, so neither always meets the machine in the same state.
           List<String> order = repetition % 2 == 1 ? List.of("baseline", "ours") : List.of("ours", "baseline");
-          for (String ups : order) runs.add(runAlone(ups, database, packages, repetition, timeoutSeconds(options, packages)));
+          for (String ups : order) runs.add(runAlone(ups, database, packages, repetition, options));
         }
       }
       Report report = new Report(
@@ -82,6 +84,7 @@ public final class PipelineBenchmark {
     int repetitions = 3;
     Long timeout = null;
     String suffix = "";
+    boolean resume = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> {
@@ -93,10 +96,11 @@ public final class PipelineBenchmark {
         case "--sizes" -> sizes = Arrays.stream(args[++i].split(",")).map(Integer::valueOf).toList();
         case "--repetitions" -> repetitions = Integer.parseInt(args[++i]);
         case "--timeout-seconds" -> timeout = Long.valueOf(args[++i]);
+        case "--resume" -> resume = true;
         default -> throw new IllegalArgumentException("unknown option " + args[i] + " (see PipelineBenchmark's javadoc)");
       }
     }
-    return new Options(databases, sizes, repetitions, timeout, suffix);
+    return new Options(databases, sizes, repetitions, timeout, suffix, resume);
   }
 
   private static long timeoutSeconds(Options options, int packages) {
@@ -104,10 +108,16 @@ public final class PipelineBenchmark {
   }
 
   /** One run in a fresh JVM; a JVM that does not report in time is killed and the run failed. */
-  private static RunResult runAlone(String ups, String database, int packages, int repetition, long timeoutSeconds)
+  private static RunResult runAlone(String ups, String database, int packages, int repetition, Options options)
       throws IOException, InterruptedException {
-    String name = database + "-" + packages + "-" + repetition + "-" + ups;
+    String name = database + options.suffix() + "-" + packages + "-" + repetition + "-" + ups;
     Path result = OUT.resolve("runs").resolve(name + ".json");
+    if (options.resume() && Files.exists(result)) {
+      RunResult kept = new ObjectMapper().readValue(result.toFile(), RunResult.class);
+      System.out.println(progressLine(kept) + "  [kept]");
+      return kept;
+    }
+    long timeoutSeconds = timeoutSeconds(options, packages);
     Path log = OUT.resolve("logs").resolve(name + ".log");
     Files.createDirectories(result.getParent());
     Files.createDirectories(log.getParent());

@@ -35,6 +35,7 @@ public final class PipelineRun {
   static final int WORLD_SPEED = Integer.MAX_VALUE; // travel, packing and loading take no time
   private static final Duration SETTLE = Duration.ofSeconds(1);
   private static final Duration POLL = Duration.ofMillis(200);
+  private static final Duration STALL = Duration.ofSeconds(120);
 
   private PipelineRun() {}
 
@@ -176,18 +177,30 @@ public final class PipelineRun {
         .withResendInterval(AMAZON_RESEND);
   }
 
-  /** Empty once every package is delivered; else why not (a timeout, a broken baseline). */
+  /**
+   * Empty once every package is delivered; else why not: a broken baseline, a stall (nothing
+   * delivered for {@link #STALL}, far beyond every resend interval), or the timeout.
+   */
   private static Optional<String> awaitAllDelivered(SimAmazonServer amazon, UnderTest ups, long deadlineNanos)
       throws InterruptedException {
+    int delivered = -1;
+    long lastProgress = System.nanoTime();
     while (true) {
       SimAmazonStats stats = amazon.stats();
       if (TRACE) trace(stats);
       if (stats.allDelivered()) return Optional.empty();
       Optional<String> failure = ups.failure();
       if (failure.isPresent()) return failure;
-      if (System.nanoTime() > deadlineNanos) {
-        return Optional.of("timed out: " + stats.delivered().size() + " of " + stats.target() + " delivered");
+      long now = System.nanoTime();
+      if (stats.delivered().size() > delivered) {
+        delivered = stats.delivered().size();
+        lastProgress = now;
       }
+      String progress = delivered + " of " + stats.target() + " delivered";
+      if (now - lastProgress > STALL.toNanos()) {
+        return Optional.of("stalled: " + progress + ", none for " + STALL.toSeconds() + " s");
+      }
+      if (now > deadlineNanos) return Optional.of("timed out: " + progress);
       TimeUnit.MILLISECONDS.sleep(POLL.toMillis());
     }
   }
