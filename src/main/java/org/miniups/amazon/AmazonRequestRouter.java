@@ -81,6 +81,12 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
     return CompletableFuture.failedFuture(new IllegalArgumentException("not an Amazon request: " + message));
   }
 
+  /** Pickups (each creates a shipment) in one lane; loads and queries, quick and urgent, in another. */
+  @Override
+  public String lane(PeerMessage message) {
+    return message instanceof AmazonRequest.Pickup ? "pickups" : "trucks";
+  }
+
   private CompletionStage<Done> pickup(long seqnum, AmazonRequest.Pickup pickup) {
     AmazonRequest.Warehouse wh = pickup.warehouse();
     return this.<WarehouseRegistry.Command, WarehouseRegistry.Registered>ask(

@@ -43,8 +43,9 @@ import org.pcollections.TreePSet;
  * Handler#needsRecord}) are handled without being written: handling one twice is harmless, so an
  * idle fleet costs no writes. They are acked once handled.
  *
- * <p>Handling is bounded ({@code MAX_IN_FLIGHT} at a time, in arrival order) and a failed item is
- * tried again after a growing pause. Memory stays bounded: above {@code capacity} the lowest
+ * <p>Handling is bounded ({@code MAX_IN_FLIGHT} at a time per lane, in arrival order) and a failed
+ * item is tried again after a growing pause. Items of different lanes ({@link Handler#lane}) do not
+ * wait for each other: a burst of pickups does not hold up the loads of trucks already waiting. Memory stays bounded: above {@code capacity} the lowest
  * seqnums are forgotten (peers count upwards, so those are the oldest).
  */
 public final class InboundDedup
@@ -57,6 +58,11 @@ public final class InboundDedup
     /** False for items that only refresh a view, which are handled without a record. */
     default boolean needsRecord(PeerMessage message) {
       return true;
+    }
+
+    /** Items of one lane are handled in arrival order; lanes do not wait for each other. */
+    default String lane(PeerMessage message) {
+      return "";
     }
   }
 
@@ -81,11 +87,11 @@ public final class InboundDedup
     INSTANCE
   }
 
-  private record Finished(long seqnum) implements Command {}
+  private record Finished(long seqnum, PeerMessage message) implements Command {}
 
-  private record Failed(long seqnum, String reason) implements Command {}
+  private record Failed(long seqnum, PeerMessage message, String reason) implements Command {}
 
-  private record Retry(long seqnum) implements Command {}
+  private record Retry(long seqnum, PeerMessage message) implements Command {}
 
   private record ViewRefreshed(long seqnum, ActorRef<Ack> replyTo, boolean ok) implements Command {}
 
@@ -170,8 +176,7 @@ public final class InboundDedup
   private final Set<Long> batchSeqnums = new HashSet<>();
   private final List<Long> finishedToRecord = new ArrayList<>();
   private final Set<Long> finishedNotRecorded = new HashSet<>();
-  private final ArrayDeque<Long> queue = new ArrayDeque<>();
-  private final Set<Long> inFlight = new HashSet<>();
+  private final Map<String, Lane> lanes = new HashMap<>();
   private final Map<Long, Integer> attempts = new HashMap<>();
   private final Set<Long> viewsInFlight = new HashSet<>();
   private long handledCount;
@@ -210,7 +215,7 @@ public final class InboundDedup
             RecoveryCompleted.instance(),
             state -> {
               // Written and acked before a stop, not finished: handled now.
-              queue.addAll(state.unfinished().keySet());
+              state.unfinished().values().forEach(item -> laneOf(item.message()).queue.add(item.seqnum()));
               handleWhatFits(state);
             })
         .build();
@@ -276,20 +281,33 @@ public final class InboundDedup
             s -> {
               finished.forEach(finishedNotRecorded::remove);
               delivered.forEach(d -> d.replyTo().tell(new Ack(d.seqnum())));
-              fresh.forEach(item -> queue.add(item.seqnum()));
+              fresh.forEach(item -> laneOf(item.message()).queue.add(item.seqnum()));
               handleWhatFits(s);
             });
   }
 
-  /** Starts handling queued items, oldest first, while fewer than MAX_IN_FLIGHT are running. */
+  /** Items waiting to be handled and those being handled, of one lane. */
+  private static final class Lane {
+    final ArrayDeque<Long> queue = new ArrayDeque<>();
+    final Set<Long> inFlight = new HashSet<>();
+  }
+
+  private Lane laneOf(PeerMessage message) {
+    return lanes.computeIfAbsent(handler.lane(message), name -> new Lane());
+  }
+
+  /** Starts handling queued items, oldest first, while fewer than MAX_IN_FLIGHT run in their lane. */
   private void handleWhatFits(State state) {
-    while (inFlight.size() < MAX_IN_FLIGHT && !queue.isEmpty()) {
-      long seqnum = queue.poll();
-      Received item = state.unfinished().get(seqnum);
-      if (item == null || finishedNotRecorded.contains(seqnum) || !inFlight.add(seqnum)) continue;
-      context.pipeToSelf(
-          attempt(seqnum, item.message()),
-          (ok, failure) -> failure == null ? new Finished(seqnum) : new Failed(seqnum, String.valueOf(failure)));
+    for (Lane lane : lanes.values()) {
+      while (lane.inFlight.size() < MAX_IN_FLIGHT && !lane.queue.isEmpty()) {
+        long seqnum = lane.queue.poll();
+        Received item = state.unfinished().get(seqnum);
+        if (item == null || finishedNotRecorded.contains(seqnum) || !lane.inFlight.add(seqnum)) continue;
+        context.pipeToSelf(
+            attempt(seqnum, item.message()),
+            (ok, failure) ->
+                failure == null ? new Finished(seqnum, item.message()) : new Failed(seqnum, item.message(), String.valueOf(failure)));
+      }
     }
   }
 
@@ -302,7 +320,7 @@ public final class InboundDedup
   }
 
   private Effect<Event, State> onFinished(State state, Finished done) {
-    inFlight.remove(done.seqnum());
+    laneOf(done.message()).inFlight.remove(done.seqnum());
     attempts.remove(done.seqnum());
     handledCount++;
     finishedNotRecorded.add(done.seqnum());
@@ -315,7 +333,7 @@ public final class InboundDedup
   }
 
   private Effect<Event, State> onFailed(State state, Failed failed) {
-    inFlight.remove(failed.seqnum());
+    laneOf(failed.message()).inFlight.remove(failed.seqnum());
     failures++;
     int attempt = attempts.merge(failed.seqnum(), 1, Integer::sum);
     Duration pause = Backoff.exponential(FIRST_RETRY, LAST_RETRY, attempt);
@@ -327,13 +345,13 @@ public final class InboundDedup
             failed.seqnum(),
             failed.reason(),
             Backoff.describe(pause));
-    timers.startSingleTimer(failed.seqnum(), new Retry(failed.seqnum()), pause);
+    timers.startSingleTimer(failed.seqnum(), new Retry(failed.seqnum(), failed.message()), pause);
     handleWhatFits(state);
     return Effect().none();
   }
 
   private Effect<Event, State> onRetry(State state, Retry retry) {
-    queue.addFirst(retry.seqnum());
+    laneOf(retry.message()).queue.addFirst(retry.seqnum());
     handleWhatFits(state);
     return Effect().none();
   }

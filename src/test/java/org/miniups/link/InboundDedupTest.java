@@ -180,6 +180,29 @@ class InboundDedupTest {
   }
 
   @Test
+  void aLaneFullOfSlowItemsDoesNotHoldUpAnotherLane() {
+    InboundDedup.Handler lanes =
+        new InboundDedup.Handler() {
+          @Override
+          public CompletionStage<?> handle(long seqnum, PeerMessage message) {
+            // Deliveries never finish; arrivals do.
+            return message instanceof WorldEvent.PackageDelivered ? new CompletableFuture<>() : count(seqnum, message);
+          }
+
+          @Override
+          public String lane(PeerMessage message) {
+            return message.getClass().getSimpleName();
+          }
+        };
+    ActorRef<InboundDedup.Command> inbox = inbox(1000, lanes);
+    for (long seqnum = 1; seqnum <= 300; seqnum++) deliver(inbox, seqnum, new WorldEvent.PackageDelivered(1, seqnum));
+    WorldEvent arrived = new WorldEvent.Finished(1, 3, 4, "arrive warehouse");
+    deliver(inbox, 301, arrived);
+    acks.receiveSeveralMessages(301);
+    awaitHandled(arrived, 1);
+  }
+
+  @Test
   void memoryIsBoundedByForgettingTheOldestSeqnums() {
     ActorRef<InboundDedup.Command> inbox = inbox(3, this::count);
     for (long seqnum = 1; seqnum <= 5; seqnum++) {
