@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -32,22 +31,19 @@ import slick.jdbc.JdbcProfile;
 import slick.jdbc.SimpleJdbcAction;
 
 /**
- * pekko-persistence-jdbc's journal DAO with one change, for PostgreSQL: how a batch is written
- * when it carries tagged events. The plugin then inserts every row of the batch on its own (it
- * needs each row's {@code ordering} for the tag rows, and Slick does not batch inserts that return
- * keys), so one tagged shipment event turns a batch of hundreds of rows into hundreds of round
- * trips. Here such a batch is two statements in one transaction: all rows in one multi-row
- * {@code INSERT … RETURNING}, then all tag rows in one JDBC batch. Reads, deletes and batches
- * without tags are the plugin's own. Configured in {@code conf/postgres.conf}.
+ * pekko-persistence-jdbc's journal DAO with one change, for PostgreSQL: how a batch of rows is
+ * written. When a batch carries tagged events the plugin inserts every row on its own (it needs
+ * each row's {@code ordering} for the tag rows, and Slick does not batch inserts that return keys),
+ * so one tagged shipment event turns a batch of hundreds of rows into hundreds of round trips.
+ * Here every batch is at most two statements in one transaction, each with one array parameter per
+ * column ({@code INSERT … SELECT FROM unnest(…) RETURNING …}, then the tag rows the same way): the
+ * statement text never changes, so PostgreSQL parses it once, and however many rows a batch has it
+ * costs two round trips. Reads and deletes are the plugin's own. Configured in
+ * {@code conf/postgres.conf}.
  */
 public final class BatchedJournalDao extends DefaultJournalDao {
-  /** PostgreSQL takes at most 65 535 parameters per statement; a row binds 12. */
-  private static final int MAX_ROWS_PER_INSERT = 5000;
-
   private final String insertEvents;
-  private final String rowValues;
-  private final String returning;
-  private final String insertTag;
+  private final String insertTags;
 
   public BatchedJournalDao(
       JdbcBackend.JdbcDatabaseDef db,
@@ -63,27 +59,27 @@ public final class BatchedJournalDao extends DefaultJournalDao {
         List.of(
             c.deleted(), c.persistenceId(), c.sequenceNumber(), c.writer(), c.writeTimestamp(), c.adapterManifest(),
             c.eventPayload(), c.eventSerId(), c.eventSerManifest(), c.metaPayload(), c.metaSerId(), c.metaSerManifest());
+    List<String> types =
+        List.of("boolean", "text", "bigint", "text", "bigint", "text", "bytea", "integer", "text", "bytea", "integer", "text");
+    String arrays = String.join(", ", types.stream().map(type -> "?::" + type + "[]").toList());
     this.insertEvents =
-        "INSERT INTO " + table(journal.schemaName(), journal.tableName()) + " (" + quoted(columns) + ") VALUES ";
-    this.rowValues = "(" + String.join(", ", columns.stream().map(column -> "?").toList()) + ")";
-    this.returning = " RETURNING " + quote(c.ordering()) + ", " + quote(c.persistenceId()) + ", " + quote(c.sequenceNumber());
+        "INSERT INTO " + table(journal.schemaName(), journal.tableName()) + " (" + quoted(columns) + ") "
+            + "SELECT * FROM unnest(" + arrays + ") "
+            + "RETURNING " + quote(c.ordering()) + ", " + quote(c.persistenceId()) + ", " + quote(c.sequenceNumber());
     EventTagTableConfiguration tags = journalConfig.eventTagTableConfiguration();
-    this.insertTag =
+    this.insertTags =
         "INSERT INTO " + table(tags.schemaName(), tags.tableName()) + " ("
-            + quote(tags.columnNames().eventId()) + ", " + quote(tags.columnNames().tag()) + ") VALUES (?, ?)";
+            + quote(tags.columnNames().eventId()) + ", " + quote(tags.columnNames().tag()) + ") "
+            + "SELECT * FROM unnest(?::bigint[], ?::text[])";
   }
 
   @Override
   public Future<BoxedUnit> writeJournalRows(
       scala.collection.immutable.Seq<Tuple2<JournalPekkoSerializationRow, scala.collection.immutable.Set<String>>> xs) {
     List<Row> rows = new ArrayList<>();
-    boolean tagged = false;
     for (Tuple2<JournalPekkoSerializationRow, scala.collection.immutable.Set<String>> x : CollectionConverters.asJava(xs)) {
-      Set<String> tags = CollectionConverters.asJava(x._2());
-      tagged |= !tags.isEmpty();
-      rows.add(new Row(x._1(), tags));
+      rows.add(new Row(x._1(), CollectionConverters.asJava(x._2())));
     }
-    if (!tagged) return super.writeJournalRows(xs); // the plugin batches those well
     // As the plugin does: by sequence number, so each entity's events get increasing orderings.
     rows.sort(Comparator.comparingLong(row -> row.event().sequenceNumber()));
     SimpleJdbcAction<BoxedUnit> action = SimpleJdbcAction.apply(context -> write(context.connection(), rows));
@@ -101,7 +97,11 @@ public final class BatchedJournalDao extends DefaultJournalDao {
 
   private record Row(JournalPekkoSerializationRow event, Set<String> tags) {
     String key() {
-      return event.persistenceId() + "\u0000" + event.sequenceNumber();
+      return key(event.persistenceId(), event.sequenceNumber());
+    }
+
+    static String key(String persistenceId, long sequenceNumber) {
+      return persistenceId + "#" + sequenceNumber;
     }
   }
 
@@ -110,11 +110,7 @@ public final class BatchedJournalDao extends DefaultJournalDao {
       boolean autoCommit = connection.getAutoCommit();
       connection.setAutoCommit(false);
       try {
-        Map<String, Long> orderings = new HashMap<>();
-        for (int from = 0; from < rows.size(); from += MAX_ROWS_PER_INSERT) {
-          orderings.putAll(insertEvents(connection, rows.subList(from, Math.min(rows.size(), from + MAX_ROWS_PER_INSERT))));
-        }
-        insertTags(connection, rows, orderings);
+        insertTags(connection, rows, insertEvents(connection, rows));
         connection.commit();
       } catch (SQLException | RuntimeException e) {
         connection.rollback();
@@ -128,53 +124,59 @@ public final class BatchedJournalDao extends DefaultJournalDao {
     }
   }
 
-  /** One statement for all rows; the answer maps each row (entity, sequence number) to its ordering. */
+  /** All rows in one statement; the answer maps each row (entity, sequence number) to its ordering. */
   private Map<String, Long> insertEvents(Connection connection, List<Row> rows) throws SQLException {
-    String sql = insertEvents + String.join(", ", rows.stream().map(row -> rowValues).toList()) + returning;
+    int n = rows.size();
+    // Typed arrays, as the driver wants them (bytea columns as byte[][]).
+    Object[] columns = {
+      new Boolean[n], new String[n], new Long[n], new String[n], new Long[n], new String[n],
+      new byte[n][], new Integer[n], new String[n], new byte[n][], new Integer[n], new String[n]
+    };
+    for (int i = 0; i < n; i++) {
+      JournalPekkoSerializationRow e = rows.get(i).event();
+      ((Boolean[]) columns[0])[i] = e.deleted();
+      ((String[]) columns[1])[i] = e.persistenceId();
+      ((Long[]) columns[2])[i] = e.sequenceNumber();
+      ((String[]) columns[3])[i] = e.writer();
+      ((Long[]) columns[4])[i] = e.writeTimestamp();
+      ((String[]) columns[5])[i] = e.adapterManifest();
+      ((byte[][]) columns[6])[i] = e.eventPayload();
+      ((Integer[]) columns[7])[i] = e.eventSerId();
+      ((String[]) columns[8])[i] = e.eventSerManifest();
+      ((byte[][]) columns[9])[i] = e.metaPayload().isDefined() ? e.metaPayload().get() : null;
+      ((Integer[]) columns[10])[i] = e.metaSerId().isDefined() ? (Integer) e.metaSerId().get() : null;
+      ((String[]) columns[11])[i] = e.metaSerManifest().isDefined() ? e.metaSerManifest().get() : null;
+    }
+    String[] sqlTypes = {"bool", "text", "int8", "text", "int8", "text", "bytea", "int4", "text", "bytea", "int4", "text"};
     Map<String, Long> orderings = new HashMap<>();
-    try (PreparedStatement insert = connection.prepareStatement(sql)) {
-      int p = 1;
-      for (Row row : rows) {
-        JournalPekkoSerializationRow e = row.event();
-        insert.setBoolean(p++, e.deleted());
-        insert.setString(p++, e.persistenceId());
-        insert.setLong(p++, e.sequenceNumber());
-        insert.setString(p++, e.writer());
-        insert.setLong(p++, e.writeTimestamp());
-        insert.setString(p++, e.adapterManifest());
-        insert.setBytes(p++, e.eventPayload());
-        insert.setInt(p++, e.eventSerId());
-        insert.setString(p++, e.eventSerManifest());
-        setOptional(insert, p++, e.metaPayload(), Types.BINARY);
-        setOptional(insert, p++, e.metaSerId(), Types.INTEGER);
-        setOptional(insert, p++, e.metaSerManifest(), Types.VARCHAR);
+    try (PreparedStatement insert = connection.prepareStatement(insertEvents)) {
+      for (int column = 0; column < columns.length; column++) {
+        insert.setObject(column + 1, connection.createArrayOf(sqlTypes[column], (Object[]) columns[column]));
       }
       try (ResultSet keys = insert.executeQuery()) {
-        while (keys.next()) orderings.put(keys.getString(2) + "\u0000" + keys.getLong(3), keys.getLong(1));
+        while (keys.next()) orderings.put(Row.key(keys.getString(2), keys.getLong(3)), keys.getLong(1));
       }
     }
     return orderings;
   }
 
   private void insertTags(Connection connection, List<Row> rows, Map<String, Long> orderings) throws SQLException {
-    try (PreparedStatement insert = connection.prepareStatement(insertTag)) {
-      for (Row row : rows) {
-        for (String tag : row.tags()) {
-          Long ordering = orderings.get(row.key());
-          if (ordering == null) throw new SQLException("no ordering returned for " + row.key().replace('\u0000', '#'));
-          insert.setLong(1, ordering);
-          insert.setString(2, tag);
-          insert.addBatch();
-        }
+    List<Long> eventIds = new ArrayList<>();
+    List<String> tags = new ArrayList<>();
+    for (Row row : rows) {
+      for (String tag : row.tags()) {
+        Long ordering = orderings.get(row.key());
+        if (ordering == null) throw new SQLException("no ordering returned for " + row.key());
+        eventIds.add(ordering);
+        tags.add(tag);
       }
-      insert.executeBatch();
     }
-  }
-
-  private static void setOptional(PreparedStatement statement, int index, Option<?> value, int sqlType)
-      throws SQLException {
-    if (value.isEmpty()) statement.setNull(index, sqlType);
-    else statement.setObject(index, value.get());
+    if (eventIds.isEmpty()) return;
+    try (PreparedStatement insert = connection.prepareStatement(insertTags)) {
+      insert.setArray(1, connection.createArrayOf("int8", eventIds.toArray()));
+      insert.setArray(2, connection.createArrayOf("text", tags.toArray()));
+      insert.executeUpdate();
+    }
   }
 
   private static String table(Option<String> schema, String name) {

@@ -43,6 +43,7 @@ import org.miniups.Persisted;
 import org.miniups.amazon.AmazonNotice;
 import org.miniups.effects.EffectLog;
 import org.miniups.effects.EffectRunner;
+import org.miniups.link.GroupCommit;
 import org.miniups.link.PeerMessage;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.shipment.Shipment;
@@ -180,6 +181,11 @@ public final class Truck
   private record EffectOutcome(EffectRunner.Outcome outcome) implements Command {}
 
   private enum SettleDue implements Command {
+    INSTANCE
+  }
+
+  /** Write the loads and drops decided since the last write. */
+  private enum FlushBatch implements Command {
     INSTANCE
   }
 
@@ -563,6 +569,9 @@ public final class Truck
   private final ActorRef<Topic.Command<Changed>> topic;
   private final Clock clock;
   private final EffectRunner<Effect, Command> effects;
+  // Transient: loads and drops decided since the last write (see inBatch).
+  private final GroupCommit<Runnable> batch = new GroupCommit<>();
+  private final List<Event> batched = new ArrayList<>();
   // Transient: a departure is being prepared (destinations asked for); the World's latest report.
   private boolean departing;
   private Report report;
@@ -647,7 +656,8 @@ public final class Truck
           return Effect().noReply();
         })
         .onCommand(EffectOutcome.class, this::onEffectOutcome)
-        .onCommand(SettleDue.class, this::settle);
+        .onCommand(SettleDue.class, this::settle)
+        .onCommand(FlushBatch.class, this::flushBatch);
     return builder.build();
   }
 
@@ -658,6 +668,7 @@ public final class Truck
    * same warehouse, and only until it leaves). An assignment taken before is answered again.
    */
   private ReplyEffect<Event, State> assign(State state, AssignPickups cmd) {
+    if (!batched.isEmpty()) return Effect().stash();
     List<Cargo> fresh = cmd.cargo().stream().filter(c -> !state.hasTaken(c)).toList();
     if (fresh.isEmpty()) {
       return Effect().reply(cmd.replyTo(), new AssignmentReply(ids(cmd.cargo()), null, state.summary(report)));
@@ -667,17 +678,16 @@ public final class Truck
       String why = now.isLeaving() ? "leaving the warehouse" : now.status();
       return Effect().reply(cmd.replyTo(), new AssignmentReply(List.of(), "truck " + truckId + " is " + why, now));
     }
-    return decide(state, new PickupsAssigned(fresh, now()))
+    return decide(state, List.of(new PickupsAssigned(fresh, now())))
         .thenReply(cmd.replyTo(), s -> new AssignmentReply(ids(cmd.cargo()), null, s.summary(report)));
   }
 
   private ReplyEffect<Event, State> load(State state, ConfirmLoaded cmd) {
     Optional<Cargo> cargo = state.cargo(cmd.shipId());
     if (cargo.isEmpty()) return refuseLoad(state, cmd);
-    if (state.loaded().contains(cmd.shipId())) return Effect().reply(cmd.replyTo(), new LoadReply(true, "already loaded"));
-    return decide(state, new CargoLoaded(cmd.shipId(), now()))
-        .thenRun(this::prepareDeparture)
-        .thenReply(cmd.replyTo(), s -> new LoadReply(true, "loaded"));
+    boolean decided = state.loaded().contains(cmd.shipId()) || batched.contains(new CargoLoaded(cmd.shipId(), null));
+    if (decided) return inBatch(null, () -> cmd.replyTo().tell(new LoadReply(true, "already loaded")));
+    return inBatch(new CargoLoaded(cmd.shipId(), null), () -> cmd.replyTo().tell(new LoadReply(true, "loaded")));
   }
 
   private ReplyEffect<Event, State> refuseLoad(State state, ConfirmLoaded cmd) {
@@ -721,9 +731,10 @@ public final class Truck
   }
 
   private ReplyEffect<Event, State> depart(State state, DestinationsFixed cmd) {
+    if (!batched.isEmpty()) return Effect().stash();
     departing = false;
     if (!state.isLeaving() || !ids(state.cargo()).equals(ids(cmd.cargo()))) return Effect().noReply();
-    return decide(state, new DeliveryStarted(cmd.cargo(), now())).thenNoReply();
+    return decide(state, List.of(new DeliveryStarted(cmd.cargo(), now()))).thenNoReply();
   }
 
   private ReplyEffect<Event, State> notDeparting() {
@@ -741,6 +752,11 @@ public final class Truck
   // --- what the World says
 
   private ReplyEffect<Event, State> onReport(State state, ReportFromWorld cmd) {
+    if (cmd.event() instanceof WorldEvent.PackageDelivered delivered && state.isAboard(delivered.packageId())) {
+      boolean decided = batched.contains(new PackageDelivered(delivered.packageId(), null));
+      return inBatch(decided ? null : new PackageDelivered(delivered.packageId(), null), () -> cmd.replyTo().tell(Done.getInstance()));
+    }
+    if (!batched.isEmpty() && !(cmd.event() instanceof WorldEvent.TruckReport)) return Effect().stash();
     Instant at = now();
     Event event = null;
     if (cmd.event() instanceof WorldEvent.Finished finished) {
@@ -749,8 +765,6 @@ public final class Truck
       } else if (!finished.arrivedAtWarehouse() && state.phase() == Phase.DELIVERING) {
         event = new BecameIdle(finished.x(), finished.y(), at);
       }
-    } else if (cmd.event() instanceof WorldEvent.PackageDelivered delivered && state.isAboard(delivered.packageId())) {
-      event = new PackageDelivered(delivered.packageId(), at);
     } else if (cmd.event() instanceof WorldEvent.TruckReport position) {
       // Where the truck is matters to people watching, not to the trip: kept in memory only.
       report = new Report(position.status(), new Location(position.x(), position.y()), at);
@@ -758,23 +772,66 @@ public final class Truck
     }
     // Anything else is a repeat or arrives after the fact: acknowledged, nothing changes.
     if (event == null) return Effect().reply(cmd.replyTo(), Done.getInstance());
-    return decide(state, event).thenReply(cmd.replyTo(), s -> Done.getInstance());
+    return decide(state, List.of(event)).thenReply(cmd.replyTo(), s -> Done.getInstance());
   }
 
   private ReplyEffect<Event, State> onRefused(State state, CommandRefused cmd) {
+    if (!batched.isEmpty()) return Effect().stash();
     context.getLog().warn("World refused truck {}'s command {}: {}", truckId, cmd.number(), cmd.error());
-    return decide(state, new CommandFailed(cmd.number(), cmd.error(), now())).thenReply(cmd.replyTo(), s -> Done.getInstance());
+    return decide(state, List.of(new CommandFailed(cmd.number(), cmd.error(), now())))
+        .thenReply(cmd.replyTo(), s -> Done.getInstance());
+  }
+
+  // --- loads and drops: group commit
+
+  /**
+   * Amazon loads a trip's shipments, and the World drops them, in quick succession: those that
+   * arrive while a write is in flight go into the next single write, so a trip costs a few writes,
+   * not one per package. {@code decision} null: nothing new, answered with the batch. Other
+   * decisions wait (stash) until the batch is written, so each sees the state it follows.
+   */
+  private ReplyEffect<Event, State> inBatch(Event decision, Runnable reply) {
+    if (decision != null) batched.add(decision);
+    if (batch.add(reply)) context.getSelf().tell(FlushBatch.INSTANCE);
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> flushBatch(State state, FlushBatch flush) {
+    List<Runnable> replies = batch.drain();
+    Instant at = now();
+    List<Event> decisions = batched.stream().map(decision -> stamped(decision, at)).toList();
+    batched.clear();
+    if (decisions.isEmpty()) {
+      replies.forEach(Runnable::run);
+      return Effect().noReply().thenUnstashAll();
+    }
+    return decide(state, decisions)
+        .thenRun(
+            after -> {
+              replies.forEach(Runnable::run);
+              prepareDeparture(after);
+            })
+        .thenNoReply()
+        .thenUnstashAll();
+  }
+
+  /** Batched decisions are compared without a time (a repeat is the same decision); stamped on writing. */
+  private static Event stamped(Event decision, Instant at) {
+    if (decision instanceof CargoLoaded loaded) return new CargoLoaded(loaded.shipId(), at);
+    return new PackageDelivered(((PackageDelivered) decision).shipId(), at);
   }
 
   // --- effects
 
   /**
-   * Persists a decision (with the settling of what was confirmed meanwhile, once enough has
-   * gathered), then delivers the effects it added and tells the topic.
+   * Persists decisions (with the settling of what was confirmed meanwhile, once enough has
+   * gathered) in one write, then delivers the effects they added and tells the topic.
    */
-  private org.apache.pekko.persistence.typed.javadsl.EffectBuilder<Event, State> decide(State state, Event decision) {
+  private org.apache.pekko.persistence.typed.javadsl.EffectBuilder<Event, State> decide(State state, List<Event> decisions) {
     List<Long> confirmed = effects.confirmedIds(state.effects());
-    List<Event> events = confirmed.size() >= SETTLE_WITH_DECISION ? List.of(new EffectsSettled(confirmed), decision) : List.of(decision);
+    List<Event> events = new ArrayList<>();
+    if (confirmed.size() >= SETTLE_WITH_DECISION) events.add(new EffectsSettled(confirmed));
+    events.addAll(decisions);
     return Effect()
         .persist(events)
         .thenRun(
@@ -793,6 +850,7 @@ public final class Truck
   }
 
   private ReplyEffect<Event, State> settle(State state, SettleDue due) {
+    if (!batched.isEmpty()) return Effect().stash();
     List<Long> confirmed = effects.confirmedIds(state.effects());
     if (confirmed.isEmpty()) return Effect().noReply();
     return Effect().persist(new EffectsSettled(confirmed)).thenNoReply();
