@@ -7,6 +7,9 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import javax.sql.DataSource;
@@ -79,13 +82,15 @@ public final class PackageIndexProjection {
 
   static Done apply(DataSource dataSource, java.util.List<EventEnvelope> batch) {
     long position = ((Sequence) batch.get(batch.size() - 1).offset()).value();
+    Map<Long, Row> rows = new LinkedHashMap<>();
+    for (EventEnvelope envelope : batch) {
+      long shipId = Long.parseLong(envelope.persistenceId().substring(envelope.persistenceId().indexOf('|') + 1));
+      rows.computeIfAbsent(shipId, Row::new).apply(envelope.event());
+    }
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
-        for (EventEnvelope envelope : batch) {
-          long shipId = Long.parseLong(envelope.persistenceId().substring(envelope.persistenceId().indexOf('|') + 1));
-          applyEvent(c, shipId, envelope.event(), Instant.ofEpochMilli(envelope.timestamp()));
-        }
+        write(c, rows.values());
         saveOffset(c, position);
         c.commit();
       } catch (SQLException | RuntimeException e) {
@@ -98,27 +103,78 @@ public final class PackageIndexProjection {
     }
   }
 
-  private static void applyEvent(Connection c, long shipId, Object event, Instant at) throws SQLException {
-    if (event instanceof Shipment.Created e) {
-      Shipment.Details d = e.details();
-      update(c,
-          "INSERT INTO package_index (ship_id, tracking_number, owner_id, status, dest_x, dest_y, created_at, updated_at) "
-              + "SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM package_index WHERE ship_id = ?)",
-          shipId, e.trackingNumber(), e.ownerId(), Shipment.Status.CREATED.text, d.destX(), d.destY(),
-          Timestamp.from(e.at()), Timestamp.from(e.at()), shipId);
-    } else if (event instanceof Shipment.Stepped e) {
-      update(c, "UPDATE package_index SET status = ?, updated_at = ? WHERE ship_id = ?",
-          e.step().status().text, Timestamp.from(e.step().at()), shipId);
-    } else if (event instanceof Shipment.DestinationChanged e) {
-      update(c, "UPDATE package_index SET dest_x = ?, dest_y = ?, updated_at = ? WHERE ship_id = ?",
-          e.x(), e.y(), Timestamp.from(e.at()), shipId);
-    } else if (event instanceof Shipment.LeftWarehouse e) {
-      update(c, "UPDATE package_index SET status = ?, dest_x = ?, dest_y = ?, updated_at = ? WHERE ship_id = ?",
-          Shipment.Status.OUT_FOR_DELIVERY.text, e.x(), e.y(), Timestamp.from(e.at()), shipId);
-    } else if (event instanceof Shipment.Claimed e) {
-      update(c, "UPDATE package_index SET owner_id = ?, updated_at = ? WHERE ship_id = ?",
-          e.userId(), Timestamp.from(e.at()), shipId);
+  /** What a batch of events changes in one shipment's row: only the last value of each column counts. */
+  private static final class Row {
+    final long shipId;
+    Shipment.Created created;
+    String status;
+    int[] destination;
+    Long owner;
+    Instant updatedAt;
+
+    Row(long shipId) {
+      this.shipId = shipId;
     }
+
+    void apply(Object event) {
+      if (event instanceof Shipment.Created e) {
+        created = e;
+        touch(e.at());
+      } else if (event instanceof Shipment.Stepped e) {
+        status = e.step().status().text;
+        touch(e.step().at());
+      } else if (event instanceof Shipment.DestinationChanged e) {
+        destination = new int[] {e.x(), e.y()};
+        touch(e.at());
+      } else if (event instanceof Shipment.LeftWarehouse e) {
+        status = Shipment.Status.OUT_FOR_DELIVERY.text;
+        destination = new int[] {e.x(), e.y()};
+        touch(e.at());
+      } else if (event instanceof Shipment.Claimed e) {
+        owner = e.userId();
+        touch(e.at());
+      }
+    }
+
+    private void touch(Instant at) {
+      if (updatedAt == null || at.isAfter(updatedAt)) updatedAt = at;
+    }
+  }
+
+  /** A few batched statements per batch of events, whatever its size. */
+  private static void write(Connection c, java.util.Collection<Row> rows) throws SQLException {
+    try (PreparedStatement insert =
+            c.prepareStatement(
+                "INSERT INTO package_index (ship_id, tracking_number, owner_id, status, dest_x, dest_y, created_at, updated_at) "
+                    + "SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM package_index WHERE ship_id = ?)");
+        PreparedStatement status =
+            c.prepareStatement("UPDATE package_index SET status = ? WHERE ship_id = ?");
+        PreparedStatement destination =
+            c.prepareStatement("UPDATE package_index SET dest_x = ?, dest_y = ? WHERE ship_id = ?");
+        PreparedStatement owner =
+            c.prepareStatement("UPDATE package_index SET owner_id = ? WHERE ship_id = ?");
+        PreparedStatement touched =
+            c.prepareStatement("UPDATE package_index SET updated_at = GREATEST(updated_at, ?) WHERE ship_id = ?")) {
+      for (Row row : rows) {
+        if (row.created != null) {
+          Shipment.Created e = row.created;
+          Timestamp at = Timestamp.from(e.at());
+          bind(insert, row.shipId, e.trackingNumber(), e.ownerId(), Shipment.Status.CREATED.text, e.details().destX(),
+              e.details().destY(), at, at, row.shipId);
+        }
+        if (row.status != null) bind(status, row.status, row.shipId);
+        if (row.destination != null) bind(destination, row.destination[0], row.destination[1], row.shipId);
+        if (row.owner != null) bind(owner, row.owner, row.shipId);
+        if (row.updatedAt != null) bind(touched, Timestamp.from(row.updatedAt), row.shipId);
+      }
+      // Inserts first: the updates of a batch may concern shipments it creates.
+      for (PreparedStatement statement : List.of(insert, status, destination, owner, touched)) statement.executeBatch();
+    }
+  }
+
+  private static void bind(PreparedStatement statement, Object... parameters) throws SQLException {
+    for (int i = 0; i < parameters.length; i++) statement.setObject(i + 1, parameters[i]);
+    statement.addBatch();
   }
 
   private static void saveOffset(Connection c, long position) throws SQLException {
