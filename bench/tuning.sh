@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The journal's knobs, one at a time (BENCHMARKS.md, "Tuning the journal"): the pipeline benchmark's
-# run (PipelineRun: 200 trucks, every pickup at once, the World at its fastest) on PostgreSQL at
-# N packages, for the defaults and for each variant below, alternating with the no-persistence
-# baseline in the same run; median of R repetitions. Prints one line per variant.
+# The journal's knobs one at a time, and two of the pipeline changes taken back (BENCHMARKS.md,
+# "Tuning"): the pipeline benchmark's run (PipelineRun: 200 trucks, every pickup at once, the World
+# at its fastest) on PostgreSQL at N packages, for the defaults and for each variant below,
+# alternating with the no-persistence baseline in the same run; median of R repetitions. Prints
+# one line per variant. A variant is "label|environment|JVM options".
 #
 #   bench/tuning.sh [packages] [repetitions]      defaults: 2000, 3
 set -euo pipefail
@@ -15,29 +16,31 @@ mvn -B -q dependency:build-classpath -Dmdep.outputFile=target/bench/classpath.tx
 cp="target/test-classes:target/classes:$(cat target/bench/classpath.txt)"
 
 variants=(
-  "defaults|"
-  "pool 16|DB_POOL_SIZE=16"
-  "pool 4|DB_POOL_SIZE=4"
-  "parallelism 16, pool 16|JOURNAL_PARALLELISM=16 DB_POOL_SIZE=16"
-  "parallelism 2|JOURNAL_PARALLELISM=2"
-  "batch 100|JOURNAL_BATCH_SIZE=100"
-  "batch 1000|JOURNAL_BATCH_SIZE=1000"
+  "defaults||"
+  "pool 16|DB_POOL_SIZE=16|"
+  "pool 4|DB_POOL_SIZE=4|"
+  "parallelism 16, pool 16|JOURNAL_PARALLELISM=16 DB_POOL_SIZE=16|"
+  "parallelism 2|JOURNAL_PARALLELISM=2|"
+  "batch 100|JOURNAL_BATCH_SIZE=100|"
+  "batch 1000|JOURNAL_BATCH_SIZE=1000|"
+  "the plugin's own journal DAO||-Djdbc-journal.dao=org.apache.pekko.persistence.jdbc.journal.dao.DefaultJournalDao"
+  "common pool of one thread||-Djava.util.concurrent.ForkJoinPool.common.parallelism=1"
 )
 
-run() { # <ups> <label> <env> <repetition>
-  local out="target/bench/tuning/$1-${2// /_}-$4.json"
-  env $3 java -Xmx4g -Djava.util.concurrent.ForkJoinPool.common.parallelism=2 -cp "$cp" \
-    org.miniups.bench.PipelineRun "$1" postgres "$packages" "$4" "$out" 300 >"${out%.json}.log" 2>&1 || true
+run() { # <ups> <label> <environment> <JVM options> <repetition>
+  local out="target/bench/tuning/$1-${2// /_}-$5.json"
+  # shellcheck disable=SC2086 # the environment and options are lists of words
+  env $3 java -Xmx4g -Djava.util.concurrent.ForkJoinPool.common.parallelism=2 $4 -cp "$cp" \
+    org.miniups.bench.PipelineRun "$1" postgres "$packages" "$5" "$out" 300 >"${out%.json}.log" 2>&1 || true
   echo "$out"
 }
 
 for variant in "${variants[@]}"; do
-  label=${variant%%|*}
-  settings=${variant#*|}
+  IFS='|' read -r label settings options <<<"$variant"
   files=()
   for r in $(seq 1 "$repetitions"); do
-    files+=("$(run baseline "$label" "" "$r")")
-    files+=("$(run ours "$label" "$settings" "$r")")
+    files+=("$(run baseline "$label" "" "" "$r")")
+    files+=("$(run ours "$label" "$settings" "$options" "$r")")
   done
   python3 - "$label" "${files[@]}" <<'EOF'
 import json, statistics, sys
