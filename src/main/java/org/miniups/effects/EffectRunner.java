@@ -89,6 +89,11 @@ public final class EffectRunner<E, C> {
   }
 
   public void onOutcome(Outcome outcome, EffectLog<E> log) {
+    if (outcome instanceof Confirmed confirmed && !advances(confirmed, log)) {
+      // The receiver lacks effects before the batch (it should never happen: settled effects are
+      // stored): sending the same batch at once would only spin, so it waits like a failure.
+      outcome = new Failed(confirmed.destination(), "the receiver has only up to " + confirmed.through());
+    }
     if (outcome instanceof Confirmed confirmed) {
       inFlight.remove(confirmed.destination());
       failuresInARow.remove(confirmed.destination());
@@ -104,6 +109,12 @@ public final class EffectRunner<E, C> {
       inFlight.remove(due.destination());
     }
     deliver(log);
+  }
+
+  /** A confirmation moves the destination on, or there was nothing left to confirm. */
+  private boolean advances(Confirmed confirmed, EffectLog<E> log) {
+    return confirmed.through() > confirmedThrough.getOrDefault(confirmed.destination(), 0L)
+        || unconfirmed(confirmed.destination(), log).isEmpty();
   }
 
   /** Ids of the open effects their receivers have confirmed: what a settle event may drop. */

@@ -346,6 +346,17 @@ class TruckTest {
   }
 
   @Test
+  void anOutboxThatLacksEarlierEffectsIsAskedAgainAfterAPauseNotInALoop() {
+    assign(cargo(100, WH));
+    ResendSupervisor.Store first = worldOutbox.expectMessageClass(ResendSupervisor.Store.class);
+    first.replyTo().tell(new ResendSupervisor.StoredThrough("Truck", "3", 0)); // "I have nothing"
+    worldOutbox.expectNoMessage(Duration.ofMillis(200));
+    time.timePasses(Duration.ofSeconds(1));
+    ResendSupervisor.Store again = worldOutbox.expectMessageClass(ResendSupervisor.Store.class);
+    assertEquals(first.first(), again.first());
+  }
+
+  @Test
   void cargoAssignedToATruckAlreadyAtTheWarehouseGetsItsOwnArrivalNotice() {
     assign(cargo(100, WH));
     expectStored(amazonOutbox);
