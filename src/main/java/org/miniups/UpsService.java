@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -22,7 +23,6 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
-import org.miniups.persistence.JournalSchema;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.miniups.amazon.AmazonConnection;
 import org.miniups.amazon.AmazonRequestRouter;
@@ -39,6 +39,7 @@ import org.miniups.link.InboundDedup;
 import org.miniups.link.LinkConnection;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.link.SequenceAllocator;
+import org.miniups.persistence.JournalSchema;
 import org.miniups.shipment.PackageDirectory;
 import org.miniups.shipment.PackageIndexProjection;
 import org.miniups.shipment.Shipment;
@@ -147,7 +148,7 @@ public final class UpsService implements AutoCloseable {
             amazonOutbox,
             this::shipment,
             cargo ->
-                AskPattern.<Dispatcher.Command, org.apache.pekko.Done>ask(
+                AskPattern.<Dispatcher.Command, Done>ask(
                     dispatcher, replyTo -> new Dispatcher.Dispatch(cargo, replyTo), askTimeout, system.scheduler())),
         truckTopic,
         clock);

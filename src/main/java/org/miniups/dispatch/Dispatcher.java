@@ -101,14 +101,10 @@ public final class Dispatcher
 
     static final int DONE_MEMORY = 20_000;
 
-    static String key(Truck.Cargo cargo) {
-      return cargo.shipId() + "#" + cargo.attempt();
-    }
-
     /** Keys of everything queued or done: what a repeated request is recognised by. */
     Set<String> knownKeys() {
       Set<String> keys = new HashSet<>(done);
-      queue.forEach(c -> keys.add(key(c)));
+      queue.forEach(c -> keys.add(c.assignmentKey()));
       return keys;
     }
 
@@ -158,13 +154,14 @@ public final class Dispatcher
       List<Truck.Cargo> rest = new ArrayList<>();
       List<String> remembered = new ArrayList<>(done);
       for (Truck.Cargo c : queue) {
-        if (taken.contains(c.shipId())) remembered.add(key(c));
+        if (taken.contains(c.shipId())) remembered.add(c.assignmentKey());
         else rest.add(c);
       }
       List<String> recent = remembered.subList(Math.max(0, remembered.size() - DONE_MEMORY), remembered.size());
       return new State(rest, open, recent);
     }
 
+    /** The event handler's, and how a flush foresees the state its events lead to. */
     State apply(Event event) {
       if (event instanceof Queued e) return enqueue(e);
       if (event instanceof Offered e) return offer(e);
@@ -272,9 +269,9 @@ public final class Dispatcher
       // Rebuilt once per write, not per request.
       indexed = state;
       knownKeys = state.knownKeys();
-      toQueue.forEach(c -> knownKeys.add(State.key(c)));
+      toQueue.forEach(c -> knownKeys.add(c.assignmentKey()));
     }
-    if (knownKeys.add(State.key(cmd.cargo()))) toQueue.add(cmd.cargo());
+    if (knownKeys.add(cmd.cargo().assignmentKey())) toQueue.add(cmd.cargo());
     return waitForWrite(() -> cmd.replyTo().tell(Done.getInstance()));
   }
 
@@ -395,9 +392,6 @@ public final class Dispatcher
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(Queued.class, State::enqueue)
-        .onEvent(Offered.class, State::offer)
-        .onEvent(Answered.class, State::answer)
-        .build();
+        .onAnyEvent(State::apply);
   }
 }

@@ -33,12 +33,4 @@ public final class GroupCommit<R> {
     waiting.clear();
     return batch;
   }
-
-  public boolean isEmpty() {
-    return waiting.isEmpty();
-  }
-
-  public List<R> waiting() {
-    return java.util.Collections.unmodifiableList(waiting);
-  }
 }

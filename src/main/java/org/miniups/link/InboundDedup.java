@@ -45,8 +45,9 @@ import org.pcollections.TreePSet;
  *
  * <p>Handling is bounded ({@code MAX_IN_FLIGHT} at a time per lane, in arrival order) and a failed
  * item is tried again after a growing pause. Items of different lanes ({@link Handler#lane}) do not
- * wait for each other: a burst of pickups does not hold up the loads of trucks already waiting. Memory stays bounded: above {@code capacity} the lowest
- * seqnums are forgotten (peers count upwards, so those are the oldest).
+ * wait for each other: a burst of pickups does not hold up the loads of trucks already waiting.
+ * Memory stays bounded: above {@code capacity} the lowest seqnums are forgotten (peers count
+ * upwards, so those are the oldest).
  */
 public final class InboundDedup
     extends EventSourcedBehavior<InboundDedup.Command, InboundDedup.Event, InboundDedup.State> {

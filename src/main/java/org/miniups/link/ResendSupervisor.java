@@ -502,7 +502,10 @@ public final class ResendSupervisor
     return nextSeqnum++;
   }
 
-  /** Holds this command until enough seqnums arrive; later commands queue up behind it. */
+  /**
+   * Holds this command until enough seqnums arrive. A later, smaller store may take the seqnums
+   * left meanwhile: order matters within a channel only, and a channel has one store in flight.
+   */
   private Effect<Event, State> awaitSeqnums(int count) {
     if (count > blockSize) throw new IllegalArgumentException(count + " items at once exceed the seqnum block size " + blockSize);
     requestBlock();

@@ -42,6 +42,10 @@ import slick.jdbc.SimpleJdbcAction;
  * {@code conf/postgres.conf}.
  */
 public final class BatchedJournalDao extends DefaultJournalDao {
+  /** PostgreSQL's type of each journal column written, in the order of the insert's columns. */
+  private static final List<String> COLUMN_TYPES =
+      List.of("bool", "text", "int8", "text", "int8", "text", "bytea", "int4", "text", "bytea", "int4", "text");
+
   private final String insertEvents;
   private final String insertTags;
 
@@ -59,9 +63,7 @@ public final class BatchedJournalDao extends DefaultJournalDao {
         List.of(
             c.deleted(), c.persistenceId(), c.sequenceNumber(), c.writer(), c.writeTimestamp(), c.adapterManifest(),
             c.eventPayload(), c.eventSerId(), c.eventSerManifest(), c.metaPayload(), c.metaSerId(), c.metaSerManifest());
-    List<String> types =
-        List.of("boolean", "text", "bigint", "text", "bigint", "text", "bytea", "integer", "text", "bytea", "integer", "text");
-    String arrays = String.join(", ", types.stream().map(type -> "?::" + type + "[]").toList());
+    String arrays = String.join(", ", COLUMN_TYPES.stream().map(type -> "?::" + type + "[]").toList());
     this.insertEvents =
         "INSERT INTO " + table(journal.schemaName(), journal.tableName()) + " (" + quoted(columns) + ") "
             + "SELECT * FROM unnest(" + arrays + ") "
@@ -147,11 +149,10 @@ public final class BatchedJournalDao extends DefaultJournalDao {
       ((Integer[]) columns[10])[i] = e.metaSerId().isDefined() ? (Integer) e.metaSerId().get() : null;
       ((String[]) columns[11])[i] = e.metaSerManifest().isDefined() ? e.metaSerManifest().get() : null;
     }
-    String[] sqlTypes = {"bool", "text", "int8", "text", "int8", "text", "bytea", "int4", "text", "bytea", "int4", "text"};
     Map<String, Long> orderings = new HashMap<>();
     try (PreparedStatement insert = connection.prepareStatement(insertEvents)) {
       for (int column = 0; column < columns.length; column++) {
-        insert.setObject(column + 1, connection.createArrayOf(sqlTypes[column], (Object[]) columns[column]));
+        insert.setObject(column + 1, connection.createArrayOf(COLUMN_TYPES.get(column), (Object[]) columns[column]));
       }
       try (ResultSet keys = insert.executeQuery()) {
         while (keys.next()) orderings.put(Row.key(keys.getString(2), keys.getLong(3)), keys.getLong(1));

@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,8 +35,8 @@ import org.apache.pekko.stream.javadsl.Source;
 /**
  * Keeps the {@code package_index} table in step with the shipments' journal: reads shipment
  * events by tag from the last stored offset and applies those that arrive together in one
- * transaction with the new offset, so every event counts exactly once, also across crashes. A failure restarts the stream
- * with backoff from the stored offset.
+ * transaction with the new offset, so every event counts exactly once, also across crashes. A
+ * failure restarts the stream with backoff from the stored offset.
  */
 public final class PackageIndexProjection {
   static final String NAME = "package-index";
@@ -80,7 +81,7 @@ public final class PackageIndexProjection {
     }
   }
 
-  static Done apply(DataSource dataSource, java.util.List<EventEnvelope> batch) {
+  static Done apply(DataSource dataSource, List<EventEnvelope> batch) {
     long position = ((Sequence) batch.get(batch.size() - 1).offset()).value();
     Map<Long, Row> rows = new LinkedHashMap<>();
     for (EventEnvelope envelope : batch) {
@@ -142,7 +143,7 @@ public final class PackageIndexProjection {
   }
 
   /** A few batched statements per batch of events, whatever its size. */
-  private static void write(Connection c, java.util.Collection<Row> rows) throws SQLException {
+  private static void write(Connection c, Collection<Row> rows) throws SQLException {
     try (PreparedStatement insert =
             c.prepareStatement(
                 "INSERT INTO package_index (ship_id, tracking_number, owner_id, status, dest_x, dest_y, created_at, updated_at) "
@@ -173,8 +174,12 @@ public final class PackageIndexProjection {
   }
 
   private static void bind(PreparedStatement statement, Object... parameters) throws SQLException {
-    for (int i = 0; i < parameters.length; i++) statement.setObject(i + 1, parameters[i]);
+    set(statement, parameters);
     statement.addBatch();
+  }
+
+  private static void set(PreparedStatement statement, Object... parameters) throws SQLException {
+    for (int i = 0; i < parameters.length; i++) statement.setObject(i + 1, parameters[i]);
   }
 
   private static void saveOffset(Connection c, long position) throws SQLException {
@@ -185,7 +190,7 @@ public final class PackageIndexProjection {
 
   private static int update(Connection c, String sql, Object... parameters) throws SQLException {
     try (PreparedStatement st = c.prepareStatement(sql)) {
-      for (int i = 0; i < parameters.length; i++) st.setObject(i + 1, parameters[i]);
+      set(st, parameters);
       return st.executeUpdate();
     }
   }

@@ -1,11 +1,16 @@
 package org.miniups.shipment;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -17,10 +22,12 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.SnapshotSelectionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.Recovery;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.miniups.CborSerializable;
@@ -311,13 +318,17 @@ public final class Shipment
     }
 
     State claim(Claimed e) {
-      return new State(shipId, details, trackingNumber, pickupSeqnum, e.userId(), status, truckId, attempt, destX, destY, history, exceptionReason);
+      return withOwner(e.userId());
     }
 
     private State withProgress(Status newStatus, int truck, int dispatch, HistoryEntry entry, String reason) {
       return new State(
           shipId, details, trackingNumber, pickupSeqnum, ownerId, newStatus, truck, dispatch, destX, destY,
           append(history, entry), reason);
+    }
+
+    private State withOwner(long userId) {
+      return new State(shipId, details, trackingNumber, pickupSeqnum, userId, status, truckId, attempt, destX, destY, history, exceptionReason);
     }
 
     private State withDestination(int x, int y) {
@@ -347,12 +358,11 @@ public final class Shipment
   }
 
   public static PersistenceId persistenceId(long shipId) {
-    return PersistenceId.of("Shipment", String.valueOf(shipId));
+    return PersistenceId.of(ENTITY_KEY.name(), String.valueOf(shipId));
   }
 
   /** How long a shipment event takes to reach the journal (the metrics endpoint shows it). */
-  private static final io.micrometer.core.instrument.Timer JOURNAL_WRITES =
-      io.micrometer.core.instrument.Metrics.timer("miniups.journal.write");
+  private static final Timer JOURNAL_WRITES = Metrics.timer("miniups.journal.write");
 
   private final long shipId;
   private final ActorRef<Topic.Command<Changed>> topic;
@@ -361,7 +371,7 @@ public final class Shipment
   private Shipment(long shipId, ActorRef<Topic.Command<Changed>> topic, Clock clock) {
     super(
         persistenceId(shipId),
-        SupervisorStrategy.restartWithBackoff(java.time.Duration.ofMillis(200), java.time.Duration.ofSeconds(5), 0.1));
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
     this.shipId = shipId;
     this.topic = topic;
     this.clock = clock;
@@ -374,9 +384,8 @@ public final class Shipment
 
   /** A shipment has a handful of events: it never snapshots, so recovery need not look for one. */
   @Override
-  public org.apache.pekko.persistence.typed.javadsl.Recovery recovery() {
-    return org.apache.pekko.persistence.typed.javadsl.Recovery.withSnapshotSelectionCriteria(
-        org.apache.pekko.persistence.typed.SnapshotSelectionCriteria.none());
+  public Recovery recovery() {
+    return Recovery.withSnapshotSelectionCriteria(SnapshotSelectionCriteria.none());
   }
 
   @Override
@@ -385,8 +394,8 @@ public final class Shipment
   }
 
   @Override
-  public java.util.Set<String> tagsFor(Event event) {
-    return java.util.Set.of(TAG);
+  public Set<String> tagsFor(Event event) {
+    return Set.of(TAG);
   }
 
   @Override
@@ -467,7 +476,7 @@ public final class Shipment
         .persist(event)
         .thenRun(
             (State after) -> {
-              JOURNAL_WRITES.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+              JOURNAL_WRITES.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
               topic.tell(Topic.publish(new Changed(after.summary())));
             })
         .thenReply(replyTo, reply::apply);

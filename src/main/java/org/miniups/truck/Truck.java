@@ -33,6 +33,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -100,6 +101,11 @@ public final class Truck
       long pickupSeqnum,
       int attempt)
       implements CborSerializable {
+
+    /** "shipId#attempt": names this very assignment, in the truck's and the dispatcher's memory of it. */
+    public String assignmentKey() {
+      return shipId + "#" + attempt;
+    }
 
     public Cargo nextAttempt() {
       return new Cargo(shipId, warehouse, destination, trackingNumber, userLinked, pickupSeqnum, attempt + 1);
@@ -255,6 +261,10 @@ public final class Truck
 
     /** At the warehouse with everything loaded: waiting only for the destinations. */
     public boolean isLeaving() {
+      return isLeaving(phase, cargo, loaded);
+    }
+
+    static boolean isLeaving(Phase phase, int cargo, int loaded) {
       return phase == Phase.AT_WAREHOUSE && cargo > 0 && loaded == cargo;
     }
 
@@ -308,13 +318,9 @@ public final class Truck
           truckId, Phase.IDLE, start, null, null, List.of(), List.of(), List.of(), 0, 0, 0, null, List.of(), EffectLog.empty());
     }
 
-    static String key(Cargo c) {
-      return c.shipId() + "#" + c.attempt();
-    }
-
     /** This truck took (or still carries) this very assignment. */
     boolean hasTaken(Cargo c) {
-      return taken.contains(key(c)) || carries(c.shipId());
+      return taken.contains(c.assignmentKey()) || carries(c.shipId());
     }
 
     Summary summary(Report report) {
@@ -332,11 +338,11 @@ public final class Truck
     }
 
     boolean isLeaving() {
-      return phase == Phase.AT_WAREHOUSE && !cargo.isEmpty() && loaded.size() == cargo.size();
+      return Summary.isLeaving(phase, cargo.size(), loaded.size());
     }
 
     boolean carries(long shipId) {
-      return cargo.stream().anyMatch(c -> c.shipId() == shipId) || aboard.stream().anyMatch(c -> c.shipId() == shipId);
+      return cargo(shipId).isPresent() || isAboard(shipId);
     }
 
     Optional<Cargo> cargo(long shipId) {
@@ -351,7 +357,7 @@ public final class Truck
 
     State assign(List<Cargo> more, Instant at) {
       List<String> keys = new ArrayList<>(taken);
-      more.forEach(c -> keys.add(key(c)));
+      more.forEach(c -> keys.add(c.assignmentKey()));
       return withTaken(keys.subList(Math.max(0, keys.size() - TAKEN_MEMORY), keys.size())).collect(more, at);
     }
 
@@ -635,14 +641,10 @@ public final class Truck
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
-    builder.forState(state -> state.phase() == Phase.IDLE)
-        .onCommand(ConfirmLoaded.class, this::refuseLoad);
-    builder.forState(state -> state.phase() == Phase.TO_WAREHOUSE)
-        .onCommand(ConfirmLoaded.class, this::refuseLoad);
     builder.forState(state -> state.phase() == Phase.AT_WAREHOUSE)
         .onCommand(ConfirmLoaded.class, this::load)
         .onCommand(DestinationsFixed.class, this::depart);
-    builder.forState(state -> state.phase() == Phase.DELIVERING)
+    builder.forState(state -> state.phase() != Phase.AT_WAREHOUSE)
         .onCommand(ConfirmLoaded.class, this::refuseLoad);
     builder.forAnyState()
         .onCommand(AssignPickups.class, this::assign)
@@ -827,7 +829,7 @@ public final class Truck
    * Persists decisions (with the settling of what was confirmed meanwhile, once enough has
    * gathered) in one write, then delivers the effects they added and tells the topic.
    */
-  private org.apache.pekko.persistence.typed.javadsl.EffectBuilder<Event, State> decide(State state, List<Event> decisions) {
+  private EffectBuilder<Event, State> decide(State state, List<Event> decisions) {
     List<Long> confirmed = effects.confirmedIds(state.effects());
     List<Event> events = new ArrayList<>();
     if (confirmed.size() >= SETTLE_WITH_DECISION) events.add(new EffectsSettled(confirmed));

@@ -358,7 +358,8 @@ final class ProtocolReferee {
     return !itemSeqnums(commands).isEmpty();
   }
 
-  private static List<Long> itemSeqnums(UACommands commands) {
+  /** The seqnums of every item in a UPS message, field by field. */
+  static List<Long> itemSeqnums(UACommands commands) {
     List<Long> seqnums = new ArrayList<>();
     commands.getAcceptedList().forEach(n -> seqnums.add(n.getSeqnum()));
     commands.getArrivedList().forEach(n -> seqnums.add(n.getSeqnum()));

@@ -230,19 +230,8 @@ final class FakeUps implements AutoCloseable {
 
   /** Sends items in one UACommands; each is re-sent (with its message) until Amazon acks it. */
   void sendItems(UACommands message) {
-    for (long seqnum : itemSeqnums(message)) unackedToAmazon.put(seqnum, message);
+    for (long seqnum : ProtocolReferee.itemSeqnums(message)) unackedToAmazon.put(seqnum, message);
     send(amazonSocket, message);
-  }
-
-  private static List<Long> itemSeqnums(UACommands message) {
-    List<Long> seqnums = new ArrayList<>();
-    message.getAcceptedList().forEach(n -> seqnums.add(n.getSeqnum()));
-    message.getArrivedList().forEach(n -> seqnums.add(n.getSeqnum()));
-    message.getOutfordeliveryList().forEach(n -> seqnums.add(n.getSeqnum()));
-    message.getDeliveredList().forEach(n -> seqnums.add(n.getSeqnum()));
-    message.getStatusList().forEach(n -> seqnums.add(n.getSeqnum()));
-    message.getErrorsList().forEach(n -> seqnums.add(n.getSeqnum()));
-    return seqnums;
   }
 
   /** Sends a message as it is, outside the re-send machinery (e.g. a deliberate duplicate). */
