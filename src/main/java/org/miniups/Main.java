@@ -5,7 +5,14 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.miniups.sim.amazon.AmazonCommand;
 import org.miniups.sim.amazon.SimAmazonServer;
 import org.miniups.sim.amazon.SimAmazonSettings;
@@ -31,7 +38,33 @@ public final class Main implements Runnable {
 
   public static void main(String[] args) {
     useSharedPoolForAsyncCompletions();
-    System.exit(new CommandLine(new Main()).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * The command line with its error handling: a bad option or a service that cannot start is one
+   * line on stderr saying what is wrong and what to do, and a non-zero exit, never a stack trace.
+   */
+  static CommandLine commandLine() {
+    return new CommandLine(new Main())
+        .setParameterExceptionHandler(
+            (e, args) -> {
+              e.getCommandLine().getErr().printf(
+                  "mini-ups: %s (see '%s --help')%n",
+                  e.getMessage(), e.getCommandLine().getCommandSpec().qualifiedName());
+              return 2;
+            })
+        .setExecutionExceptionHandler(
+            (e, commandLine, parseResult) -> {
+              if (e instanceof IllegalArgumentException) {
+                commandLine.getErr().printf(
+                    "mini-ups: invalid option: %s (see '%s --help')%n",
+                    e.getMessage(), commandLine.getCommandSpec().qualifiedName());
+                return 2;
+              }
+              commandLine.getErr().println("mini-ups: could not run: " + UpsService.rootMessage(e));
+              return 1;
+            });
   }
 
   /**
@@ -124,6 +157,7 @@ public final class Main implements Runnable {
         System.err.println("mini-UPS could not start: " + e.getMessage());
         return 1;
       }
+      if (serveHttp(service).isEmpty()) return 1;
       var config = service.system().settings().config();
       System.out.printf(
           "mini-UPS is running with %d trucks; World at %s:%d, Amazon at %s:%d%n",
@@ -133,16 +167,27 @@ public final class Main implements Runnable {
           config.getString("mini-ups.amazon.host"),
           config.getInt("mini-ups.amazon.port"));
       service.connectToPeers();
-      try {
-        var binding = service.startHttp().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
-        System.out.printf("Tracking site and API at http://localhost:%d/%n", binding.localAddress().getPort());
-      } catch (java.util.concurrent.ExecutionException e) {
-        System.err.println("mini-UPS could not serve HTTP on port " + config.getInt("mini-ups.http.port") + ": " + UpsService.rootMessage(e));
-        service.close();
-        return 1;
-      }
       service.system().getWhenTerminated().toCompletableFuture().get();
       return 0;
+    }
+  }
+
+  /**
+   * Binds the tracking site; on failure (a taken port) says so in one line and stops the service.
+   * Returns the port bound.
+   */
+  static Optional<Integer> serveHttp(UpsService service) throws InterruptedException {
+    int configured = service.system().settings().config().getInt("mini-ups.http.port");
+    try {
+      int port = service.startHttp().toCompletableFuture().get(30, TimeUnit.SECONDS).localAddress().getPort();
+      System.out.printf("Tracking site and API at http://localhost:%d/%n", port);
+      return Optional.of(port);
+    } catch (ExecutionException | TimeoutException e) {
+      System.err.printf(
+          "mini-UPS could not serve HTTP on port %d: %s; stop what uses it or set HTTP_PORT to a free port%n",
+          configured, UpsService.rootMessage(e));
+      service.close();
+      return Optional.empty();
     }
   }
 
@@ -203,7 +248,7 @@ public final class Main implements Runnable {
     static final String DEMO_PASSWORD = "demo-password";
     static final long DEMO_PROFILE_ID = 1001;
 
-    @Option(names = "--trucks", defaultValue = "10", description = "Fleet size (default ${DEFAULT-VALUE}).")
+    @Option(names = "--trucks", defaultValue = "${env:UPS_TRUCKS:-10}", description = "Fleet size (env UPS_TRUCKS, default ${DEFAULT-VALUE}).")
     int trucks;
 
     @Option(names = "--speed", defaultValue = "100", description = "World simspeed; larger is faster (default ${DEFAULT-VALUE}).")
@@ -224,61 +269,99 @@ public final class Main implements Runnable {
     @Option(names = "--timeout", defaultValue = "10m", description = "With --exit-when-done: give up after this long (default ${DEFAULT-VALUE}).")
     String timeout;
 
-    @Option(names = "--http-port", defaultValue = "8080", description = "Web site port (default ${DEFAULT-VALUE}).")
+    @Option(names = "--http-port", defaultValue = "${env:HTTP_PORT:-8080}", description = "Web site port (env HTTP_PORT, default ${DEFAULT-VALUE}).")
     int httpPort;
 
     @Override
     public Integer call() throws Exception {
+      java.time.Duration patience = parseDuration(timeout); // a bad value fails before anything starts
+      SimWorldSettings worldSettings =
+          SimWorldSettings.defaults()
+              .withHost("127.0.0.1")
+              .withPorts(0, 0)
+              .withFlakinessPercent(flakiness)
+              .withSimSpeed(speed)
+              .withResendInterval(java.time.Duration.ofSeconds(1));
+      SimAmazonSettings amazonSettings =
+          SimAmazonSettings.defaults()
+              .withHost("127.0.0.1")
+              .withUpsPort(0)
+              .withPackages(packages)
+              .withRate(rate)
+              .withUpsUserIds(List.of(DEMO_PROFILE_ID))
+              .withResendInterval(java.time.Duration.ofSeconds(1));
       Path dataDir = Path.of("data", "demo");
       deleteRecursively(dataDir); // a demo starts a new world, so it starts a new database too
       long started = System.nanoTime();
-      try (SimWorldServer world =
-              SimWorldServer.start(
-                  SimWorldSettings.defaults()
-                      .withHost("127.0.0.1")
-                      .withPorts(0, 0)
-                      .withFlakinessPercent(flakiness)
-                      .withSimSpeed(speed)
-                      .withResendInterval(java.time.Duration.ofSeconds(1)));
-          SimAmazonServer amazon =
-              SimAmazonServer.start(
-                  SimAmazonSettings.defaults()
-                      .withHost("127.0.0.1")
-                      .withWorld("127.0.0.1", world.amazonPort())
-                      .withUpsPort(0)
-                      .withPackages(packages)
-                      .withRate(rate)
-                      .withUpsUserIds(List.of(DEMO_PROFILE_ID))
-                      .withResendInterval(java.time.Duration.ofSeconds(1)))) {
-        Map<String, Object> overrides = new HashMap<>();
+      SimWorldServer world = SimWorldServer.start(worldSettings);
+      SimAmazonServer amazon;
+      try {
+        amazon = SimAmazonServer.start(amazonSettings.withWorld("127.0.0.1", world.amazonPort()));
+      } catch (RuntimeException e) {
+        world.close();
+        throw e;
+      }
+      UpsService ups;
+      try {
+        ups = UpsService.start(AppConfig.load(upsOverrides(dataDir, world, amazon)));
+      } catch (RuntimeException e) {
+        amazon.close();
+        world.close();
+        System.err.println("mini-UPS could not start: " + e.getMessage());
+        return 1;
+      }
+      // The simulators stop once UPS has left them and written what it had.
+      CoordinatedShutdown.get(ups.system())
+          .addTask(
+              CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+              "stop-simulators",
+              () ->
+                  CompletableFuture.supplyAsync(
+                      () -> {
+                        amazon.close();
+                        world.close();
+                        return Done.getInstance();
+                      }));
+      Optional<Integer> port = serveHttp(ups);
+      if (port.isEmpty()) return 1;
+      createDemoAccount(ups);
+      ups.connectToPeers();
+      System.out.printf(
+          "Demo: world %d, %d UPS trucks, Amazon asking for %d packages at %.1f/s.%n"
+              + "Open http://localhost:%d/ and log in as %s / %s: My packages lists the packages Amazon%n"
+              + "ships to that account (about half); the Fleet page shows the trucks moving.%n",
+          amazon.worldId(), trucks, packages, rate, port.get(), DEMO_USER, DEMO_PASSWORD);
+      if (!exitWhenDone) {
+        ups.system().getWhenTerminated().toCompletableFuture().get();
+        return 0;
+      }
+      DemoOutcome outcome = awaitEveryDelivery(world, amazon, patience, started);
+      ups.close(); // before the summary, so that it is the last line
+      System.out.println(outcome.summary());
+      return outcome.everyPackageDeliveredOnce() ? 0 : 1;
+    }
+
+    /**
+     * The demo's own World, Amazon and database; the environment (HTTP_PORT, DB_URL, ...) and the
+     * options override the rest, as they do for {@code serve}.
+     */
+    private Map<String, Object> upsOverrides(Path dataDir, SimWorldServer world, SimAmazonServer amazon) {
+      Map<String, Object> overrides = new HashMap<>();
+      if (System.getenv("DB_URL") == null) {
         overrides.put(AppConfig.DB_URL, "jdbc:h2:file:./" + dataDir.resolve("mini-ups").toString().replace('\\', '/'));
         overrides.put("mini-ups.db.user", "sa");
         overrides.put("mini-ups.db.password", "");
-        overrides.put("mini-ups.world.host", "127.0.0.1");
-        overrides.put("mini-ups.world.port", world.upsPort());
-        overrides.put("mini-ups.world.id", 0);
-        overrides.put("mini-ups.amazon.host", "127.0.0.1");
-        overrides.put("mini-ups.amazon.port", amazon.upsPort());
-        overrides.put("mini-ups.fleet.trucks", trucks);
-        overrides.put("mini-ups.http.port", httpPort);
-        overrides.put("mini-ups.link.resend-interval", "1s");
-        overrides.put("pekko.remote.artery.canonical.port", 0);
-        try (UpsService ups = UpsService.start(AppConfig.load(overrides))) {
-          createDemoAccount(ups);
-          ups.connectToPeers();
-          int port = ups.startHttp().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS).localAddress().getPort();
-          System.out.printf(
-              "Demo: world %d, %d UPS trucks, Amazon asking for %d packages at %.1f/s.%n"
-                  + "Open http://localhost:%d/ and log in as %s / %s: My packages lists the packages Amazon%n"
-                  + "ships to that account (about half); the Fleet page shows the trucks moving.%n",
-              amazon.worldId(), trucks, packages, rate, port, DEMO_USER, DEMO_PASSWORD);
-          if (!exitWhenDone) {
-            ups.system().getWhenTerminated().toCompletableFuture().get();
-            return 0;
-          }
-          return awaitEveryDelivery(world, amazon, parseDuration(timeout), started);
-        }
       }
+      if (System.getenv("RESEND_INTERVAL") == null) overrides.put("mini-ups.link.resend-interval", "1s");
+      if (System.getenv("CLUSTER_PORT") == null) overrides.put("pekko.remote.artery.canonical.port", 0);
+      overrides.put("mini-ups.world.host", "127.0.0.1");
+      overrides.put("mini-ups.world.port", world.upsPort());
+      overrides.put("mini-ups.world.id", 0);
+      overrides.put("mini-ups.amazon.host", "127.0.0.1");
+      overrides.put("mini-ups.amazon.port", amazon.upsPort());
+      overrides.put("mini-ups.fleet.trucks", trucks);
+      overrides.put("mini-ups.http.port", httpPort);
+      return overrides;
     }
 
     /**
@@ -299,8 +382,11 @@ public final class Main implements Runnable {
       }
     }
 
+    /** @param summary e.g. {@code delivered 200/200 in 31.2s}, and Amazon's errors if any */
+    record DemoOutcome(String summary, boolean everyPackageDeliveredOnce) {}
+
     /** Waits until Amazon heard of every delivery, then checks each happened exactly once. */
-    private int awaitEveryDelivery(
+    private DemoOutcome awaitEveryDelivery(
         SimWorldServer world, SimAmazonServer amazon, java.time.Duration patience, long started)
         throws InterruptedException {
       long deadline = System.nanoTime() + patience.toNanos();
@@ -315,14 +401,19 @@ public final class Main implements Runnable {
           stats.delivered().entrySet().stream()
               .filter(e -> e.getValue() == 1 && worldDeliveries.getOrDefault(e.getKey(), 0) == 1)
               .count();
-      System.out.printf("delivered %d/%d in %.1fs%n", exactlyOnce, packages, seconds);
-      if (!stats.errors().isEmpty()) System.out.println("errors: " + stats.errors());
-      return exactlyOnce == packages && stats.allDelivered() ? 0 : 1;
+      String summary = String.format("delivered %d/%d in %.1fs", exactlyOnce, packages, seconds);
+      if (!stats.errors().isEmpty()) summary = "errors: " + stats.errors() + System.lineSeparator() + summary;
+      return new DemoOutcome(summary, exactlyOnce == packages && stats.allDelivered());
     }
   }
 
+  /** HOCON durations: "5s", "500ms", "2 minutes". */
   static java.time.Duration parseDuration(String text) {
-    return com.typesafe.config.ConfigFactory.parseString("d = " + text).getDuration("d");
+    try {
+      return com.typesafe.config.ConfigFactory.parseString("d = " + text).getDuration("d");
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new IllegalArgumentException("not a duration: " + text + " (try 5s or 500ms)");
+    }
   }
 
   static void deleteRecursively(Path dir) throws java.io.IOException {

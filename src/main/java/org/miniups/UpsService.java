@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
@@ -24,6 +25,8 @@ import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.SharedKillSwitch;
 import org.miniups.amazon.AmazonConnection;
 import org.miniups.amazon.AmazonRequestRouter;
 import org.miniups.dispatch.DispatchPolicy;
@@ -62,6 +65,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class UpsService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(UpsService.class);
+  private static final String DATABASE_HINT =
+      " (is the database running? check DB_URL, e.g. jdbc:postgresql://host:5432/db or jdbc:h2:file:./data/ups,"
+          + " DB_USER and DB_PASSWORD)";
 
   private final ActorSystem<SpawnProtocol.Command> system;
   private final List<Integer> truckIds;
@@ -82,6 +88,7 @@ public final class UpsService implements AutoCloseable {
   private final ActorRef<Accounts.Command> accounts;
   private final SessionTokens sessions;
   private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final SharedKillSwitch liveUpdates = KillSwitches.shared("live-updates");
 
   private UpsService(Config config) {
     this.system = createSystem(config);
@@ -199,14 +206,30 @@ public final class UpsService implements AutoCloseable {
     spawn(TruckPoller.create(truckTopic, worldOutbox, app.getDuration("fleet.query-interval")), "truck-poller");
     singletons.init(SingletonActor.of(PackageIndexProjection.create(readSide.dataSource()), "package-index"));
 
-    // On shutdown the links go first, so nothing arrives for actors that are stopping.
+    // On shutdown the links go first, so nothing arrives for actors that are stopping; the
+    // database closes last, once every entity has written what it had.
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
     for (var link : List.of(amazonConnection, worldConnection)) {
-      CoordinatedShutdown.get(system)
-          .addTask(
-              CoordinatedShutdown.PhaseServiceUnbind(),
-              "leave-" + link.path().name(),
-              () -> AskPattern.ask(link, LinkConnection.Leave::new, Duration.ofSeconds(5), system.scheduler()));
+      shutdown.addTask(
+          CoordinatedShutdown.PhaseServiceUnbind(),
+          "leave-" + link.path().name(),
+          () -> AskPattern.ask(link, LinkConnection.Leave::new, Duration.ofSeconds(5), system.scheduler()));
     }
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceUnbind(),
+        "end-live-updates",
+        () -> {
+          liveUpdates.shutdown();
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+        "close-read-side",
+        () -> {
+          readSide.close();
+          io.micrometer.core.instrument.Metrics.removeRegistry(metrics);
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
 
     // Trucks re-send what they had decided but not handed over before a crash once they run.
     truckIds.forEach(id -> truck(id).tell(new Truck.GetSummary(system.ignoreRef())));
@@ -252,7 +275,7 @@ public final class UpsService implements AutoCloseable {
     Backend backend =
         new Backend(
             system, askTimeout, this::shipment, this::truck, truckIds, directory, accounts, sessions, shipmentTopic,
-            truckTopic, worldOutbox, amazonOutbox);
+            truckTopic, worldOutbox, amazonOutbox, liveUpdates);
     return HttpServer.start(system, http.getString("interface"), http.getInt("port"), new ApiRoutes(backend, metrics).routes());
   }
 
@@ -371,7 +394,8 @@ public final class UpsService implements AutoCloseable {
     } catch (RuntimeException e) {
       system.terminate();
       throw new IllegalStateException(
-          "Could not prepare the read-side tables at " + config.getString(AppConfig.DB_URL) + ": " + rootMessage(e), e);
+          "Could not prepare the read-side tables at " + config.getString(AppConfig.DB_URL) + ": " + rootMessage(e)
+              + DATABASE_HINT, e);
     }
   }
 
@@ -383,7 +407,7 @@ public final class UpsService implements AutoCloseable {
       system.terminate();
       throw new IllegalStateException(
           "Could not prepare the database at " + system.settings().config().getString(AppConfig.DB_URL)
-              + ": " + rootMessage(e), e);
+              + ": " + rootMessage(e) + DATABASE_HINT, e);
     }
   }
 
@@ -393,15 +417,16 @@ public final class UpsService implements AutoCloseable {
     return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
   }
 
+  /** Stops the node as SIGTERM does (coordinated shutdown), and waits until it has stopped. */
   @Override
   public void close() {
-    system.terminate();
     try {
-      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      CoordinatedShutdown.get(system)
+          .runAll(CoordinatedShutdown.unknownReason())
+          .toCompletableFuture()
+          .get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       log.warn("Actor system did not stop in time: {}", rootMessage(e));
     }
-    readSide.close();
-    io.micrometer.core.instrument.Metrics.removeRegistry(metrics);
   }
 }

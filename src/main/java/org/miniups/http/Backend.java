@@ -8,6 +8,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.stream.SharedKillSwitch;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.shipment.PackageDirectory;
 import org.miniups.shipment.Shipment;
@@ -15,7 +16,10 @@ import org.miniups.truck.Truck;
 import org.miniups.user.Accounts;
 import org.miniups.user.SessionTokens;
 
-/** The actors the HTTP routes ask; routes never reach a connection's socket. */
+/**
+ * The actors the HTTP routes ask; routes never reach a connection's socket. {@code liveUpdates}
+ * ends every live-update stream when the service stops, so browsers see them complete.
+ */
 public record Backend(
     ActorSystem<?> system,
     Duration askTimeout,
@@ -28,4 +32,5 @@ public record Backend(
     ActorRef<Topic.Command<Shipment.Changed>> shipmentTopic,
     ActorRef<Topic.Command<Truck.Changed>> truckTopic,
     ActorRef<ResendSupervisor.Command> worldOutbox,
-    ActorRef<ResendSupervisor.Command> amazonOutbox) {}
+    ActorRef<ResendSupervisor.Command> amazonOutbox,
+    SharedKillSwitch liveUpdates) {}

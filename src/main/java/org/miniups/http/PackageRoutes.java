@@ -140,6 +140,7 @@ final class PackageRoutes extends ApiDirectives {
             .mapConcat(view -> view)
             .map(view -> ServerSentEvent.create(Json.MAPPER.writeValueAsString(view)))
             .keepAlive(Duration.ofSeconds(15), ServerSentEvent::heartbeat)
+            .via(backend.liveUpdates().flow())
             .watchTermination((notUsed, done) -> {
               done.whenComplete((ok, failure) -> {
                 backend.shipmentTopic().tell(Topic.unsubscribe(inbox.<Shipment.Changed>narrow()));

@@ -22,6 +22,9 @@ public final class SimSystem {
               pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
               pekko.loglevel = DEBUG
               pekko.log-dead-letters-during-shutdown = off
+              # Whoever starts a simulator stops it: the demo once UPS has left it, the world and
+              # amazon commands from their own shutdown hook.
+              pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
               """)
           .withFallback(ConfigFactory.defaultReference());
 
