@@ -1,0 +1,329 @@
+package org.miniups.e2e;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.miniups.TestConfigs.Database;
+import org.miniups.sim.amazon.SimAmazonReport;
+import org.miniups.sim.world.SimWorldReport;
+
+/**
+ * UPS, the simulated World and the simulated Amazon as three processes of the real jar on
+ * loopback, UPS on a fresh PostgreSQL database, each simulator keeping its state and a report in
+ * its own directory. A scenario starts them, breaks something, and ends with {@link
+ * #awaitSettled} and {@link Invariants}.
+ */
+public final class ThreeProcessRun implements AutoCloseable {
+  private static final Pattern UNACKED = Pattern.compile("^miniups_messages_unacked\\{peer=\"(\\w+)\"} ([0-9.]+)", Pattern.MULTILINE);
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  /**
+   * @param speed the World's simspeed (larger is faster)
+   * @param resendInterval of all three, e.g. "300ms"
+   */
+  public record Settings(int packages, double rate, int flakiness, int speed, int trucks, String resendInterval) {
+    public Settings withPackages(int n) {
+      return new Settings(n, rate, flakiness, speed, trucks, resendInterval);
+    }
+
+    public Settings withFlakiness(int percent) {
+      return new Settings(packages, rate, percent, speed, trucks, resendInterval);
+    }
+
+    public Settings withRate(double perSecond) {
+      return new Settings(packages, perSecond, flakiness, speed, trucks, resendInterval);
+    }
+  }
+
+  public static Settings defaults() {
+    return new Settings(100, 20, 0, 1000, 20, "300ms");
+  }
+
+  private final String scenario;
+  private final Settings settings;
+  private final Path dir;
+  private final String dbUrl;
+  private final int worldUpsPort = JarProcess.freePort();
+  private final int worldAmazonPort = JarProcess.freePort();
+  private final int amazonUpsPort = JarProcess.freePort();
+  private final int httpPort = JarProcess.freePort();
+  private int upsSeesWorldAt = worldUpsPort;
+  private int upsSeesAmazonAt = amazonUpsPort;
+  private final Map<String, String> upsEnv = new HashMap<>();
+  private final List<JarProcess> processes = new ArrayList<>();
+  private final List<JarProcess> upsRuns = new ArrayList<>();
+  private JarProcess world;
+  private JarProcess amazon;
+  private int worldRuns;
+  private int amazonRuns;
+
+  public ThreeProcessRun(String scenario, Settings settings) {
+    this.scenario = scenario;
+    this.settings = settings;
+    this.dbUrl = Database.POSTGRES.freshUrl();
+    try {
+      this.dir = Files.createDirectories(Path.of("target", "resilience", scenario));
+      for (String sub : List.of("world-state", "amazon-state")) deleteRecursively(dir.resolve(sub));
+      Files.deleteIfExists(worldReportFile());
+      Files.deleteIfExists(amazonReportFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  public String dbUrl() {
+    return dbUrl;
+  }
+
+  public int worldUpsPort() {
+    return worldUpsPort;
+  }
+
+  public int amazonUpsPort() {
+    return amazonUpsPort;
+  }
+
+  public int httpPort() {
+    return httpPort;
+  }
+
+  /** UPS connects to these ports instead (a proxy in front of the simulators). */
+  public void routeUpsThrough(int worldPort, int amazonPort) {
+    upsSeesWorldAt = worldPort;
+    upsSeesAmazonAt = amazonPort;
+  }
+
+  /** Adds or overrides an environment variable of UPS, from its next start on. */
+  public void upsEnv(String name, String value) {
+    upsEnv.put(name, value);
+  }
+
+  public ThreeProcessRun startAll() {
+    startWorld();
+    startAmazon();
+    startUps();
+    return this;
+  }
+
+  public JarProcess startWorld() {
+    world =
+        track(
+            JarProcess.start(
+                scenario + "-world-" + ++worldRuns, Map.of(),
+                "world",
+                "--ups-port", String.valueOf(worldUpsPort),
+                "--amazon-port", String.valueOf(worldAmazonPort),
+                "--flakiness", String.valueOf(settings.flakiness()),
+                "--speed", String.valueOf(settings.speed()),
+                "--resend-interval", settings.resendInterval(),
+                "--state-dir", dir.resolve("world-state").toAbsolutePath().toString(),
+                "--report", worldReportFile().toAbsolutePath().toString()));
+    world.awaitLine(l -> l.startsWith("Simulated World"), Duration.ofSeconds(60));
+    return world;
+  }
+
+  public JarProcess startAmazon() {
+    amazon =
+        track(
+            JarProcess.start(
+                scenario + "-amazon-" + ++amazonRuns, Map.of(),
+                "amazon",
+                "--world-host", "127.0.0.1",
+                "--world-port", String.valueOf(worldAmazonPort),
+                "--ups-port", String.valueOf(amazonUpsPort),
+                "--packages", String.valueOf(settings.packages()),
+                "--rate", String.valueOf(settings.rate()),
+                "--resend-interval", settings.resendInterval(),
+                "--state-dir", dir.resolve("amazon-state").toAbsolutePath().toString(),
+                "--report", amazonReportFile().toAbsolutePath().toString()));
+    amazon.awaitLine(l -> l.startsWith("Simulated Amazon"), Duration.ofSeconds(60));
+    return amazon;
+  }
+
+  public JarProcess startUps() {
+    Map<String, String> env = new HashMap<>();
+    env.put("DB_URL", dbUrl);
+    env.put("DB_USER", System.getProperty("test.pg.user", "postgres"));
+    env.put("WORLD_HOST", "127.0.0.1");
+    env.put("WORLD_PORT", String.valueOf(upsSeesWorldAt));
+    env.put("AMAZON_HOST", "127.0.0.1");
+    env.put("AMAZON_PORT", String.valueOf(upsSeesAmazonAt));
+    env.put("UPS_TRUCKS", String.valueOf(settings.trucks()));
+    env.put("RESEND_INTERVAL", settings.resendInterval());
+    env.put("RECONNECT_MIN_BACKOFF", "100ms");
+    env.put("RECONNECT_MAX_BACKOFF", "1s");
+    env.put("CLUSTER_PORT", String.valueOf(JarProcess.freePort()));
+    env.put("HTTP_PORT", String.valueOf(httpPort));
+    env.putAll(upsEnv);
+    JarProcess ups = track(JarProcess.start(scenario + "-ups-" + (upsRuns.size() + 1), env, "serve"));
+    upsRuns.add(ups);
+    ups.awaitLine(l -> l.startsWith("Tracking site and API at") || l.startsWith("mini-UPS could not"), Duration.ofSeconds(90));
+    return ups;
+  }
+
+  private JarProcess track(JarProcess process) {
+    processes.add(process);
+    return process;
+  }
+
+  public JarProcess ups() {
+    return upsRuns.get(upsRuns.size() - 1);
+  }
+
+  public List<JarProcess> upsRuns() {
+    return List.copyOf(upsRuns);
+  }
+
+  public JarProcess world() {
+    return world;
+  }
+
+  public JarProcess amazon() {
+    return amazon;
+  }
+
+  /** SIGKILL, then wait for the process to be gone. */
+  public static void kill(JarProcess process) {
+    process.kill();
+    process.awaitExit(Duration.ofSeconds(30));
+  }
+
+  private Path worldReportFile() {
+    return dir.resolve("world-report.json");
+  }
+
+  private Path amazonReportFile() {
+    return dir.resolve("amazon-report.json");
+  }
+
+  /** Amazon's latest report; empty until it wrote one. */
+  public Optional<SimAmazonReport> amazonReport() {
+    try {
+      return Optional.of(SimAmazonReport.read(amazonReportFile()));
+    } catch (UncheckedIOException e) {
+      if (e.getCause() instanceof NoSuchFileException) return Optional.empty();
+      throw e;
+    }
+  }
+
+  /** The World's latest report on Amazon's world; empty until both wrote one. */
+  public Optional<SimWorldReport.WorldEntry> worldReport() {
+    Optional<SimAmazonReport> amazonSide = amazonReport();
+    if (amazonSide.isEmpty() || !Files.exists(worldReportFile())) return Optional.empty();
+    return Optional.ofNullable(SimWorldReport.read(worldReportFile()).worlds().get(amazonSide.get().worldId()));
+  }
+
+  public long delivered() {
+    return amazonReport().map(r -> r.shipments().values().stream().filter(s -> s.delivered() > 0).count()).orElse(0L);
+  }
+
+  /** Waits until Amazon heard of at least this many deliveries. */
+  public void awaitDelivered(long count, Duration patience) {
+    await(count + " deliveries in " + scenario).atMost(patience).pollInterval(Duration.ofMillis(200)).until(() -> delivered() >= count);
+  }
+
+  /**
+   * Waits until every package is delivered and every item on every link acked (the UPS outboxes
+   * included, from its /metrics); returns the breaches of the invariants then (none is the pass).
+   */
+  public List<String> awaitSettled(Duration patience) {
+    await("every package of " + scenario + " delivered and every item acked")
+        .atMost(patience)
+        .pollInterval(Duration.ofMillis(250))
+        .until(this::settled);
+    return Invariants.breaches(settings.packages(), amazonReport().orElseThrow(), worldReport().orElseThrow());
+  }
+
+  private boolean settled() {
+    Optional<SimAmazonReport> amazonSide = amazonReport();
+    Optional<SimWorldReport.WorldEntry> worldSide = worldReport();
+    if (amazonSide.isEmpty() || worldSide.isEmpty()) return false;
+    SimAmazonReport a = amazonSide.get();
+    SimWorldReport.WorldEntry w = worldSide.get();
+    return a.allDelivered()
+        && a.unackedToUps() == 0 && a.unackedToWorld() == 0 && w.upsUnacked() == 0 && w.amazonUnacked() == 0
+        && upsUnacked().map(n -> n == 0).orElse(false);
+  }
+
+  /** Items the UPS outboxes hold unacked, from /metrics; empty while UPS does not answer. */
+  public Optional<Long> upsUnacked() {
+    try {
+      HttpResponse<String> metrics =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics")).timeout(Duration.ofSeconds(5)).build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (metrics.statusCode() != 200) return Optional.empty();
+      Matcher m = UNACKED.matcher(metrics.body());
+      long total = 0;
+      int peers = 0;
+      while (m.find()) {
+        total += (long) Double.parseDouble(m.group(2));
+        peers++;
+      }
+      return peers == 2 ? Optional.of(total) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  /** The highest resident set size of the process so far, in MiB (Linux's VmHWM). */
+  public static long peakRssMib(JarProcess process) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
+        if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+      }
+      return -1;
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /** SIGTERM to each process, UPS first (it leaves its peers), then the simulators. */
+  @Override
+  public void close() {
+    for (JarProcess process : reversed(processes)) {
+      if (process.isAlive()) process.terminate();
+      try {
+        process.awaitExit(Duration.ofSeconds(15));
+      } catch (AssertionError stillRunning) {
+        process.close();
+      }
+    }
+  }
+
+  private static <T> List<T> reversed(List<T> list) {
+    List<T> copy = new ArrayList<>(list);
+    java.util.Collections.reverse(copy);
+    return copy;
+  }
+
+  private static void deleteRecursively(Path path) throws IOException {
+    if (!Files.exists(path)) return;
+    try (var paths = Files.walk(path)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+    }
+  }
+}
