@@ -22,8 +22,30 @@ public final class SimSystem {
               pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
               pekko.loglevel = DEBUG
               pekko.log-dead-letters-during-shutdown = off
+              # The commands' own shutdown hook closes the simulator (final report) on SIGTERM;
+              # Pekko's would terminate the system under it.
+              pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
               """)
           .withFallback(ConfigFactory.defaultReference());
+
+  /**
+   * On SIGTERM or Ctrl-C, closes the simulator cleanly (so it writes its last report) and says so
+   * in one line, without a stack trace.
+   */
+  public static void closeOnShutdown(String name, AutoCloseable simulator) {
+    Thread hook =
+        new Thread(
+            () -> {
+              try {
+                simulator.close();
+                System.out.println(name + ": stopped.");
+              } catch (Exception e) {
+                System.err.println(name + ": did not stop cleanly: " + e.getMessage());
+              }
+            },
+            "close-on-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+  }
 
   /** The stage's value; a failure or a timeout becomes an IllegalStateException that says which. */
   public static <T> T await(CompletionStage<T> stage, Duration timeout) {
