@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.miniups.sim.SimSystem;
 import org.miniups.sim.amazon.AmazonCommand;
 import org.miniups.sim.amazon.SimAmazonServer;
 import org.miniups.sim.amazon.SimAmazonSettings;
@@ -214,6 +215,12 @@ public final class Main implements Runnable {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the flakiness draws (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--state-dir", description = "Save every world here before a peer hears of a change, and resume the worlds found here on start (same ids; give the same ports). Default: memory only.")
+    Path stateDir;
+
+    @Option(names = "--report", description = "Keep a JSON report of every world (deliveries, where and by which truck, unacked items, connections, counts) in this file, rewritten at most every 250 ms while something changes and on exit.")
+    Path reportFile;
+
     @Override
     public Integer call() throws Exception {
       SimWorldSettings settings;
@@ -225,16 +232,21 @@ public final class Main implements Runnable {
                 .withSimSpeed(speed)
                 .withResendInterval(parseDuration(resendInterval))
                 .withRandomSeed(seed);
+        if (stateDir != null) settings = settings.withStateDir(stateDir);
+        if (reportFile != null) settings = settings.withReportFile(reportFile);
       } catch (IllegalArgumentException e) {
         System.err.println("Invalid setting: " + e.getMessage());
         return 2;
       }
-      try (SimWorldServer world = SimWorldServer.start(settings)) {
-        System.out.printf(
-            "Simulated World: UPS port %d, Amazon port %d, flakiness %d%%, speed %d. Ctrl-C stops it.%n",
-            world.upsPort(), world.amazonPort(), flakiness, speed);
-        new java.util.concurrent.CountDownLatch(1).await();
+      SimWorldServer world = SimWorldServer.start(settings);
+      SimSystem.closeOnShutdown("Simulated World", world);
+      for (long worldId : world.resumedWorldIds()) {
+        System.out.printf("Simulated World: resumed world %d from %s%n", worldId, stateDir);
       }
+      System.out.printf(
+          "Simulated World: UPS port %d, Amazon port %d, flakiness %d%%, speed %d. Ctrl-C stops it.%n",
+          world.upsPort(), world.amazonPort(), flakiness, speed);
+      new java.util.concurrent.CountDownLatch(1).await();
       return 0;
     }
   }

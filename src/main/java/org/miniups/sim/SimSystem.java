@@ -28,6 +28,25 @@ public final class SimSystem {
               """)
           .withFallback(ConfigFactory.defaultReference());
 
+  /**
+   * On SIGTERM or Ctrl-C, closes the simulator cleanly (so it writes its last report) and says so
+   * in one line, without a stack trace.
+   */
+  public static void closeOnShutdown(String name, AutoCloseable simulator) {
+    Thread hook =
+        new Thread(
+            () -> {
+              try {
+                simulator.close();
+                System.out.println(name + ": stopped.");
+              } catch (Exception e) {
+                System.err.println(name + ": did not stop cleanly: " + e.getMessage());
+              }
+            },
+            "close-on-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+  }
+
   /** The stage's value; a failure or a timeout becomes an IllegalStateException that says which. */
   public static <T> T await(CompletionStage<T> stage, Duration timeout) {
     try {

@@ -2,9 +2,11 @@ package org.miniups.sim.amazon;
 
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.miniups.sim.SimSystem;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -41,6 +43,12 @@ public final class AmazonCommand implements Callable<Integer> {
   @Option(names = "--resend-interval", defaultValue = "5s", description = "Re-send unacked items after this long, e.g. 5s or 500ms (default ${DEFAULT-VALUE}).")
   String resendInterval;
 
+  @Option(names = "--state-dir", description = "Save the run here before a peer hears of a change, and resume the run found here on start (same world, shipments, seqnums; give the same ports). Default: memory only.")
+  Path stateDir;
+
+  @Option(names = "--report", description = "Keep a JSON report (per shipment: notices heard, destinations, where delivered; the referee's violations; unacked items; connections; allDelivered) in this file, rewritten at most every 250 ms while something changes and on exit.")
+  Path reportFile;
+
   @Override
   public Integer call() throws Exception {
     SimAmazonSettings settings;
@@ -54,6 +62,8 @@ public final class AmazonCommand implements Callable<Integer> {
               .withRate(rate)
               .withRandomSeed(seed)
               .withResendInterval(parseDuration(resendInterval));
+      if (stateDir != null) settings = settings.withStateDir(stateDir);
+      if (reportFile != null) settings = settings.withReportFile(reportFile);
     } catch (IllegalArgumentException e) {
       System.err.println("Invalid setting: " + e.getMessage());
       return 2;
@@ -65,12 +75,14 @@ public final class AmazonCommand implements Callable<Integer> {
       System.err.println("The simulated Amazon could not start: " + e.getMessage());
       return 1;
     }
-    try (amazon) {
-      System.out.printf(
-          "Simulated Amazon: world %d (World at %s:%d), UPS port %d. Ctrl-C stops it.%n",
-          amazon.worldId(), worldHost, worldPort, amazon.upsPort());
-      new CountDownLatch(1).await();
+    SimSystem.closeOnShutdown("Simulated Amazon", amazon);
+    if (amazon.resumed()) {
+      System.out.printf("Simulated Amazon: resumed world %d from %s%n", amazon.worldId(), stateDir);
     }
+    System.out.printf(
+        "Simulated Amazon: world %d (World at %s:%d), UPS port %d. Ctrl-C stops it.%n",
+        amazon.worldId(), worldHost, worldPort, amazon.upsPort());
+    new CountDownLatch(1).await();
     return 0;
   }
 

@@ -1,6 +1,8 @@
 package org.miniups.sim.amazon;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
 import com.google.protobuf.TextFormat;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -9,6 +11,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.LongPredicate;
 import org.miniups.proto.UpsAmazon.AULoaded;
 import org.miniups.proto.UpsAmazon.AUPickup;
@@ -41,6 +44,49 @@ final class ProtocolReferee {
   private static final String JOINED = "connected!";
   private static final String REFUSED = "error:";
   private static final TextFormat.Printer ONE_LINE = TextFormat.printer().emittingSingleLine(true);
+  /** Every kind of UPS item, by protobuf name, to read saved ones back. */
+  private static final Map<String, Parser<? extends Message>> UPS_ITEM_PARSERS =
+      Map.of(
+          "UAPickupAccepted", UAPickupAccepted.parser(),
+          "UATruckArrived", UATruckArrived.parser(),
+          "UAOutForDelivery", UAOutForDelivery.parser(),
+          "UADelivered", UADelivered.parser(),
+          "UAStatus", UAStatus.parser(),
+          "UAErr", UAErr.parser());
+
+  /**
+   * The referee's memory, as saved across a restart: what Amazon asked and heard, the first item
+   * under each UPS seqnum (to catch a reuse after the restart), and the violations so far. The
+   * handshake state is per connection, and a restart means a new connection.
+   */
+  record Saved(
+      List<SavedTrip> trips,
+      Map<Long, String> requests,
+      Map<Long, String> answers,
+      Map<Long, SavedItem> upsItems,
+      Set<Long> unsentAcksSeen,
+      List<String> violations) {}
+
+  /** A trip's messages as protobuf bytes; a step not heard yet is null. */
+  record SavedTrip(
+      byte[] pickup,
+      byte[] accepted,
+      byte[] arrival,
+      byte[] outForDelivery,
+      byte[] delivered,
+      Long loadedSeqnum,
+      Long querySeqnum) {}
+
+  /** @param type the protobuf message name, e.g. {@code UADelivered} */
+  record SavedItem(String type, byte[] body) {
+    static SavedItem of(Message item) {
+      return new SavedItem(item.getDescriptorForType().getName(), item.toByteArray());
+    }
+
+    Message parse() {
+      return ProtocolReferee.parse(UPS_ITEM_PARSERS.get(type), body);
+    }
+  }
 
   /** What Amazon hears about a shipment, in causal order. */
   private enum Step {
@@ -111,6 +157,59 @@ final class ProtocolReferee {
 
   List<String> violations() {
     return List.copyOf(violations);
+  }
+
+  Saved saved() {
+    List<SavedTrip> savedTrips = new ArrayList<>();
+    for (Trip trip : trips.values()) {
+      savedTrips.add(
+          new SavedTrip(
+              trip.pickup.toByteArray(),
+              bytesOrNull(trip.accepted),
+              bytesOrNull(trip.arrival),
+              bytesOrNull(trip.outForDelivery),
+              bytesOrNull(trip.delivered),
+              trip.loadedSeqnum,
+              trip.querySeqnum));
+    }
+    Map<Long, SavedItem> items = new HashMap<>();
+    upsItems.forEach((seqnum, item) -> items.put(seqnum, SavedItem.of(item)));
+    return new Saved(savedTrips, requests, answers, items, new TreeSet<>(unsentAcksSeen), violations);
+  }
+
+  /** Remembers what a previous process saw; call before anything else happens. */
+  void restore(Saved saved) {
+    for (SavedTrip savedTrip : saved.trips()) {
+      Trip trip = new Trip(parse(AUPickup.parser(), savedTrip.pickup()));
+      trip.accepted = parseOrNull(UAPickupAccepted.parser(), savedTrip.accepted());
+      trip.arrival = parseOrNull(UATruckArrived.parser(), savedTrip.arrival());
+      trip.outForDelivery = parseOrNull(UAOutForDelivery.parser(), savedTrip.outForDelivery());
+      trip.delivered = parseOrNull(UADelivered.parser(), savedTrip.delivered());
+      trip.loadedSeqnum = savedTrip.loadedSeqnum();
+      trip.querySeqnum = savedTrip.querySeqnum();
+      trips.put(trip.pickup.getShipid(), trip);
+    }
+    requests.putAll(saved.requests());
+    answers.putAll(saved.answers());
+    saved.upsItems().forEach((seqnum, item) -> upsItems.put(seqnum, item.parse()));
+    unsentAcksSeen.addAll(saved.unsentAcksSeen());
+    violations.addAll(saved.violations());
+  }
+
+  private static byte[] bytesOrNull(Message message) {
+    return message == null ? null : message.toByteArray();
+  }
+
+  private static <T extends Message> T parseOrNull(Parser<T> parser, byte[] bytes) {
+    return bytes == null ? null : parse(parser, bytes);
+  }
+
+  private static <T extends Message> T parse(Parser<T> parser, byte[] bytes) {
+    try {
+      return parser.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a saved UPS message does not parse", e);
+    }
   }
 
   // ---- what Amazon does ----------------------------------------------------------------------

@@ -1,5 +1,7 @@
 package org.miniups.sim.amazon;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -10,6 +12,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -22,15 +25,30 @@ import java.util.function.Supplier;
  *
  * @param <B> builder of our message on this link (ACommands.Builder or AUCommands.Builder)
  */
-final class ReliableLink<B> {
+final class ReliableLink<B extends Message.Builder> {
 
-  /** One of our items waiting for its ack; {@code addTo} puts it into a message. */
-  private static final class Pending<B> {
-    final Consumer<B> addTo;
+  /**
+   * What the link must not forget across a restart. Our unacked items are messages holding only
+   * that item (protobuf bytes); times are {@link SavedTime epoch nanos}, so that they keep their
+   * meaning in the next process.
+   */
+  record Saved(
+      Set<Long> handled,
+      Map<Long, byte[]> unacked,
+      Map<Long, Long> firstWrittenEpochNanos,
+      long rewrites,
+      long slowestAckNanos) {}
+
+  /**
+   * One of our items waiting for its ack, as a message holding only that item: merged into a
+   * message to send it, and saved as bytes.
+   */
+  private static final class Pending {
+    final Message item;
     long lastSentNanos;
 
-    Pending(Consumer<B> addTo) {
-      this.addTo = addTo;
+    Pending(Message item) {
+      this.item = item;
     }
   }
 
@@ -38,26 +56,62 @@ final class ReliableLink<B> {
   static final int MAX_ITEMS_PER_MESSAGE = 200;
 
   private final long resendNanos;
+  private final Supplier<B> newMessage;
   private final BiConsumer<B, Long> addAck;
   private final Set<Long> handled = new HashSet<>();
-  private final Map<Long, Pending<B>> unacked = new LinkedHashMap<>();
+  private final Map<Long, Pending> unacked = new LinkedHashMap<>();
   // In seqnum order, which is the order we decided them in, also when re-sent.
-  private final Map<Long, Pending<B>> due = new TreeMap<>();
+  private final Map<Long, Pending> due = new TreeMap<>();
   private final List<Long> acksDue = new ArrayList<>();
   private final Map<Long, Long> firstWrittenNanos = new HashMap<>();
   private long rewrites;
   private long slowestAckNanos;
 
-  ReliableLink(Duration resendInterval, BiConsumer<B, Long> addAck) {
+  ReliableLink(Duration resendInterval, Supplier<B> newMessage, BiConsumer<B, Long> addAck) {
     this.resendNanos = resendInterval.toNanos();
+    this.newMessage = newMessage;
     this.addAck = addAck;
   }
 
   /** Queues an item until the peer acks {@code seqnum}. */
   void send(long seqnum, Consumer<B> addTo) {
-    Pending<B> item = new Pending<>(addTo);
+    B alone = newMessage.get();
+    addTo.accept(alone);
+    Pending item = new Pending(alone.build());
     unacked.put(seqnum, item);
     due.put(seqnum, item);
+  }
+
+  Saved saved() {
+    Map<Long, byte[]> items = new LinkedHashMap<>();
+    unacked.forEach((seqnum, item) -> items.put(seqnum, item.item.toByteArray()));
+    Map<Long, Long> written = new HashMap<>();
+    firstWrittenNanos.forEach((seqnum, nanos) -> written.put(seqnum, SavedTime.toEpochNanos(nanos)));
+    return new Saved(new TreeSet<>(handled), items, written, rewrites, slowestAckNanos);
+  }
+
+  /** Back to a saved state; the unacked items go out with the next message that may carry items. */
+  void restore(Saved saved) {
+    handled.addAll(saved.handled());
+    saved.unacked().forEach((seqnum, bytes) -> {
+      Pending item = new Pending(parse(bytes));
+      unacked.put(seqnum, item);
+      due.put(seqnum, item);
+    });
+    saved.firstWrittenEpochNanos().forEach(
+        (seqnum, epochNanos) -> firstWrittenNanos.put(seqnum, SavedTime.fromEpochNanos(epochNanos)));
+    rewrites = saved.rewrites();
+    slowestAckNanos = saved.slowestAckNanos();
+  }
+
+  private Message parse(byte[] bytes) {
+    B message = newMessage.get();
+    try {
+      message.mergeFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a saved item does not parse", e);
+    }
+    return message.build();
   }
 
   void acked(List<Long> seqnums, long nowNanos) {
@@ -92,7 +146,7 @@ final class ReliableLink<B> {
    * acks and up to {@link #MAX_ITEMS_PER_MESSAGE} items in the first, further items in more.
    * Returns no message when there was nothing to say.
    */
-  List<B> drain(Supplier<B> newMessage, boolean withItems, long nowNanos) {
+  List<B> drain(boolean withItems, long nowNanos) {
     List<B> messages = new ArrayList<>();
     if (!acksDue.isEmpty()) {
       B message = newMessage.get();
@@ -102,12 +156,12 @@ final class ReliableLink<B> {
     }
     if (!withItems) return messages;
     int itemsInLast = 0;
-    for (Map.Entry<Long, Pending<B>> entry : due.entrySet()) {
+    for (Map.Entry<Long, Pending> entry : due.entrySet()) {
       if (messages.isEmpty() || itemsInLast == MAX_ITEMS_PER_MESSAGE) {
         messages.add(newMessage.get());
         itemsInLast = 0;
       }
-      entry.getValue().addTo.accept(messages.get(messages.size() - 1));
+      messages.get(messages.size() - 1).mergeFrom(entry.getValue().item);
       itemsInLast++;
       written(entry.getKey(), entry.getValue(), nowNanos);
     }
@@ -115,7 +169,7 @@ final class ReliableLink<B> {
     return messages;
   }
 
-  private void written(long seqnum, Pending<B> item, long nowNanos) {
+  private void written(long seqnum, Pending item, long nowNanos) {
     item.lastSentNanos = nowNanos;
     if (firstWrittenNanos.putIfAbsent(seqnum, nowNanos) != null) rewrites++;
   }

@@ -1,6 +1,7 @@
 package org.miniups.sim.amazon;
 
 import com.google.protobuf.Message;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -9,9 +10,11 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -54,6 +57,7 @@ import org.miniups.proto.WorldAmazon.AResponses;
  * reliable links (world and UPS) and the emission of pickups. The connection actors only frame
  * and parse; everything else happens here, one message at a time, so nothing needs a lock. Every
  * UPS item, and every request Amazon makes of UPS, is also shown to the {@link ProtocolReferee}.
+ * With a state dir it saves all of that before a peer hears of it, and resumes from it.
  */
 final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
 
@@ -86,6 +90,25 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
 
   private enum EmitTick implements Command {
     INSTANCE
+  }
+
+  /** Saves the state, then sends what the messages handled since the last save produced. */
+  private enum SaveAndSend implements Command {
+    INSTANCE
+  }
+
+  private enum ReportTick implements Command {
+    INSTANCE
+  }
+
+  /** A clean exit: write the report once more, then no more. */
+  record FinalReport(ActorRef<Done> replyTo) implements Command {}
+
+  /** What one send goes out with, to each peer. */
+  private record Outgoing(List<ACommands> toWorld, List<AUCommands> toUps) {
+    boolean isEmpty() {
+      return toWorld.isEmpty() && toUps.isEmpty();
+    }
   }
 
   private record Product(long id, String description) {}
@@ -126,6 +149,7 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
   private static final int MAX_COUNT = 3;
   private static final Duration MIN_TICK = Duration.ofMillis(10);
   private static final Duration MAX_EMIT_TICK = Duration.ofSeconds(1);
+  private static final Duration REPORT_INTERVAL = Duration.ofMillis(250);
 
   private final SimAmazonSettings settings;
   private final TimerScheduler<Command> timers;
@@ -166,36 +190,105 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
   private final List<String> errors = new ArrayList<>();
   private final Map<Long, Long> deliveredNanos = new HashMap<>();
 
-  static Behavior<Command> create(SimAmazonSettings settings) {
+  private final Optional<Path> stateDir;
+  private boolean saveAndSendDue;
+  private SimAmazonReport lastReport;
+  private boolean reportFinished;
+
+  /** A new Amazon, or with {@code saved} the one of a previous process going on. */
+  static Behavior<Command> create(SimAmazonSettings settings, Optional<SavedAmazon> saved) {
     Behavior<Command> amazon =
         Behaviors.setup(
-            context -> Behaviors.withTimers(timers -> new SimAmazon(context, timers, settings)));
+            context ->
+                Behaviors.withTimers(timers -> new SimAmazon(context, timers, settings, saved)));
     // A bug in handling one message must not wipe every shipment: log it, skip it, keep the state.
     return Behaviors.supervise(amazon).onFailure(SupervisorStrategy.resume());
   }
 
   private SimAmazon(
-      ActorContext<Command> context, TimerScheduler<Command> timers, SimAmazonSettings settings) {
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      SimAmazonSettings settings,
+      Optional<SavedAmazon> saved) {
     super(context);
     this.settings = settings;
     this.timers = timers;
-    this.random = new Random(settings.randomSeed());
-    this.world = new ReliableLink<>(settings.resendInterval(), ACommands.Builder::addAcks);
-    this.ups = new ReliableLink<>(settings.resendInterval(), AUCommands.Builder::addAcks);
+    this.stateDir = settings.stateDir();
+    // A resumed run draws anew (the old draws' state is not saved), but as repeatably.
+    this.random =
+        new Random(settings.randomSeed() + saved.map(s -> 31L * s.created()).orElse(0L));
+    this.world =
+        new ReliableLink<>(settings.resendInterval(), ACommands::newBuilder, ACommands.Builder::addAcks);
+    this.ups =
+        new ReliableLink<>(settings.resendInterval(), AUCommands::newBuilder, AUCommands.Builder::addAcks);
     this.referee = new ProtocolReferee(context.getLog(), Set.copyOf(settings.upsUserIds()), ups::wasWritten);
     this.namedUserIds =
         Stream.concat(settings.upsUserIds().stream(), settings.unknownUpsUserIds().stream()).toList();
-    placeWarehouses();
-    // Stock up before the first pack; the purchases go out as soon as the world is joined.
-    warehouses.forEach(warehouse -> reorder(warehouse, Map.of()));
+    if (saved.isPresent()) {
+      resume(saved.get());
+    } else {
+      placeWarehouses();
+      // Stock up before the first pack; the purchases go out as soon as the world is joined.
+      warehouses.forEach(warehouse -> reorder(warehouse, Map.of()));
+    }
     List<AInitWarehouse> initial =
         warehouses.stream()
             .map(w -> AInitWarehouse.newBuilder().setId(w.id).setX(w.x).setY(w.y).build())
             .toList();
-    this.worldLink = context.spawn(WorldLink.create(settings, initial, context.getSelf()), "world-link");
+    Optional<Long> knownWorld = saved.map(SavedAmazon::worldId);
+    this.worldLink =
+        context.spawn(WorldLink.create(settings, initial, knownWorld, context.getSelf()), "world-link");
     // Ticks finer than the interval, so an item waits between 1 and 1.25 intervals.
     Duration tick = max(MIN_TICK, settings.resendInterval().dividedBy(4));
     timers.startTimerWithFixedDelay(ResendTick.INSTANCE, tick);
+    if (settings.reportFile().isPresent()) {
+      timers.startTimerWithFixedDelay(ReportTick.INSTANCE, REPORT_INTERVAL);
+    }
+  }
+
+  private void resume(SavedAmazon saved) {
+    worldId = saved.worldId();
+    lastSeqnum = saved.lastSeqnum();
+    lastUpsConnectionNumber = saved.lastUpsConnectionNumber();
+    created = saved.created();
+    shipmentsDelivered = saved.shipmentsDelivered();
+    saved.warehouses().forEach(w -> warehouses.add(Warehouse.restore(w)));
+    for (SavedAmazon.SavedShipment s : saved.shipments()) {
+      List<AUItem> items =
+          s.items().stream()
+              .map(i -> AUItem.newBuilder().setProductid(i.productId()).setDescription(i.description())
+                  .setCount(i.count()).build())
+              .toList();
+      Shipment shipment = new Shipment(s.id(), warehouse(s.warehouseId()), items, s.pickupSeqnum());
+      shipment.packed = s.packed();
+      shipment.queried = s.queried();
+      shipment.truckId = s.truckId();
+      shipment.loadingOnto = s.loadingOnto();
+      shipment.loaded = s.loaded();
+      shipments.put(shipment.id, shipment);
+      if (s.waitingForStock()) waitingForStock.add(shipment);
+    }
+    accepted.putAll(saved.accepted());
+    arrived.putAll(saved.arrived());
+    outForDelivery.putAll(saved.outForDelivery());
+    delivered.putAll(saved.delivered());
+    loaded.putAll(saved.loaded());
+    deliveredAt.putAll(saved.deliveredAt());
+    destinations.putAll(saved.destinations());
+    outForDeliveryDest.putAll(saved.outForDeliveryDest());
+    statuses.putAll(saved.statuses());
+    errors.addAll(saved.errors());
+    saved.deliveredEpochNanos().forEach((id, nanos) -> deliveredNanos.put(id, SavedTime.fromEpochNanos(nanos)));
+    world.restore(saved.world());
+    ups.restore(saved.ups());
+    referee.restore(saved.referee());
+    if (saved.emissionStarted()) {
+      // The clock of the rate goes on from the pickups already emitted.
+      emissionStartNanos = System.nanoTime() - (long) (Math.max(0, created - 1) / settings.rate() * 1e9);
+      if (created < settings.packages()) timers.startTimerWithFixedDelay(EmitTick.INSTANCE, emitTick());
+    }
+    getContext().getLog().info("resumed world {}: {} of {} pickups emitted, {} + {} unacked items for UPS + the world",
+        worldId, created, settings.packages(), ups.unackedCount(), world.unackedCount());
   }
 
   /** Warehouses 1..n at distinct random addresses of the grid. */
@@ -221,6 +314,9 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
         .onMessage(UpsLeft.class, this::onUpsLeft)
         .onMessageEquals(ResendTick.INSTANCE, this::onResendTick)
         .onMessageEquals(EmitTick.INSTANCE, this::onEmitTick)
+        .onMessageEquals(SaveAndSend.INSTANCE, this::onSaveAndSend)
+        .onMessageEquals(ReportTick.INSTANCE, this::onReportTick)
+        .onMessage(FinalReport.class, this::onFinalReport)
         .build();
   }
 
@@ -607,27 +703,105 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
     long now = System.nanoTime();
     world.resendOverdue(now);
     ups.resendOverdue(now);
-    flush();
+    if (stateDir.isEmpty()) {
+      send(drain());
+    } else if (!saveAndSendDue) {
+      // Only saved items are overdue; a due save comes first, and its send takes them along.
+      Outgoing outgoing = drain();
+      if (!outgoing.isEmpty()) {
+        save(); // the re-send counters and write times
+        send(outgoing);
+      }
+    }
     return this;
   }
 
-  /** Sends what has gathered for each peer, in as few messages as stay reasonably small. */
+  /**
+   * Sends what has gathered for each peer, in as few messages as stay reasonably small. With a
+   * state dir it saves first, so that no peer hears of what a kill could make Amazon forget; one
+   * save serves every message already queued (under load, many).
+   */
   private void flush() {
+    if (stateDir.isEmpty()) {
+      send(drain());
+    } else if (!saveAndSendDue) {
+      saveAndSendDue = true;
+      getContext().getSelf().tell(SaveAndSend.INSTANCE);
+    }
+  }
+
+  private Behavior<Command> onSaveAndSend() {
+    saveAndSendDue = false;
+    // Drained first: which items were written (the referee's "sent") is part of what is saved.
+    Outgoing outgoing = drain();
+    save();
+    send(outgoing);
+    return this;
+  }
+
+  private Outgoing drain() {
     long now = System.nanoTime();
+    List<ACommands> toWorld = new ArrayList<>();
     if (worldJoined) {
-      List<ACommands.Builder> messages = world.drain(ACommands::newBuilder, true, now);
+      List<ACommands.Builder> messages = world.drain(true, now);
       if (simSpeedDue) {
         if (messages.isEmpty()) messages.add(ACommands.newBuilder());
         messages.get(0).setSimspeed(settings.simSpeed().getAsInt());
         simSpeedDue = false;
       }
-      messages.forEach(message -> worldLink.tell(new WorldLink.Send(message.build())));
+      messages.forEach(message -> toWorld.add(message.build()));
     }
+    List<AUCommands> toUps = new ArrayList<>();
     if (upsConnection != null) {
-      for (AUCommands.Builder message : ups.drain(AUCommands::newBuilder, upsReady, now)) {
-        upsConnection.tell(new UpsConnection.Send(message.build()));
-      }
+      ups.drain(upsReady, now).forEach(message -> toUps.add(message.build()));
     }
+    return new Outgoing(toWorld, toUps);
+  }
+
+  private void send(Outgoing outgoing) {
+    outgoing.toWorld().forEach(message -> worldLink.tell(new WorldLink.Send(message)));
+    outgoing.toUps().forEach(message -> upsConnection.tell(new UpsConnection.Send(message)));
+  }
+
+  private void save() {
+    List<SavedAmazon.SavedShipment> savedShipments = new ArrayList<>();
+    Set<Long> waiting = new HashSet<>();
+    waitingForStock.forEach(shipment -> waiting.add(shipment.id));
+    for (Shipment s : shipments.values()) {
+      List<SavedAmazon.SavedItem> items =
+          s.items.stream()
+              .map(i -> new SavedAmazon.SavedItem(i.getProductid(), i.getDescription(), i.getCount()))
+              .toList();
+      savedShipments.add(
+          new SavedAmazon.SavedShipment(s.id, s.warehouse.id, items, s.pickupSeqnum, s.packed,
+              s.queried, s.truckId, s.loadingOnto, s.loaded, waiting.contains(s.id)));
+    }
+    Map<Long, Long> deliveredEpochNanos = new HashMap<>();
+    deliveredNanos.forEach((id, nanos) -> deliveredEpochNanos.put(id, SavedTime.toEpochNanos(nanos)));
+    new SavedAmazon(
+            worldId,
+            lastSeqnum,
+            lastUpsConnectionNumber,
+            emissionStartNanos >= 0,
+            created,
+            shipmentsDelivered,
+            warehouses.stream().map(Warehouse::saved).toList(),
+            savedShipments,
+            accepted,
+            arrived,
+            outForDelivery,
+            delivered,
+            loaded,
+            deliveredAt,
+            destinations,
+            outForDeliveryDest,
+            statuses,
+            errors,
+            deliveredEpochNanos,
+            world.saved(),
+            ups.saved(),
+            referee.saved())
+        .write(stateDir.orElseThrow());
   }
 
   private long nextSeqnum() {
@@ -669,6 +843,25 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
   private Behavior<Command> onGetStats(GetStats request) {
     request.replyTo().tell(stats());
     return this;
+  }
+
+  private Behavior<Command> onReportTick() {
+    if (!reportFinished) writeReportIfChanged();
+    return this;
+  }
+
+  private Behavior<Command> onFinalReport(FinalReport request) {
+    writeReportIfChanged();
+    reportFinished = true;
+    request.replyTo().tell(Done.getInstance());
+    return this;
+  }
+
+  private void writeReportIfChanged() {
+    SimAmazonReport report = SimAmazonReport.of(stats());
+    if (report.equals(lastReport)) return;
+    report.write(settings.reportFile().orElseThrow());
+    lastReport = report;
   }
 
   private SimAmazonStats stats() {

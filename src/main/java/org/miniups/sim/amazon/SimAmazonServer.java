@@ -1,6 +1,9 @@
 package org.miniups.sim.amazon;
 
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -12,7 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A stand-in for another team's Amazon: it creates a world with its warehouses, listens for UPS,
  * emits pickups and loads trucks, speaking PROTOCOL.md's "Amazon ⇄ World" and "UPS ⇄ Amazon".
- * Runs on its own local ActorSystem.
+ * Runs on its own local ActorSystem. With a state dir it survives a kill: a new server on the same
+ * dir goes on with the same world, shipments and seqnums.
  */
 public final class SimAmazonServer implements AutoCloseable {
 
@@ -24,19 +28,33 @@ public final class SimAmazonServer implements AutoCloseable {
   private final ActorSystem<SimAmazon.Command> system;
   private final Tcp.ServerBinding upsBinding;
   private final long worldId;
+  private final boolean resumed;
+  private final SimAmazonSettings settings;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private SimAmazonServer(
-      ActorSystem<SimAmazon.Command> system, Tcp.ServerBinding upsBinding, long worldId) {
+      ActorSystem<SimAmazon.Command> system,
+      Tcp.ServerBinding upsBinding,
+      long worldId,
+      boolean resumed,
+      SimAmazonSettings settings) {
     this.system = system;
     this.upsBinding = upsBinding;
     this.worldId = worldId;
+    this.resumed = resumed;
+    this.settings = settings;
   }
 
-  /** Returns once the world is created (its id known) and the UPS port is bound. */
+  /**
+   * Returns once the world is created (its id known) and the UPS port is bound. With a state dir
+   * that holds a saved run, that run goes on: its world id is known at once, and the world is
+   * rejoined in the background.
+   */
   public static SimAmazonServer start(SimAmazonSettings settings) {
+    Optional<SavedAmazon> saved = settings.stateDir().flatMap(SavedAmazon::load);
     ActorSystem<SimAmazon.Command> system =
         ActorSystem.create(
-            SimAmazon.create(settings), "sim-amazon", SimSystem.CONFIG);
+            SimAmazon.create(settings, saved), "sim-amazon", SimSystem.CONFIG);
     try {
       long worldId;
       try {
@@ -66,7 +84,7 @@ public final class SimAmazonServer implements AutoCloseable {
           settings.warehouses(),
           settings.packages(),
           settings.rate());
-      return new SimAmazonServer(system, binding, worldId);
+      return new SimAmazonServer(system, binding, worldId, saved.isPresent(), settings);
     } catch (RuntimeException e) {
       system.terminate();
       throw e;
@@ -75,6 +93,11 @@ public final class SimAmazonServer implements AutoCloseable {
 
   public long worldId() {
     return worldId;
+  }
+
+  /** Whether this server went on with a run saved in its state dir. */
+  public boolean resumed() {
+    return resumed;
   }
 
   public int upsPort() {
@@ -88,15 +111,37 @@ public final class SimAmazonServer implements AutoCloseable {
         ASK_TIMEOUT);
   }
 
-  /** Unbinds the UPS port and terminates the ActorSystem (every connection closes with it). */
+  /**
+   * Writes the report one last time (with a report file), unbinds the UPS port and terminates
+   * the ActorSystem (every connection closes with it). Closing again does nothing.
+   */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) return;
     try {
+      if (settings.reportFile().isPresent()) {
+        SimSystem.await(
+            AskPattern.<SimAmazon.Command, Done>ask(
+                system, SimAmazon.FinalReport::new, ASK_TIMEOUT, system.scheduler()),
+            ASK_TIMEOUT);
+      }
       SimSystem.await(upsBinding.unbind(), ASK_TIMEOUT);
     } finally {
-      system.terminate();
-      SimSystem.await(system.getWhenTerminated(), ASK_TIMEOUT);
+      terminate();
     }
+  }
+
+  /**
+   * Stops at once, as a SIGKILL would: no final report, and nothing saved that was not saved
+   * already (saving never waits for a close). For tests that restart from the state dir.
+   */
+  public void kill() {
+    if (closed.compareAndSet(false, true)) terminate();
+  }
+
+  private void terminate() {
+    system.terminate();
+    SimSystem.await(system.getWhenTerminated(), ASK_TIMEOUT);
   }
 
 }

@@ -1,7 +1,9 @@
 package org.miniups.sim.amazon;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -27,6 +29,10 @@ import java.util.OptionalInt;
  *     pickups name one of either list, the others none
  * @param queryEvery 0: never query; n: an AUQuery for every n-th shipment (shipids n, 2n, …),
  *     once, as soon as its UAPickupAccepted arrives
+ * @param stateDir where Amazon saves what it must never forget, and from where a restarted
+ *     Amazon resumes (the same world, shipments, seqnums, referee); empty keeps it in memory only
+ * @param reportFile a JSON {@link SimAmazonReport} rewritten while something changes; empty for
+ *     none
  */
 public record SimAmazonSettings(
     String worldHost,
@@ -43,7 +49,9 @@ public record SimAmazonSettings(
     OptionalInt simSpeed,
     int maxFrameBytes,
     List<Long> unknownUpsUserIds,
-    int queryEvery) {
+    int queryEvery,
+    Optional<Path> stateDir,
+    Optional<Path> reportFile) {
 
   public static final int DEFAULT_WORLD_PORT = 23456;
   public static final int DEFAULT_UPS_PORT = 34567;
@@ -88,6 +96,8 @@ public record SimAmazonSettings(
     if (maxFrameBytes < 1) {
       throw new IllegalArgumentException("maxFrameBytes must be >= 1, got " + maxFrameBytes);
     }
+    if (stateDir == null) stateDir = Optional.empty();
+    if (reportFile == null) reportFile = Optional.empty();
   }
 
   /** World at localhost:23456, UPS port 34567 on every interface, 3 warehouses, 20 pickups at 5/s. */
@@ -107,59 +117,61 @@ public record SimAmazonSettings(
         OptionalInt.empty(),
         DEFAULT_MAX_FRAME_BYTES,
         List.of(),
-        0);
+        0,
+        Optional.empty(),
+        Optional.empty());
   }
 
   /** Where the World listens for Amazon. */
   public SimAmazonSettings withWorld(String newWorldHost, int newWorldPort) {
     return new SimAmazonSettings(newWorldHost, newWorldPort, host, upsPort, warehouses, packages,
-        rate, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
+        rate, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
   }
 
   public SimAmazonSettings withUpsPort(int value) {
     return new SimAmazonSettings(worldHost, worldPort, host, value, warehouses, packages, rate,
-        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
   }
 
   /** The interface the UPS port binds to. */
   public SimAmazonSettings withHost(String bindHost) {
     return new SimAmazonSettings(worldHost, worldPort, bindHost, upsPort, warehouses, packages,
-        rate, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
+        rate, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
   }
 
   public SimAmazonSettings withWarehouses(int count) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, count, packages, rate,
-        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
   }
 
   public SimAmazonSettings withPackages(int count) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, count, rate,
-        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
   }
 
   public SimAmazonSettings withRate(double perSecond) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages,
-        perSecond, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
+        perSecond, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
   }
 
   public SimAmazonSettings withUpsUserIds(List<Long> ids) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
-        ids, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
+        ids, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
   }
 
   public SimAmazonSettings withGrid(int halfSize) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
-        upsUserIds, halfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
+        upsUserIds, halfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
   }
 
   public SimAmazonSettings withResendInterval(Duration value) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
-        upsUserIds, gridHalfSize, value, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
+        upsUserIds, gridHalfSize, value, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
   }
 
   public SimAmazonSettings withRandomSeed(long seed) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
-        upsUserIds, gridHalfSize, resendInterval, seed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery);
+        upsUserIds, gridHalfSize, resendInterval, seed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
   }
 
   /** {@code null} leaves the world's speed as it is. */
@@ -167,12 +179,12 @@ public record SimAmazonSettings(
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
         upsUserIds, gridHalfSize, resendInterval, randomSeed,
         speed == null ? OptionalInt.empty() : OptionalInt.of(speed), maxFrameBytes,
-        unknownUpsUserIds, queryEvery);
+        unknownUpsUserIds, queryEvery, stateDir, reportFile);
   }
 
   public SimAmazonSettings withMaxFrameBytes(int value) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
-        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, value, unknownUpsUserIds, queryEvery);
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, value, unknownUpsUserIds, queryEvery, stateDir, reportFile);
   }
 
   /** Every pickup of the run in the first emission, as in a benchmark that measures a burst. */
@@ -183,14 +195,26 @@ public record SimAmazonSettings(
   /** Ids that name no UPS account, see {@link #unknownUpsUserIds()}. */
   public SimAmazonSettings withUnknownUpsUserIds(List<Long> ids) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
-        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, ids, queryEvery);
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, ids, queryEvery, stateDir, reportFile);
   }
 
   /** 0 turns queries off, see {@link #queryEvery()}. */
   public SimAmazonSettings withQueryEvery(int n) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
         upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes,
-        unknownUpsUserIds, n);
+        unknownUpsUserIds, n, stateDir, reportFile);
+  }
+
+  public SimAmazonSettings withStateDir(Path dir) {
+    return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes,
+        unknownUpsUserIds, queryEvery, Optional.of(dir), reportFile);
+  }
+
+  public SimAmazonSettings withReportFile(Path file) {
+    return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes,
+        unknownUpsUserIds, queryEvery, stateDir, Optional.of(file));
   }
 
   private static void requireText(String name, String value) {

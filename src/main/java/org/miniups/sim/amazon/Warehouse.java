@@ -22,10 +22,24 @@ final class Warehouse {
   private final Map<Long, Integer> inStock = new HashMap<>();
   private final Map<Long, Integer> onOrder = new HashMap<>();
 
+  /** A warehouse as saved across a restart. */
+  record Saved(int id, int x, int y, Map<Long, Integer> inStock, Map<Long, Integer> onOrder) {}
+
   Warehouse(int id, int x, int y) {
     this.id = id;
     this.x = x;
     this.y = y;
+  }
+
+  Saved saved() {
+    return new Saved(id, x, y, Map.copyOf(inStock), Map.copyOf(onOrder));
+  }
+
+  static Warehouse restore(Saved saved) {
+    Warehouse warehouse = new Warehouse(saved.id(), saved.x(), saved.y());
+    warehouse.inStock.putAll(saved.inStock());
+    warehouse.onOrder.putAll(saved.onOrder());
+    return warehouse;
   }
 
   boolean has(List<AUItem> items) {

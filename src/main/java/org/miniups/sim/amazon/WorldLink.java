@@ -22,7 +22,8 @@ import org.miniups.proto.WorldAmazon.AResponses;
 
 /**
  * Amazon's TCP connection to the world, and its only writer. It connects, sends AConnect (without
- * a world id the first time, so the world is created; with it on every reconnect), reconnects
+ * a world id the first time, so the world is created; with it on every reconnect, and from the
+ * start when Amazon resumes a saved run), reconnects
  * with backoff when the connection fails or is refused, and hands every AResponses to its owner.
  * It keeps no business state: what to re-send after a reconnect is the owner's affair.
  */
@@ -65,14 +66,16 @@ final class WorldLink extends AbstractBehavior<WorldLink.Command> {
   private Long worldId;
   private Duration backoff = MIN_BACKOFF;
 
+  /** @param worldId the world to join; empty creates one */
   static Behavior<Command> create(
       SimAmazonSettings settings,
       List<AInitWarehouse> warehouses,
+      Optional<Long> worldId,
       ActorRef<SimAmazon.Command> owner) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
-                timers -> new WorldLink(context, timers, settings, warehouses, owner)));
+                timers -> new WorldLink(context, timers, settings, warehouses, worldId, owner)));
   }
 
   private WorldLink(
@@ -80,11 +83,13 @@ final class WorldLink extends AbstractBehavior<WorldLink.Command> {
       TimerScheduler<Command> timers,
       SimAmazonSettings settings,
       List<AInitWarehouse> warehouses,
+      Optional<Long> worldId,
       ActorRef<SimAmazon.Command> owner) {
     super(context);
     this.timers = timers;
     this.settings = settings;
     this.warehouses = List.copyOf(warehouses);
+    this.worldId = worldId.orElse(null);
     this.owner = owner;
     connect();
   }

@@ -1,6 +1,7 @@
 package org.miniups.sim.world;
 
-import com.google.protobuf.MessageLite;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -8,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.miniups.link.VarintFraming;
@@ -19,7 +21,7 @@ import org.miniups.link.VarintFraming;
  *
  * @param <R> builder of the response message of this side (UResponses or AResponses)
  */
-final class PeerLink<R> {
+final class PeerLink<R extends Message.Builder> {
 
   /** How this side's response message is assembled. */
   interface ResponseFormat<R> {
@@ -28,17 +30,24 @@ final class PeerLink<R> {
     void addAck(R response, long seqnum);
 
     void markFinished(R response);
-
-    MessageLite build(R response);
   }
 
-  /** A world item waiting for its ack; {@code addTo} puts it into a response. */
-  private static final class Pending<R> {
-    final Consumer<R> addTo;
+  /**
+   * What a link must not forget across a restart: the peer's seqnums already handled, and our
+   * unacked items, each as a response holding only that item (protobuf bytes).
+   */
+  record Saved(Set<Long> handledSeqnums, Map<Long, byte[]> unacked) {}
+
+  /**
+   * A world item waiting for its ack, as a response holding only that item: merged into a
+   * response to send it, and saved as bytes.
+   */
+  private static final class Pending {
+    final Message item;
     long lastSentNanos;
 
-    Pending(Consumer<R> addTo) {
-      this.addTo = addTo;
+    Pending(Message item) {
+      this.item = item;
     }
   }
 
@@ -46,8 +55,8 @@ final class PeerLink<R> {
   private final ResponseFormat<R> format;
   private final long resendNanos;
   private final Set<Long> handledSeqnums = new HashSet<>();
-  private final Map<Long, Pending<R>> unacked = new LinkedHashMap<>();
-  private final Map<Long, Pending<R>> itemsToSend = new LinkedHashMap<>();
+  private final Map<Long, Pending> unacked = new LinkedHashMap<>();
+  private final Map<Long, Pending> itemsToSend = new LinkedHashMap<>();
   private final List<Long> acksToSend = new ArrayList<>();
   private ActorRef<PeerConnection.Command> connection;
   private boolean finishing;
@@ -100,9 +109,33 @@ final class PeerLink<R> {
 
   /** Queues a world item until the peer acks {@code worldSeqnum}. */
   void send(long worldSeqnum, Consumer<R> addTo) {
-    Pending<R> item = new Pending<>(addTo);
+    R alone = format.newResponse();
+    addTo.accept(alone);
+    Pending item = new Pending(alone.build());
     unacked.put(worldSeqnum, item);
     itemsToSend.put(worldSeqnum, item);
+  }
+
+  Saved saved() {
+    Map<Long, byte[]> items = new LinkedHashMap<>();
+    unacked.forEach((seqnum, item) -> items.put(seqnum, item.item.toByteArray()));
+    return new Saved(new TreeSet<>(handledSeqnums), items);
+  }
+
+  /** Back to a saved state, disconnected; the unacked items go out when the peer joins. */
+  void restore(Saved saved) {
+    handledSeqnums.addAll(saved.handledSeqnums());
+    saved.unacked().forEach((seqnum, bytes) -> unacked.put(seqnum, new Pending(parse(bytes))));
+  }
+
+  private Message parse(byte[] bytes) {
+    R response = format.newResponse();
+    try {
+      response.mergeFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a saved " + side + " item does not parse", e);
+    }
+    return response.build();
   }
 
   /** The peer asked to disconnect: the next response says finished and closes the connection. */
@@ -121,7 +154,7 @@ final class PeerLink<R> {
    * Sends one response with the acks and items gathered since the last flush, if there is
    * anything to say and a connection to say it on. Returns the response, for logging.
    */
-  MessageLite flush(long nowNanos) {
+  Message flush(long nowNanos) {
     if (connection == null) {
       // Nobody to tell: the peer re-sends its requests, and connect() re-queues every item.
       acksToSend.clear();
@@ -132,11 +165,11 @@ final class PeerLink<R> {
     R response = format.newResponse();
     acksToSend.forEach(seqnum -> format.addAck(response, seqnum));
     itemsToSend.values().forEach(item -> {
-      item.addTo.accept(response);
+      response.mergeFrom(item.item);
       item.lastSentNanos = nowNanos;
     });
     if (finishing) format.markFinished(response);
-    MessageLite message = format.build(response);
+    Message message = response.build();
     connection.tell(new PeerConnection.Send(VarintFraming.encode(message), finishing));
     acksToSend.clear();
     itemsToSend.clear();

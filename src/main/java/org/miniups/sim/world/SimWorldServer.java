@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -16,7 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A stand-in for the course's World simulator: worlds in memory, a UPS port and an Amazon port,
- * speaking PROTOCOL.md's "UPS ⇄ World" and "Amazon ⇄ World". Runs on its own ActorSystem.
+ * speaking PROTOCOL.md's "UPS ⇄ World" and "Amazon ⇄ World". Runs on its own ActorSystem. With a
+ * state dir its worlds survive a kill: a new server on the same dir resumes them.
  */
 public final class SimWorldServer implements AutoCloseable {
 
@@ -28,21 +31,32 @@ public final class SimWorldServer implements AutoCloseable {
   private final ActorSystem<WorldRegistry.Command> system;
   private final Tcp.ServerBinding upsBinding;
   private final Tcp.ServerBinding amazonBinding;
+  private final SimWorldSettings settings;
+  private final List<Long> resumedWorldIds;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private SimWorldServer(
       ActorSystem<WorldRegistry.Command> system,
       Tcp.ServerBinding upsBinding,
-      Tcp.ServerBinding amazonBinding) {
+      Tcp.ServerBinding amazonBinding,
+      SimWorldSettings settings,
+      List<Long> resumedWorldIds) {
     this.system = system;
     this.upsBinding = upsBinding;
     this.amazonBinding = amazonBinding;
+    this.settings = settings;
+    this.resumedWorldIds = resumedWorldIds;
   }
 
-  /** Starts the simulator and returns once both ports are bound. */
+  /**
+   * Starts the simulator and returns once both ports are bound; with a state dir that holds
+   * worlds, those are resumed first.
+   */
   public static SimWorldServer start(SimWorldSettings settings) {
+    List<SavedWorld> saved = settings.stateDir().map(SavedWorld::loadAll).orElse(List.of());
     ActorSystem<WorldRegistry.Command> system =
         ActorSystem.create(
-            WorldRegistry.create(settings), "sim-world", SimSystem.CONFIG);
+            WorldRegistry.create(settings, saved), "sim-world", SimSystem.CONFIG);
     try {
       Tcp.ServerBinding ups = SimSystem.await(bind(system, settings.host(), settings.upsPort(), Side.UPS),
           BIND_TIMEOUT);
@@ -54,7 +68,11 @@ public final class SimWorldServer implements AutoCloseable {
           amazon.localAddress(),
           settings.flakinessPercent(),
           settings.simSpeed());
-      return new SimWorldServer(system, ups, amazon);
+      List<Long> resumed = saved.stream().map(SavedWorld::worldId).toList();
+      if (!resumed.isEmpty()) {
+        log.info("resumed worlds {} from {}", resumed, settings.stateDir().orElseThrow());
+      }
+      return new SimWorldServer(system, ups, amazon, settings, resumed);
     } catch (RuntimeException e) {
       system.terminate();
       throw e;
@@ -67,6 +85,11 @@ public final class SimWorldServer implements AutoCloseable {
         .bind(host, port)
         .to(Sink.foreach(connection -> system.tell(new WorldRegistry.Accept(connection, side))))
         .run(system);
+  }
+
+  /** The worlds this server took over from its state dir, in id order (empty when none). */
+  public List<Long> resumedWorldIds() {
+    return resumedWorldIds;
   }
 
   public int upsPort() {
@@ -127,16 +150,45 @@ public final class SimWorldServer implements AutoCloseable {
     SimSystem.await(CompletableFuture.allOf(dropped), ASK_TIMEOUT);
   }
 
-  /** Unbinds both ports and terminates the ActorSystem (every connection closes with it). */
+  /**
+   * Writes the report one last time (with a report file), unbinds both ports and terminates the
+   * ActorSystem (every connection closes with it). Closing again does nothing.
+   */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) return;
     try {
+      if (settings.reportFile().isPresent()) writeFinalReport();
       SimSystem.await(upsBinding.unbind(), ASK_TIMEOUT);
       SimSystem.await(amazonBinding.unbind(), ASK_TIMEOUT);
     } finally {
-      system.terminate();
-      SimSystem.await(system.getWhenTerminated(), ASK_TIMEOUT);
+      terminate();
     }
+  }
+
+  /**
+   * Stops at once, as a SIGKILL would: no final report, and nothing saved that was not saved
+   * already (saving never waits for a close). For tests that restart from the state dir.
+   */
+  public void kill() {
+    if (closed.compareAndSet(false, true)) terminate();
+  }
+
+  private void writeFinalReport() {
+    List<SimWorldReport.WorldEntry> entries =
+        worldIds().stream().map(id -> SimWorldReport.WorldEntry.of(stats(id))).toList();
+    SimSystem.await(
+        AskPattern.<WorldRegistry.Command, Done>ask(
+            system,
+            replyTo -> new WorldRegistry.FinalReport(entries, replyTo),
+            ASK_TIMEOUT,
+            system.scheduler()),
+        ASK_TIMEOUT);
+  }
+
+  private void terminate() {
+    system.terminate();
+    SimSystem.await(system.getWhenTerminated(), ASK_TIMEOUT);
   }
 
 }

@@ -1,6 +1,8 @@
 package org.miniups.sim.world;
 
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * How a {@link SimWorldServer} listens and behaves.
@@ -15,6 +17,10 @@ import java.time.Duration;
  * @param randomSeed seed of the flakiness draws, so that a run can be repeated
  * @param maxFrameBytes largest accepted message body; a larger declared length closes the
  *     connection
+ * @param stateDir where each world saves what it must never forget (one file per world), and
+ *     from where a restarted simulator resumes them; empty keeps everything in memory only
+ * @param reportFile a JSON {@link SimWorldReport} rewritten while something changes; empty for
+ *     none
  */
 public record SimWorldSettings(
     String host,
@@ -24,7 +30,9 @@ public record SimWorldSettings(
     int simSpeed,
     Duration resendInterval,
     long randomSeed,
-    int maxFrameBytes) {
+    int maxFrameBytes,
+    Optional<Path> stateDir,
+    Optional<Path> reportFile) {
 
   public static final int DEFAULT_UPS_PORT = 12345;
   public static final int DEFAULT_AMAZON_PORT = 23456;
@@ -46,6 +54,8 @@ public record SimWorldSettings(
     if (maxFrameBytes < 1) {
       throw new IllegalArgumentException("maxFrameBytes must be >= 1, got " + maxFrameBytes);
     }
+    if (stateDir == null) stateDir = Optional.empty();
+    if (reportFile == null) reportFile = Optional.empty();
   }
 
   /** The course's defaults: ports 12345 / 23456 on every interface, no flakiness, speed 100. */
@@ -58,43 +68,55 @@ public record SimWorldSettings(
         DEFAULT_SIM_SPEED,
         DEFAULT_RESEND_INTERVAL,
         1L,
-        DEFAULT_MAX_FRAME_BYTES);
+        DEFAULT_MAX_FRAME_BYTES,
+        Optional.empty(),
+        Optional.empty());
   }
 
   public SimWorldSettings withHost(String value) {
     return new SimWorldSettings(value, upsPort, amazonPort, flakinessPercent, simSpeed,
-        resendInterval, randomSeed, maxFrameBytes);
+        resendInterval, randomSeed, maxFrameBytes, stateDir, reportFile);
   }
 
   /** Both ports at once; 0 picks free ones (see {@link SimWorldServer#upsPort()}). */
   public SimWorldSettings withPorts(int ups, int amazon) {
     return new SimWorldSettings(host, ups, amazon, flakinessPercent, simSpeed, resendInterval,
-        randomSeed, maxFrameBytes);
+        randomSeed, maxFrameBytes, stateDir, reportFile);
   }
 
   public SimWorldSettings withFlakinessPercent(int value) {
     return new SimWorldSettings(host, upsPort, amazonPort, value, simSpeed, resendInterval,
-        randomSeed, maxFrameBytes);
+        randomSeed, maxFrameBytes, stateDir, reportFile);
   }
 
   public SimWorldSettings withSimSpeed(int value) {
     return new SimWorldSettings(host, upsPort, amazonPort, flakinessPercent, value,
-        resendInterval, randomSeed, maxFrameBytes);
+        resendInterval, randomSeed, maxFrameBytes, stateDir, reportFile);
   }
 
   public SimWorldSettings withResendInterval(Duration value) {
     return new SimWorldSettings(host, upsPort, amazonPort, flakinessPercent, simSpeed, value,
-        randomSeed, maxFrameBytes);
+        randomSeed, maxFrameBytes, stateDir, reportFile);
   }
 
   public SimWorldSettings withRandomSeed(long value) {
     return new SimWorldSettings(host, upsPort, amazonPort, flakinessPercent, simSpeed,
-        resendInterval, value, maxFrameBytes);
+        resendInterval, value, maxFrameBytes, stateDir, reportFile);
   }
 
   public SimWorldSettings withMaxFrameBytes(int value) {
     return new SimWorldSettings(host, upsPort, amazonPort, flakinessPercent, simSpeed,
-        resendInterval, randomSeed, value);
+        resendInterval, randomSeed, value, stateDir, reportFile);
+  }
+
+  public SimWorldSettings withStateDir(Path dir) {
+    return new SimWorldSettings(host, upsPort, amazonPort, flakinessPercent, simSpeed,
+        resendInterval, randomSeed, maxFrameBytes, Optional.of(dir), reportFile);
+  }
+
+  public SimWorldSettings withReportFile(Path file) {
+    return new SimWorldSettings(host, upsPort, amazonPort, flakinessPercent, simSpeed,
+        resendInterval, randomSeed, maxFrameBytes, stateDir, Optional.of(file));
   }
 
   private static void checkPort(String name, int port) {

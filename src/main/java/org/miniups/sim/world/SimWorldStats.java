@@ -16,6 +16,7 @@ import java.util.OptionalInt;
  * @param upsUnacked world items sent to UPS and not yet acked
  * @param amazonUnacked world items sent to Amazon and not yet acked
  * @param deliveries how many times each package was dropped off (never more than 1)
+ * @param deliveredAt where and by which truck each package was last dropped off
  */
 public record SimWorldStats(
     long worldId,
@@ -28,6 +29,7 @@ public record SimWorldStats(
     int upsUnacked,
     int amazonUnacked,
     Map<Long, Integer> deliveries,
+    Map<Long, Delivery> deliveredAt,
     List<TruckState> trucks,
     List<PackageState> packages,
     List<WarehouseState> warehouses) {
@@ -50,12 +52,16 @@ public record SimWorldStats(
    */
   public record PackageState(long id, String status, int warehouseId, OptionalInt truckId) {}
 
+  /** A drop-off: by truck {@code truckId} at (x, y). */
+  public record Delivery(int truckId, int x, int y) {}
+
   /** @param stock units available for packing, by product id */
   public record WarehouseState(int id, int x, int y, Map<Long, Integer> stock) {}
 
   public SimWorldStats {
     processed = Map.copyOf(processed);
     deliveries = Map.copyOf(deliveries);
+    deliveredAt = Map.copyOf(deliveredAt);
     trucks = List.copyOf(trucks);
     packages = List.copyOf(packages);
     warehouses = List.copyOf(warehouses);

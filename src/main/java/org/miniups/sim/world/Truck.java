@@ -46,10 +46,45 @@ final class Truck {
   private double y;
   private Leg leg;
 
+  /**
+   * A truck as saved: where it was at the save, not its leg (a restored truck on a trip starts a
+   * new leg from there).
+   */
+  record Saved(
+      int id,
+      Status status,
+      double x,
+      double y,
+      Integer warehouseId,
+      List<Long> aboard,
+      List<Stop> route,
+      List<Long> loadQueue) {}
+
   Truck(int id, int x, int y) {
+    this(id, (double) x, (double) y);
+  }
+
+  private Truck(int id, double x, double y) {
     this.id = id;
     this.x = x;
     this.y = y;
+  }
+
+  Saved saved(long nowNanos) {
+    double[] here = positionAt(nowNanos);
+    return new Saved(id, status, here[0], here[1], warehouseId, List.copyOf(aboard),
+        List.copyOf(route), List.copyOf(loadQueue));
+  }
+
+  /** Standing where it was saved, with no leg; its owner starts the leg a trip needs. */
+  static Truck restore(Saved saved) {
+    Truck truck = new Truck(saved.id(), saved.x(), saved.y());
+    truck.status = saved.status();
+    truck.warehouseId = saved.warehouseId();
+    truck.aboard.addAll(saved.aboard());
+    truck.route.addAll(saved.route());
+    truck.loadQueue.addAll(saved.loadQueue());
+    return truck;
   }
 
   int x(long nowNanos) {

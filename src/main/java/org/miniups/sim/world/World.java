@@ -2,13 +2,16 @@ package org.miniups.sim.world;
 
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.TextFormat;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Random;
 import java.util.TreeMap;
@@ -81,6 +84,15 @@ final class World extends AbstractBehavior<World.Command> {
     INSTANCE
   }
 
+  /** Saves the state, then sends what the messages handled since the last save produced. */
+  private enum SaveAndSend implements Command {
+    INSTANCE
+  }
+
+  private enum ReportTick implements Command {
+    INSTANCE
+  }
+
   private enum ParcelStatus {
     PACKING("packing"),
     PACKED("packed"),
@@ -127,6 +139,7 @@ final class World extends AbstractBehavior<World.Command> {
   private static final long PACKING_MILLIS = 1000;
   private static final long LOADING_MILLIS = 500;
   private static final int MIN_RESEND_TICK_MILLIS = 10;
+  private static final Duration REPORT_INTERVAL = Duration.ofMillis(250);
   private static final TextFormat.Printer ONE_LINE = TextFormat.printer().emittingSingleLine(true);
 
   private static final PeerLink.ResponseFormat<UResponses.Builder> UPS_RESPONSES =
@@ -141,10 +154,6 @@ final class World extends AbstractBehavior<World.Command> {
 
         public void markFinished(UResponses.Builder response) {
           response.setFinished(true);
-        }
-
-        public MessageLite build(UResponses.Builder response) {
-          return response.build();
         }
       };
 
@@ -161,10 +170,6 @@ final class World extends AbstractBehavior<World.Command> {
         public void markFinished(AResponses.Builder response) {
           response.setFinished(true);
         }
-
-        public MessageLite build(AResponses.Builder response) {
-          return response.build();
-        }
       };
 
   private final long worldId;
@@ -178,17 +183,44 @@ final class World extends AbstractBehavior<World.Command> {
   private final Map<Long, Parcel> parcels = new LinkedHashMap<>();
   private final Map<String, Long> processed = new TreeMap<>();
   private final Map<Long, Integer> deliveries = new HashMap<>();
+  private final Map<Long, SimWorldStats.Delivery> deliveredAt = new HashMap<>();
+  /** Accepted purchases whose goods have not arrived yet (each has its timer). */
+  private final List<APurchaseMore> purchasesOnTheWay = new ArrayList<>();
+  private final Optional<Path> stateDir;
+  private final ActorRef<WorldRegistry.Command> registry;
+  private boolean saveAndSendDue;
+  private SimWorldReport.WorldEntry lastReported;
   private int simSpeed;
   private long lastWorldSeqnum;
   private long duplicates;
   private long dropped;
 
-  static Behavior<Command> create(long worldId, SimWorldSettings settings) {
-    Behavior<Command> world =
+  /** A new world; {@code registry} gets its report entries when the settings name a report. */
+  static Behavior<Command> create(
+      long worldId, SimWorldSettings settings, ActorRef<WorldRegistry.Command> registry) {
+    return supervised(
         Behaviors.setup(
             context ->
-                Behaviors.withTimers(timers -> new World(context, timers, worldId, settings)));
-    // A bug in handling one message must not wipe the world: log it, skip it, keep the state.
+                Behaviors.withTimers(
+                    timers -> new World(context, timers, worldId, settings, registry))));
+  }
+
+  /** A world as it was saved, its trucks' trips, packing, loading and purchases going on. */
+  static Behavior<Command> restore(
+      SavedWorld saved, SimWorldSettings settings, ActorRef<WorldRegistry.Command> registry) {
+    return supervised(
+        Behaviors.setup(
+            context ->
+                Behaviors.withTimers(
+                    timers -> {
+                      World world = new World(context, timers, saved.worldId(), settings, registry);
+                      world.resume(saved);
+                      return world;
+                    })));
+  }
+
+  // A bug in handling one message must not wipe the world: log it, skip it, keep the state.
+  private static Behavior<Command> supervised(Behavior<Command> world) {
     return Behaviors.supervise(world).onFailure(SupervisorStrategy.resume());
   }
 
@@ -196,9 +228,12 @@ final class World extends AbstractBehavior<World.Command> {
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
       long worldId,
-      SimWorldSettings settings) {
+      SimWorldSettings settings,
+      ActorRef<WorldRegistry.Command> registry) {
     super(context);
     this.worldId = worldId;
+    this.stateDir = settings.stateDir();
+    this.registry = registry;
     this.timers = timers;
     this.flakinessPercent = settings.flakinessPercent();
     // Mixed with the world id so that two worlds of one server do not drop in lockstep.
@@ -211,6 +246,62 @@ final class World extends AbstractBehavior<World.Command> {
         Duration.ofMillis(
             Math.max(MIN_RESEND_TICK_MILLIS, settings.resendInterval().toMillis() / 4));
     timers.startTimerWithFixedDelay(ResendTick.INSTANCE, tick);
+    if (settings.reportFile().isPresent()) {
+      timers.startTimerWithFixedDelay(ReportTick.INSTANCE, REPORT_INTERVAL);
+    }
+  }
+
+  private void resume(SavedWorld saved) {
+    simSpeed = saved.simSpeed();
+    lastWorldSeqnum = saved.lastWorldSeqnum();
+    duplicates = saved.duplicates();
+    dropped = saved.dropped();
+    processed.putAll(saved.processed());
+    deliveries.putAll(saved.deliveries());
+    deliveredAt.putAll(saved.deliveredAt());
+    for (SavedWorld.SavedWarehouse w : saved.warehouses()) {
+      Warehouse warehouse = new Warehouse(w.id(), w.x(), w.y());
+      warehouse.stock.putAll(w.stock());
+      warehouses.put(warehouse.id, warehouse);
+    }
+    for (SavedWorld.SavedParcel p : saved.parcels()) {
+      Parcel parcel = new Parcel(p.id(), p.warehouseId());
+      parcel.status = ParcelStatus.valueOf(p.status());
+      parcel.truckId = p.truckId();
+      parcels.put(parcel.id, parcel);
+      if (parcel.status == ParcelStatus.PACKING) {
+        timers.startSingleTimer(new PackingDone(parcel.id), scaled(PACKING_MILLIS));
+      }
+    }
+    for (byte[] bytes : saved.purchasesOnTheWay()) {
+      try {
+        APurchaseMore purchase = APurchaseMore.parseFrom(bytes);
+        purchasesOnTheWay.add(purchase);
+        timers.startSingleTimer(new PurchaseArrived(purchase), scaled(PURCHASE_MILLIS));
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException("a saved purchase of world " + worldId + " does not parse", e);
+      }
+    }
+    for (Truck.Saved t : saved.trucks()) {
+      Truck truck = Truck.restore(t);
+      trucks.put(truck.id, truck);
+      // A trip under way goes on from where the truck was saved.
+      switch (truck.status) {
+        case TRAVELING -> {
+          Warehouse warehouse = warehouses.get(truck.warehouseId);
+          startLeg(truck, warehouse.x, warehouse.y);
+        }
+        case DELIVERING -> driveToNextStop(truck);
+        case LOADING -> timers.startSingleTimer(new LoadingDone(truck.id), scaled(LOADING_MILLIS));
+        default -> {}
+      }
+    }
+    ups.restore(saved.ups());
+    amazon.restore(saved.amazon());
+    getContext()
+        .getLog()
+        .info("world {} resumed: {} trucks, {} packages, {} + {} unacked items for UPS + Amazon",
+            worldId, trucks.size(), parcels.size(), ups.unackedCount(), amazon.unackedCount());
   }
 
   @Override
@@ -226,6 +317,8 @@ final class World extends AbstractBehavior<World.Command> {
         .onMessage(LoadingDone.class, this::onLoadingDone)
         .onMessage(PurchaseArrived.class, this::onPurchaseArrived)
         .onMessageEquals(ResendTick.INSTANCE, this::onResendTick)
+        .onMessageEquals(SaveAndSend.INSTANCE, this::onSaveAndSend)
+        .onMessageEquals(ReportTick.INSTANCE, this::onReportTick)
         .build();
   }
 
@@ -253,6 +346,8 @@ final class World extends AbstractBehavior<World.Command> {
       }
     }
     link.connect(join.connection());
+    // The peer may act on "connected" (a new world's id, its trucks): saved before it hears it.
+    if (stateDir.isPresent()) save();
     // Covers a connection that dies before it could say so (e.g. while this join was queued).
     getContext().watchWith(join.connection(), new PeerLeft(join.side(), join.connection()));
     join.connection().tell(new PeerConnection.JoinAccepted(worldId, getContext().getSelf()));
@@ -419,6 +514,7 @@ final class World extends AbstractBehavior<World.Command> {
       parcel.status = ParcelStatus.DELIVERED;
       truck.aboard.remove(parcel.id);
       deliveries.merge(parcel.id, 1, Integer::sum);
+      deliveredAt.put(parcel.id, new SimWorldStats.Delivery(truck.id, stop.x(), stop.y()));
       long seqnum = nextWorldSeqnum();
       UDeliveryMade made =
           UDeliveryMade.newBuilder()
@@ -494,11 +590,13 @@ final class World extends AbstractBehavior<World.Command> {
       amazonError(purchase.getSeqnum(), badCount);
       return;
     }
+    purchasesOnTheWay.add(purchase);
     timers.startSingleTimer(new PurchaseArrived(purchase), scaled(PURCHASE_MILLIS));
   }
 
   private Behavior<Command> onPurchaseArrived(PurchaseArrived arrived) {
     APurchaseMore purchase = arrived.purchase();
+    purchasesOnTheWay.remove(purchase);
     Warehouse warehouse = warehouses.get(purchase.getWhnum());
     for (AProduct product : purchase.getThingsList()) {
       warehouse.stock.merge(product.getId(), product.getCount(), Integer::sum);
@@ -692,12 +790,61 @@ final class World extends AbstractBehavior<World.Command> {
     long now = System.nanoTime();
     ups.resendOverdue(now);
     amazon.resendOverdue(now);
-    flush();
+    // Only saved items are overdue; but a due save comes first, and its send takes them along.
+    if (!saveAndSendDue) sendResponses();
     return this;
   }
 
-  /** Sends what this message produced for each peer, one response per peer. */
+  /**
+   * Sends what the messages handled so far produced, one response per peer. With a state dir it
+   * saves first, so that no peer hears of what a kill could make the world forget; one save
+   * serves every message already queued (under load, many).
+   */
   private void flush() {
+    if (stateDir.isEmpty()) {
+      sendResponses();
+    } else if (!saveAndSendDue) {
+      saveAndSendDue = true;
+      getContext().getSelf().tell(SaveAndSend.INSTANCE);
+    }
+  }
+
+  private Behavior<Command> onSaveAndSend() {
+    saveAndSendDue = false;
+    save();
+    sendResponses();
+    return this;
+  }
+
+  private void save() {
+    long now = System.nanoTime();
+    List<SavedWorld.SavedWarehouse> savedWarehouses = new ArrayList<>();
+    for (Warehouse w : warehouses.values()) {
+      savedWarehouses.add(new SavedWorld.SavedWarehouse(w.id, w.x, w.y, w.stock));
+    }
+    List<SavedWorld.SavedParcel> savedParcels = new ArrayList<>();
+    for (Parcel p : parcels.values()) {
+      savedParcels.add(new SavedWorld.SavedParcel(p.id, p.warehouseId, p.status.name(), p.truckId));
+    }
+    new SavedWorld(
+            worldId,
+            simSpeed,
+            lastWorldSeqnum,
+            duplicates,
+            dropped,
+            processed,
+            deliveries,
+            deliveredAt,
+            trucks.values().stream().map(truck -> truck.saved(now)).toList(),
+            savedWarehouses,
+            savedParcels,
+            purchasesOnTheWay.stream().map(APurchaseMore::toByteArray).toList(),
+            ups.saved(),
+            amazon.saved())
+        .write(stateDir.orElseThrow());
+  }
+
+  private void sendResponses() {
     long now = System.nanoTime();
     logSent(Side.UPS, ups.flush(now));
     logSent(Side.AMAZON, amazon.flush(now));
@@ -726,6 +873,21 @@ final class World extends AbstractBehavior<World.Command> {
   // ---- stats -------------------------------------------------------------------------------
 
   private Behavior<Command> onGetStats(GetStats request) {
+    request.replyTo().tell(StatusReply.success(stats()));
+    return this;
+  }
+
+  /** Hands the registry (the report's only writer) this world's entry when it changed. */
+  private Behavior<Command> onReportTick() {
+    SimWorldReport.WorldEntry entry = SimWorldReport.WorldEntry.of(stats());
+    if (!entry.equals(lastReported)) {
+      registry.tell(new WorldRegistry.WorldReported(entry));
+      lastReported = entry;
+    }
+    return this;
+  }
+
+  private SimWorldStats stats() {
     long now = System.nanoTime();
     List<SimWorldStats.TruckState> truckStates = new ArrayList<>();
     for (Truck truck : trucks.values()) {
@@ -753,24 +915,20 @@ final class World extends AbstractBehavior<World.Command> {
           new SimWorldStats.WarehouseState(
               warehouse.id, warehouse.x, warehouse.y, Map.copyOf(warehouse.stock)));
     }
-    request
-        .replyTo()
-        .tell(
-            StatusReply.success(
-                new SimWorldStats(
-                    worldId,
-                    simSpeed,
-                    ups.isConnected(),
-                    amazon.isConnected(),
-                    processed,
-                    duplicates,
-                    dropped,
-                    ups.unackedCount(),
-                    amazon.unackedCount(),
-                    deliveries,
-                    truckStates,
-                    packageStates,
-                    warehouseStates)));
-    return this;
+    return new SimWorldStats(
+        worldId,
+        simSpeed,
+        ups.isConnected(),
+        amazon.isConnected(),
+        processed,
+        duplicates,
+        dropped,
+        ups.unackedCount(),
+        amazon.unackedCount(),
+        deliveries,
+        deliveredAt,
+        truckStates,
+        packageStates,
+        warehouseStates);
   }
 }

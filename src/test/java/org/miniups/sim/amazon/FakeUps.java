@@ -148,6 +148,11 @@ final class FakeUps implements AutoCloseable {
 
   // ---- requests to Amazon (re-sent until acked) ----------------------------------------------
 
+  /** Goes on from {@code next}, as a UPS that outlives its connections goes on numbering. */
+  void continueSeqnumsFrom(long next) {
+    nextSeqnum = Math.max(nextSeqnum, next);
+  }
+
   /** Reserves the next seqnum, for an item built by hand. */
   long seqnum() {
     return nextSeqnum++;
