@@ -42,13 +42,13 @@ record SavedAmazon(
     ProtocolReferee.Saved referee) {
 
   /** One line of a shipment: so many of a product. */
-  record SavedItem(long productId, String description, int count) {}
+  record SavedLine(long productId, String description, int count) {}
 
   /** @param waitingForStock not packed yet: its warehouse lacked the goods */
   record SavedShipment(
       long id,
       int warehouseId,
-      List<SavedItem> items,
+      List<SavedLine> items,
       long pickupSeqnum,
       boolean packed,
       boolean queried,
