@@ -247,22 +247,26 @@ public final class ThreeProcessRun implements AutoCloseable {
    * included, from its /metrics); returns the breaches of the invariants then (none is the pass).
    */
   public List<String> awaitSettled(Duration patience) {
-    await("every package of " + scenario + " delivered and every item acked")
-        .atMost(patience)
-        .pollInterval(Duration.ofMillis(250))
-        .until(this::settled);
-    return Invariants.breaches(settings.packages(), amazonReport().orElseThrow(), worldReport().orElseThrow());
+    Snapshot settled =
+        await("every package of " + scenario + " delivered and every item acked")
+            .atMost(patience)
+            .pollInterval(Duration.ofMillis(250))
+            .until(this::snapshot, Snapshot::settled);
+    return Invariants.breaches(settings.packages(), settled.amazon(), settled.world());
   }
 
-  private boolean settled() {
-    Optional<SimAmazonReport> amazonSide = amazonReport();
-    Optional<SimWorldReport.WorldEntry> worldSide = worldReport();
-    if (amazonSide.isEmpty() || worldSide.isEmpty()) return false;
-    SimAmazonReport a = amazonSide.get();
-    SimWorldReport.WorldEntry w = worldSide.get();
-    return a.allDelivered()
-        && a.unackedToUps() == 0 && a.unackedToWorld() == 0 && w.upsUnacked() == 0 && w.amazonUnacked() == 0
-        && upsUnacked().map(n -> n == 0).orElse(false);
+  /** Both reports and the UPS outboxes, read one after the other. */
+  private record Snapshot(SimAmazonReport amazon, SimWorldReport.WorldEntry world, Optional<Long> upsUnacked) {
+    boolean settled() {
+      return amazon != null && world != null && amazon.allDelivered()
+          && amazon.unackedToUps() == 0 && amazon.unackedToWorld() == 0
+          && world.upsUnacked() == 0 && world.amazonUnacked() == 0
+          && upsUnacked.map(n -> n == 0).orElse(false);
+    }
+  }
+
+  private Snapshot snapshot() {
+    return new Snapshot(amazonReport().orElse(null), worldReport().orElse(null), upsUnacked());
   }
 
   /** Items the UPS outboxes hold unacked, from /metrics; empty while UPS does not answer. */

@@ -1,5 +1,7 @@
 package org.miniups.sim.amazon;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,13 +42,13 @@ record SavedAmazon(
     ProtocolReferee.Saved referee) {
 
   /** One line of a shipment: so many of a product. */
-  record SavedItem(long productId, String description, int count) {}
+  record SavedLine(long productId, String description, int count) {}
 
   /** @param waitingForStock not packed yet: its warehouse lacked the goods */
   record SavedShipment(
       long id,
       int warehouseId,
-      List<SavedItem> items,
+      List<SavedLine> items,
       long pickupSeqnum,
       boolean packed,
       boolean queried,
@@ -57,8 +59,13 @@ record SavedAmazon(
 
   private static final String FILE_NAME = "amazon.json";
 
-  /** What a previous run saved in {@code stateDir}, if anything. */
+  /** What a previous run saved in {@code stateDir}, if anything; the dir is created when missing. */
   static Optional<SavedAmazon> load(Path stateDir) {
+    try {
+      Files.createDirectories(stateDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not create the state dir " + stateDir, e);
+    }
     Path file = stateDir.resolve(FILE_NAME);
     return Files.exists(file) ? Optional.of(SimFiles.read(file, SavedAmazon.class)) : Optional.empty();
   }

@@ -332,9 +332,12 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
   }
 
   private Behavior<Command> onWorldJoined(WorldJoined joined) {
+    boolean created = worldId == 0;
     worldId = joined.worldId();
     worldJoined = true;
     simSpeedDue = settings.simSpeed().isPresent();
+    // UPS hears the world id as soon as it connects: a new world is saved before anyone hears of it.
+    if (created && stateDir.isPresent()) save();
     worldWaiters.forEach(waiter -> waiter.tell(worldId));
     worldWaiters.clear();
     world.resendAll();
@@ -768,9 +771,9 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
     Set<Long> waiting = new HashSet<>();
     waitingForStock.forEach(shipment -> waiting.add(shipment.id));
     for (Shipment s : shipments.values()) {
-      List<SavedAmazon.SavedItem> items =
+      List<SavedAmazon.SavedLine> items =
           s.items.stream()
-              .map(i -> new SavedAmazon.SavedItem(i.getProductid(), i.getDescription(), i.getCount()))
+              .map(i -> new SavedAmazon.SavedLine(i.getProductid(), i.getDescription(), i.getCount()))
               .toList();
       savedShipments.add(
           new SavedAmazon.SavedShipment(s.id, s.warehouse.id, items, s.pickupSeqnum, s.packed,

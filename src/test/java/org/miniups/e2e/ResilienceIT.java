@@ -1,0 +1,142 @@
+package org.miniups.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The resilience suite: UPS, the simulated World and the simulated Amazon as separate processes of
+ * the real jar, on PostgreSQL, each scenario breaking something on purpose and ending with the
+ * same invariants (see {@link Invariants}) and no ERROR line in the UPS logs that the scenario did
+ * not cause. {@code .ci/run} runs the quick sizes; {@code mvn -P resilience verify} (or {@code
+ * bench/resilience.sh}) the full ones, and writes each scenario's figures to {@code
+ * target/resilience/<scenario>.json} for RESILIENCE.md.
+ */
+class ResilienceIT {
+  static final boolean FULL = Boolean.getBoolean("resilience.full");
+  private static final Duration PATIENCE = Duration.ofMinutes(FULL ? 15 : 5);
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final List<AutoCloseable> resources = new ArrayList<>();
+
+  @AfterEach
+  void stopAll() throws Exception {
+    for (AutoCloseable resource : resources) resource.close();
+  }
+
+  private ThreeProcessRun run(String scenario, ThreeProcessRun.Settings settings) {
+    ThreeProcessRun run = new ThreeProcessRun(scenario, settings);
+    resources.add(0, run);
+    return run;
+  }
+
+  static List<Integer> flakiness() {
+    return FULL ? List.of(0, 30, 60, 90) : List.of(90);
+  }
+
+  @ParameterizedTest(name = "flakiness {0}%")
+  @MethodSource("flakiness")
+  void everyPackageArrivesExactlyOnceAtAnyWorldFlakiness(int flakiness) throws Exception {
+    int packages = FULL ? 300 : 60;
+    ThreeProcessRun run = run("flakiness-" + flakiness, ThreeProcessRun.defaults().withPackages(packages).withFlakiness(flakiness));
+    long started = System.nanoTime();
+    run.startAll();
+    assertSettledCleanly(run, List.of());
+    record(run, Map.of("flakinessPercent", flakiness, "seconds", seconds(started), "peakRssMib", ThreeProcessRun.peakRssMib(run.ups())));
+  }
+
+  @Test
+  void upsKilledAtRandomMomentsLosesNothing() throws Exception {
+    int packages = FULL ? 500 : 150;
+    int kills = FULL ? 5 : 2;
+    ThreeProcessRun run = run("ups-sigkill", ThreeProcessRun.defaults().withPackages(packages).withRate(25));
+    long started = System.nanoTime();
+    run.startAll();
+    Random random = new Random(42);
+    for (int kill = 1; kill <= kills; kill++) {
+      // Between two kills UPS makes some progress; where exactly it is killed is left to chance.
+      long progress = (long) kill * packages / (kills + 2) + random.nextInt(Math.max(1, packages / (kills * 4)));
+      run.awaitDelivered(progress, PATIENCE);
+      ThreeProcessRun.kill(run.ups());
+      run.startUps();
+    }
+    assertSettledCleanly(run, List.of());
+    record(run, Map.of("sigkills", kills, "seconds", seconds(started)));
+  }
+
+  @Test
+  void theWorldAndAmazonKilledAndResumedFromTheirSavedState() throws Exception {
+    int packages = FULL ? 300 : 120;
+    ThreeProcessRun run = run("simulators-sigkill", ThreeProcessRun.defaults().withPackages(packages).withRate(15));
+    long started = System.nanoTime();
+    run.startAll();
+    run.awaitDelivered(packages / 4, PATIENCE);
+    ThreeProcessRun.kill(run.world());
+    run.startWorld();
+    run.awaitDelivered(packages / 2, PATIENCE);
+    ThreeProcessRun.kill(run.amazon());
+    run.startAmazon();
+    assertSettledCleanly(run, List.of());
+    record(run, Map.of("sigkills", 2, "seconds", seconds(started)));
+  }
+
+  @Test
+  void linksCutMidFrameInBothDirectionsOnBothLinks() throws Exception {
+    int packages = FULL ? 300 : 100;
+    ThreeProcessRun run = run("link-cuts", ThreeProcessRun.defaults().withPackages(packages).withRate(15));
+    CuttingProxy toWorld = CuttingProxy.to(run.worldUpsPort(), 1);
+    CuttingProxy toAmazon = CuttingProxy.to(run.amazonUpsPort(), 2);
+    resources.add(toWorld);
+    resources.add(toAmazon);
+    run.routeUpsThrough(toWorld.port(), toAmazon.port());
+    long started = System.nanoTime();
+    run.startWorld();
+    run.startAmazon();
+    toWorld.cutAfterBetween(500, 30_000);
+    toAmazon.cutAfterBetween(500, 30_000);
+    run.startUps();
+    run.awaitDelivered(packages * 3L / 4, PATIENCE);
+    toWorld.stopCutting();
+    toAmazon.stopCutting();
+    assertSettledCleanly(run, List.of());
+    assertTrue(toWorld.cuts() >= 3 && toAmazon.cuts() >= 3, "links were cut: World " + toWorld.cuts() + ", Amazon " + toAmazon.cuts());
+    record(run, Map.of("worldLinkCuts", toWorld.cuts(), "amazonLinkCuts", toAmazon.cuts(), "seconds", seconds(started)));
+  }
+
+  /** Everything delivered exactly once, nothing unacked, and no failure in the UPS logs but those expected. */
+  private static void assertSettledCleanly(ThreeProcessRun run, List<String> expectedErrors) {
+    assertEquals(List.of(), run.awaitSettled(PATIENCE), "invariants");
+    assertEquals(List.of(), Invariants.unexpectedErrors(run.upsRuns(), expectedErrors), "ERROR lines in the UPS logs");
+  }
+
+  private static double seconds(long startedNanos) {
+    return Math.round((System.nanoTime() - startedNanos) / 1e8) / 10.0;
+  }
+
+  /** The scenario's figures, for RESILIENCE.md. */
+  private static void record(ThreeProcessRun run, Map<String, Object> extra) throws Exception {
+    var amazon = run.amazonReport().orElseThrow();
+    var world = run.worldReport().orElseThrow();
+    Map<String, Object> figures = new LinkedHashMap<>();
+    figures.put("packages", run.settings().packages());
+    figures.putAll(Invariants.figures(run.settings().packages(), amazon, world));
+    figures.putAll(extra);
+    figures.put("full", FULL);
+    Path file = Path.of("target", "resilience", run.upsRuns().get(0).name().replaceAll("-ups-1$", "") + ".json");
+    Files.writeString(file, JSON.writeValueAsString(figures));
+  }
+}
