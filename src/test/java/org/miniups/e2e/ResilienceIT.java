@@ -106,12 +106,11 @@ class ResilienceIT {
     long started = System.nanoTime();
     run.startWorld();
     run.startAmazon();
-    toWorld.cutAfterBetween(500, 30_000);
-    toAmazon.cutAfterBetween(500, 30_000);
+    // A frame on these links is tens of bytes, a batch a few hundred: most cuts land inside one.
+    // The cuts go on to the end, through the last acks.
+    toWorld.cutAfterBetween(100, 1_500);
+    toAmazon.cutAfterBetween(50, 1_500);
     run.startUps();
-    run.awaitDelivered(packages * 3L / 4, PATIENCE);
-    toWorld.stopCutting();
-    toAmazon.stopCutting();
     assertSettledCleanly(run, List.of());
     assertTrue(toWorld.cuts() >= 3 && toAmazon.cuts() >= 3, "links were cut: World " + toWorld.cuts() + ", Amazon " + toAmazon.cuts());
     record(run, Map.of("worldLinkCuts", toWorld.cuts(), "amazonLinkCuts", toAmazon.cuts(), "seconds", seconds(started)));

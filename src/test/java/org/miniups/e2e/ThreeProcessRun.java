@@ -247,11 +247,18 @@ public final class ThreeProcessRun implements AutoCloseable {
    * included, from its /metrics); returns the breaches of the invariants then (none is the pass).
    */
   public List<String> awaitSettled(Duration patience) {
+    // The reports are rewritten at most every 250 ms each: a settled snapshot counts once the
+    // next one, 600 ms later, is the same (neither report was still behind the other).
+    Snapshot[] previous = {null};
     Snapshot settled =
         await("every package of " + scenario + " delivered and every item acked")
             .atMost(patience)
-            .pollInterval(Duration.ofMillis(250))
-            .until(this::snapshot, Snapshot::settled);
+            .pollInterval(Duration.ofMillis(600))
+            .until(this::snapshot, now -> {
+              boolean stable = now.settled() && now.equals(previous[0]);
+              previous[0] = now;
+              return stable;
+            });
     return Invariants.breaches(settings.packages(), settled.amazon(), settled.world());
   }
 
