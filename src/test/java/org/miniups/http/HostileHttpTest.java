@@ -242,6 +242,10 @@ class HostileHttpTest {
         HttpResponse<String> response = client.send(method, path.getKey(), "{}");
         assertTrue(response.statusCode() == 405 || response.statusCode() == 404,
             method + " " + path.getKey() + ": " + response.statusCode() + " " + response.body());
+        if (response.statusCode() == 405) { // says which methods are served there, and only those
+          Set<String> allowed = new TreeSet<>(List.of(response.headers().firstValue("Allow").orElse("").split(",\\s*")));
+          assertEquals(path.getValue(), allowed, "Allow of " + method + " " + path.getKey());
+        }
       }
       if (path.getKey().endsWith("/events")) continue; // HEAD of an endless stream
       // HEAD (never with a body, so no JSON to check): 405 like any other method not served, or 404.
