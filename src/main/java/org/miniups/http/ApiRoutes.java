@@ -63,7 +63,7 @@ public final class ApiRoutes extends AllDirectives {
         .handle(MalformedRequestContentRejection.class, r -> r.getCause() instanceof EntityStreamSizeException
             ? complete(Json.error(StatusCodes.PAYLOAD_TOO_LARGE, "the body is too large (at most " + ApiDirectives.MAX_BODY_BYTES + " bytes)"))
             : complete(Json.error(StatusCodes.BAD_REQUEST, "the body could not be read: " + r.message())))
-        .handleNotFound(extractUnmatchedPath(path -> complete(Json.error(StatusCodes.NOT_FOUND, "nothing here: " + path))))
+        .handleNotFound(extractUri(uri -> complete(Json.error(StatusCodes.NOT_FOUND, "nothing here: " + uri.path()))))
         .build()
         .withFallback(RejectionHandler.defaultHandler())
         .mapRejectionResponse(response -> {
