@@ -490,6 +490,18 @@ class HostileHttpTest {
     return cookie;
   }
 
+  /** A guesser cannot pose as many clients: the limit counts the connection's address, not a header anyone can send. */
+  @Test
+  void forwardingHeadersDoNotLiftTheLoginLimit() throws Exception {
+    Client target = new Client().signUp("lockout");
+    List<String> headers = List.of("X-Forwarded-For", "X-Real-IP", "Forwarded");
+    for (int attempt = 0; attempt < 3; attempt++) {
+      Client guesser = withToken(headers.get(attempt), (attempt == 2 ? "for=" : "") + "10.0.0." + attempt);
+      assertError(401, guesser.send("POST", "/api/sessions", body("username", target.username, "password", "guess " + attempt)));
+    }
+    assertError(429, withToken("X-Forwarded-For", "10.9.9.9").send("POST", "/api/sessions", body("username", target.username, "password", PASSWORD)));
+  }
+
   // ---------------------------------------------------------------- another user's packages
 
   @Test
