@@ -404,17 +404,36 @@ class HostileHttpTest {
     }
   }
 
-  /** Requests java.net.http refuses to send: broken percent-encoding, raw non-ASCII, control characters. */
+  /**
+   * Requests java.net.http refuses to send (broken percent-encoding, raw non-ASCII, control
+   * characters, no Host, huge headers, broken framing): JSON errors from the server itself. A 5xx
+   * only where HTTP says so: 501 for a method nobody knows, 505 for an unknown HTTP version.
+   */
   @Test
-  void malformedRequestTargetsAreJsonClientErrors() throws Exception {
-    new Client().signUp("raw"); // someone exists
+  void malformedRequestsAreJsonErrors() throws Exception {
+    String host = "Host: 127.0.0.1\r\nConnection: close\r\n";
+    Map<String, Integer> requests = new LinkedHashMap<>();
     for (String target : List.of(
         "/api/me/packages?page=%zz", "/api/packages/%ZZ", "/api/packages/%ED%A0%80", "/%ED%A0%80", "/api/packages/%00",
-        "/api/me/packages?page=%ED%A0%80", "/api/packages/1Z\u00e9", "/<script>alert(1)</script>")) {
-      String response = raw("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        "/api/me/packages?page=%ED%A0%80", "/api/packages/1Z\u00e9", "/<script>alert(1)</script>", "/" + "a".repeat(3000))) {
+      requests.put("GET " + target + " HTTP/1.1\r\n" + host + "\r\n", 400);
+    }
+    requests.put("GET /api/trucks HTTP/1.1\r\nConnection: close\r\n\r\n", 400); // no Host
+    requests.put("GET /api/trucks HTTP/1.1\r\n" + host + "X-Big: " + "a".repeat(20_000) + "\r\n\r\n", 400);
+    requests.put("GET /api/trucks HTTP/1.1\r\n" + host + "X-Nul: a\u0000b\r\n\r\n", 400);
+    requests.put("POST /api/users HTTP/1.1\r\n" + host + "X-Requested-With: mini-ups\r\nContent-Length: -5\r\n\r\n{}", 400);
+    requests.put("POST /api/users HTTP/1.1\r\n" + host + "X-Requested-With: mini-ups\r\nContent-Length: 99999999999999999999\r\n\r\n{}", 400);
+    requests.put("POST /api/users HTTP/1.1\r\n" + host + "X-Requested-With: mini-ups\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}", 400);
+    requests.put("POST /api/users HTTP/1.1\r\n" + host + "X-Requested-With: mini-ups\r\nContent-Length: 20000000\r\n\r\n{}", 413);
+    requests.put("BREW /api/trucks HTTP/1.1\r\n" + host + "\r\n", 501);
+    requests.put("GET /api/trucks HTTP/9.9\r\n" + host + "\r\n", 505);
+    for (Map.Entry<String, Integer> request : requests.entrySet()) {
+      String response = raw(request.getKey());
+      String what = abbreviate(request.getKey()) + " -> " + abbreviate(response);
+      assertTrue(response.startsWith("HTTP/1.1 "), what);
       int status = Integer.parseInt(response.substring(9, 12));
-      String what = target + " -> " + response;
-      assertTrue(status >= 400 && status < 500, what);
+      int expected = request.getValue();
+      assertTrue(expected == 400 ? status >= 400 && status < 500 : status == expected, what);
       String head = response.substring(0, response.indexOf("\r\n\r\n")).toLowerCase();
       assertTrue(head.contains("content-type: application/json"), what);
       String body = response.substring(response.indexOf("\r\n\r\n") + 4);
@@ -475,6 +494,28 @@ class HostileHttpTest {
     Client both = withToken("Authorization", "Bearer " + bad.get("expired"));
     both.cookies.getCookieStore().add(URI.create(fixture.url("/")), cookie(token));
     assertError(401, both.get("/api/me"));
+  }
+
+  /** The auth scheme is case-insensitive (RFC 9110), for logging in and for the CSRF exemption alike. */
+  @Test
+  void bearerClientsWriteWithoutTheCsrfHeaderInAnyLetterCase() throws Exception {
+    Client owner = new Client().signUp("api-client");
+    String token = json(owner.send("POST", "/api/sessions", body("username", owner.username, "password", PASSWORD))).get("token").asText();
+    String tn = newPackage(owner.id, List.of(new Shipment.Item(1, "kettle", 1)));
+    for (String scheme : List.of("Bearer", "bearer", "BEARER")) {
+      HttpResponse<String> moved = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create(fixture.url("/api/packages/" + tn + "/destination")))
+              .PUT(HttpRequest.BodyPublishers.ofString("{\"x\":2,\"y\":3}")).header("Authorization", scheme + " " + token).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertSafe(scheme, moved);
+      assertEquals(200, moved.statusCode(), scheme + ": " + moved.body());
+    }
+    // Without a token, the cookie's writes still need the header.
+    Client cookieOnly = new Client().signUp("cookie-client");
+    HttpResponse<String> unmarked = cookieOnly.http.send(
+        HttpRequest.newBuilder(URI.create(fixture.url("/api/me/packages"))).POST(HttpRequest.BodyPublishers.ofString(body("trackingNumber", tn))).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertError(403, unmarked);
   }
 
   private static Client withToken(String header, String value) {
