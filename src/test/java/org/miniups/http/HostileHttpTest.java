@@ -329,6 +329,18 @@ class HostileHttpTest {
     }
   }
 
+  @Test
+  void pagesOutOfRangeAre400sAndTheLastPageIsEmpty() throws Exception {
+    Client client = new Client().signUp("pager");
+    for (String query : List.of("page=-1", "size=0", "size=101", "size=-2147483648", "page=21474837", "page=2147483648",
+        "page=1e3", "page=0x10", "page=%201", "page=1.0", "size=", "page=")) {
+      assertError(400, client.get("/api/me/packages?" + query));
+    }
+    JsonNode last = json(client.get("/api/me/packages?page=21474836&size=100")); // the largest page: no int overflow
+    assertEquals(0, last.get("items").size());
+    assertEquals(21474836, last.get("page").asInt());
+  }
+
   // ---------------------------------------------------------------- hostile strings
 
   @Test
