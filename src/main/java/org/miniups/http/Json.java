@@ -73,8 +73,8 @@ public final class Json {
   }
 
   /**
-   * JSON may escape a NUL or half a surrogate pair; PostgreSQL cannot store the first, and the
-   * second has no UTF-8 form (it would fail our own answer): a 400, not a 503 or a 500 later.
+   * JSON may escape a NUL or half a surrogate pair; PostgreSQL cannot store the first (a 503),
+   * and the second has no UTF-8 form (the driver would store '?'): both are a 400 instead.
    */
   private static String storable(String field, String text) {
     if (text.codePoints().anyMatch(c -> c == 0 || (c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE))) {
