@@ -1,9 +1,13 @@
 package org.miniups.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.InetAddress;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
+import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.HttpCookie;
 import org.apache.pekko.http.javadsl.model.headers.SameSite;
@@ -21,7 +25,7 @@ final class AccountRoutes extends ApiDirectives {
     return concat(
         path("users", () -> post(() -> csrfSafe(() -> jsonBody(this::register)))),
         path("sessions", () -> concat(
-            post(() -> csrfSafe(() -> extractClientIP(client -> jsonBody(body -> login(body, client.toString()))))),
+            post(() -> csrfSafe(() -> clientAddress(client -> jsonBody(body -> login(body, client))))),
             delete(() -> csrfSafe(this::logout)))),
         path("me", () -> get(() -> requireUser(user -> complete(Json.response(StatusCodes.OK, profile(user)))))));
   }
@@ -35,6 +39,15 @@ final class AccountRoutes extends ApiDirectives {
     return onSuccess(registered, answer -> answer.user() != null
         ? complete(Json.response(StatusCodes.CREATED, profile(answer.user())))
         : complete(Json.error(StatusCodes.get(answer.status()), answer.error())));
+  }
+
+  /**
+   * The connection's peer, which the login limit counts failures by. Not extractClientIP: it
+   * prefers X-Forwarded-For and the like, which any client can set to a new value per guess.
+   */
+  private Route clientAddress(Function<String, Route> inner) {
+    return optionalAttribute(AttributeKeys.remoteAddress, address -> inner.apply(
+        address.flatMap(RemoteAddress::getAddress).map(InetAddress::getHostAddress).orElse("unknown")));
   }
 
   private Route login(JsonNode body, String client) {

@@ -30,12 +30,14 @@ public final class ApiRoutes extends AllDirectives {
   }
 
   public Route routes() {
-    return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
-        pathPrefix("api", () -> concat(
+    RejectionHandler rejections = rejections();
+    return handleExceptions(exceptions(), () -> handleRejections(rejections, () -> concat(
+        // Answered here, so the site's files never add their GET to an API path's 405.
+        pathPrefix("api", () -> handleRejections(rejections, () -> concat(
             path("openapi.yaml", () -> get(() -> getFromResource("web/api/openapi.yaml"))),
             packages.routes(),
             accounts.routes(),
-            ops.apiRoutes())),
+            ops.apiRoutes()))),
         ops.rootRoutes(),
         SiteRoutes.routes())));
   }
@@ -61,14 +63,15 @@ public final class ApiRoutes extends AllDirectives {
         .handle(MalformedRequestContentRejection.class, r -> r.getCause() instanceof EntityStreamSizeException
             ? complete(Json.error(StatusCodes.PAYLOAD_TOO_LARGE, "the body is too large (at most " + ApiDirectives.MAX_BODY_BYTES + " bytes)"))
             : complete(Json.error(StatusCodes.BAD_REQUEST, "the body could not be read: " + r.message())))
-        .handleNotFound(extractUnmatchedPath(path -> complete(Json.error(StatusCodes.NOT_FOUND, "nothing here: " + path))))
+        .handleNotFound(extractUri(uri -> complete(Json.error(StatusCodes.NOT_FOUND, "nothing here: " + uri.path()))))
         .build()
         .withFallback(RejectionHandler.defaultHandler())
         .mapRejectionResponse(response -> {
           if (response.entity().getContentType().mediaType().toString().equals("application/json")) return response;
           String text = response.entity() instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict strict
               ? strict.getData().utf8String() : response.status().reason();
-          return Json.error(response.status(), text.isBlank() ? response.status().reason() : text);
+          // Keeps the headers (a 405's Allow lists the methods that are served).
+          return Json.error(response.status(), text.isBlank() ? response.status().reason() : text).withHeaders(response.getHeaders());
         });
   }
 }

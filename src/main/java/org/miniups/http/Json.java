@@ -2,6 +2,7 @@ package org.miniups.http;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -48,6 +49,8 @@ public final class Json {
     JsonNode node;
     try {
       node = MAPPER.readTree(body);
+    } catch (StreamConstraintsException e) { // its message names Jackson's settings class
+      throw ApiError.badRequest("the body is not valid JSON for us (nested too deeply, or a number too long)");
     } catch (JsonProcessingException e) {
       throw ApiError.badRequest("the body is not valid JSON (" + e.getOriginalMessage() + ")");
     }
@@ -59,14 +62,25 @@ public final class Json {
     JsonNode value = body.get(field);
     if (value == null || value.isNull()) throw ApiError.badRequest("\"" + field + "\" is required");
     if (!value.isTextual()) throw ApiError.badRequest("\"" + field + "\" must be a string");
-    return value.textValue();
+    return storable(field, value.textValue());
   }
 
   public static String optionalText(JsonNode body, String field) {
     JsonNode value = body.get(field);
     if (value == null || value.isNull()) return null;
     if (!value.isTextual()) throw ApiError.badRequest("\"" + field + "\" must be a string");
-    return value.textValue();
+    return storable(field, value.textValue());
+  }
+
+  /**
+   * JSON may escape a NUL or half a surrogate pair; PostgreSQL cannot store the first (a 503),
+   * and the second has no UTF-8 form (the driver would store '?'): both are a 400 instead.
+   */
+  private static String storable(String field, String text) {
+    if (text.codePoints().anyMatch(c -> c == 0 || (c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE))) {
+      throw ApiError.badRequest("\"" + field + "\" must not contain NUL characters or unpaired surrogates");
+    }
+    return text;
   }
 
   /** An integer in [min, max]; anything else (text, fractions, huge numbers) is a clear 400. */

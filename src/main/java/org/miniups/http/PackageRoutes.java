@@ -207,7 +207,8 @@ final class PackageRoutes extends ApiDirectives {
     throw ApiError.badRequest("\"" + name + "\" must be a whole number from " + min + " to " + max);
   }
 
+  /** At most 40 characters, never cutting an emoji (or any surrogate pair) in half. */
   private static String abbreviate(String text) {
-    return text.length() <= 40 ? text : text.substring(0, 40) + "…";
+    return text.codePointCount(0, text.length()) <= 40 ? text : text.substring(0, text.offsetByCodePoints(0, 40)) + "…";
   }
 }

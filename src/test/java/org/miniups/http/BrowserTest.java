@@ -16,9 +16,6 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -37,16 +34,7 @@ class BrowserTest {
   @BeforeAll
   static void start() throws Exception {
     fixture = new TrackingFixture();
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary("/usr/bin/chromium");
-    // As root in a container, without a GPU or network beyond localhost.
-    options.addArguments(
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--window-size=1280,900");
-    ChromeDriverService service =
-        new ChromeDriverService.Builder().usingDriverExecutable(new java.io.File("/usr/bin/chromedriver")).build();
-    browser = new ChromeDriver(service, options);
+    browser = Chromium.headless();
     wait = new WebDriverWait(browser, Duration.ofSeconds(20));
     wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class); // the page re-renders on live updates
     Files.createDirectories(SCREENSHOTS);

@@ -27,11 +27,17 @@ final class TrackingFixture implements AutoCloseable {
   final int port;
 
   TrackingFixture() throws Exception {
-    Map<String, Object> overrides = TestConfigs.node(TestConfigs.Database.H2.freshUrl(), 1, 3);
+    this(TestConfigs.Database.H2, Map.of());
+  }
+
+  /** On a fresh database of {@code database}, with {@code extra} settings on top (e.g. the session secret). */
+  TrackingFixture(TestConfigs.Database database, Map<String, Object> extra) throws Exception {
+    Map<String, Object> overrides = TestConfigs.node(database.freshUrl(), 1, 3);
     overrides.put("mini-ups.http.port", 0);
     overrides.put("mini-ups.http.interface", "127.0.0.1");
     overrides.put("mini-ups.accounts.bcrypt-cost", 4);
     overrides.put("mini-ups.accounts.login-max-failures", 3);
+    overrides.putAll(extra);
     ups = UpsService.start(AppConfig.load(overrides));
     port = ups.startHttp().toCompletableFuture().get(30, TimeUnit.SECONDS).localAddress().getPort();
   }
@@ -42,9 +48,13 @@ final class TrackingFixture implements AutoCloseable {
 
   /** Amazon's pickup: a new shipment from {@link #WAREHOUSE} to (destX, destY); returns it. */
   Shipment.Summary createPackage(long shipId, Long owner, int destX, int destY) throws Exception {
+    return createPackage(shipId, owner, destX, destY, List.of(new Shipment.Item(7, "teapot", 1)));
+  }
+
+  /** The same with the items Amazon describes (the strings people see on the package page). */
+  Shipment.Summary createPackage(long shipId, Long owner, int destX, int destY, List<Shipment.Item> items) throws Exception {
     Shipment.Details details =
-        new Shipment.Details(shipId, WAREHOUSE.id(), WAREHOUSE.x(), WAREHOUSE.y(), destX, destY, owner,
-            List.of(new Shipment.Item(7, "teapot", 1)));
+        new Shipment.Details(shipId, WAREHOUSE.id(), WAREHOUSE.x(), WAREHOUSE.y(), destX, destY, owner, items);
     return ups.shipment(shipId)
         .<Shipment.CreateReply>ask(replyTo -> new Shipment.Create(details, owner, shipId, replyTo), ASK)
         .toCompletableFuture().get(20, TimeUnit.SECONDS).shipment();
