@@ -34,6 +34,7 @@ import org.miniups.dispatch.Dispatcher;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.miniups.db.DatabaseMonitor;
 import org.miniups.db.ReadSideDatabase;
 import org.miniups.http.ApiRoutes;
 import org.miniups.http.Backend;
@@ -85,6 +86,7 @@ public final class UpsService implements AutoCloseable {
   private final ActorRef<LinkConnection.Command> amazonConnection;
   private final ReadSideDatabase readSide;
   private final ActorRef<PackageDirectory.Command> directory;
+  private final ActorRef<DatabaseMonitor.Command> databaseMonitor;
   private final ActorRef<Accounts.Command> accounts;
   private final SessionTokens sessions;
   private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -115,6 +117,11 @@ public final class UpsService implements AutoCloseable {
                     accountSettings.getInt("login-max-failures"), accountSettings.getDuration("login-window"), clock)),
             "accounts");
     directory = spawn(PackageDirectory.create(readSide.dataSource()), "package-directory");
+    databaseMonitor =
+        spawn(
+            DatabaseMonitor.create(
+                readSide.dataSource(), config.getString(AppConfig.DB_URL), app.getDuration("db.check-interval"), clock),
+            "database-monitor");
 
     ClusterSingleton singletons = ClusterSingleton.get(system);
     Duration resendInterval = app.getDuration("link.resend-interval");
@@ -275,7 +282,7 @@ public final class UpsService implements AutoCloseable {
     Backend backend =
         new Backend(
             system, askTimeout, this::shipment, this::truck, truckIds, directory, accounts, sessions, shipmentTopic,
-            truckTopic, worldOutbox, amazonOutbox, liveUpdates);
+            truckTopic, worldOutbox, amazonOutbox, liveUpdates, databaseMonitor);
     return HttpServer.start(system, http.getString("interface"), http.getInt("port"), new ApiRoutes(backend, metrics).routes());
   }
 

@@ -28,6 +28,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.miniups.persistence.JournalFailures;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
 import org.miniups.link.GroupCommit;
@@ -211,7 +212,7 @@ public final class Dispatcher
       IntFunction<RecipientRef<Truck.Command>> trucks,
       ActorRef<Topic.Command<Truck.Changed>> truckTopic,
       Duration askTimeout) {
-    super(persistenceId);
+    super(persistenceId, JournalFailures.restartWithBackoff());
     this.context = context;
     this.timers = timers;
     this.policy = policy;

@@ -9,6 +9,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.stream.SharedKillSwitch;
+import org.miniups.db.DatabaseMonitor;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.shipment.PackageDirectory;
 import org.miniups.shipment.Shipment;
@@ -33,4 +34,5 @@ public record Backend(
     ActorRef<Topic.Command<Truck.Changed>> truckTopic,
     ActorRef<ResendSupervisor.Command> worldOutbox,
     ActorRef<ResendSupervisor.Command> amazonOutbox,
-    SharedKillSwitch liveUpdates) {}
+    SharedKillSwitch liveUpdates,
+    ActorRef<DatabaseMonitor.Command> database) {}

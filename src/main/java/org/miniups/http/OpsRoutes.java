@@ -2,6 +2,7 @@ package org.miniups.http;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -17,7 +19,10 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.miniups.db.DatabaseMonitor;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.shipment.Shipment;
 import org.miniups.shipment.PackageDirectory;
@@ -27,6 +32,8 @@ import org.miniups.truck.Truck;
 final class OpsRoutes extends ApiDirectives {
   private static final ContentType.WithCharset PROMETHEUS_TEXT =
       MediaTypes.TEXT_PLAIN.toContentType(HttpCharsets.UTF_8);
+
+  private static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(1);
 
   private final Metrics metrics;
 
@@ -67,16 +74,31 @@ final class OpsRoutes extends ApiDirectives {
 
   record Health(boolean worldConnected, boolean amazonConnected, boolean databaseReachable, String databaseError) {}
 
-  /** Link state as the outboxes see it (up while a connection carries their items): no route reaches a connection. */
+  /**
+   * Link state as the outboxes see it (up while a connection carries their items): no route
+   * reaches a connection. A part that does not answer quickly (an outbox recovering while the
+   * database is away) counts as down, so /health always answers.
+   */
   private CompletionStage<Health> health() {
-    CompletableFuture<ResendSupervisor.Status> world =
-        this.<ResendSupervisor.Command, ResendSupervisor.Status>ask(backend.worldOutbox(), ResendSupervisor.GetStatus::new).toCompletableFuture();
-    CompletableFuture<ResendSupervisor.Status> amazon =
-        this.<ResendSupervisor.Command, ResendSupervisor.Status>ask(backend.amazonOutbox(), ResendSupervisor.GetStatus::new).toCompletableFuture();
-    CompletableFuture<PackageDirectory.Counts> database =
-        this.<PackageDirectory.Command, PackageDirectory.Counts>ask(backend.directory(), PackageDirectory.CountByStatus::new).toCompletableFuture();
+    CompletableFuture<Boolean> world =
+        askQuickly(backend.worldOutbox(), ResendSupervisor.GetStatus::new).thenApply(s -> s != null && s.linkUp());
+    CompletableFuture<Boolean> amazon =
+        askQuickly(backend.amazonOutbox(), ResendSupervisor.GetStatus::new).thenApply(s -> s != null && s.linkUp());
+    CompletableFuture<DatabaseMonitor.Status> database = askQuickly(backend.database(), DatabaseMonitor.GetStatus::new);
     return CompletableFuture.allOf(world, amazon, database)
-        .thenApply(done -> new Health(world.join().linkUp(), amazon.join().linkUp(), database.join().error() == null, database.join().error()));
+        .thenApply(done -> {
+          DatabaseMonitor.Status db = database.join();
+          return new Health(
+              world.join(), amazon.join(), db != null && db.reachable(), db == null ? "not answering" : db.error());
+        });
+  }
+
+  /** The answer, or null when none comes within a second. */
+  private <T, R> CompletableFuture<R> askQuickly(
+      RecipientRef<T> target, Function<ActorRef<R>, T> message) {
+    return AskPattern.ask(target, message::apply, HEALTH_TIMEOUT, backend.system().scheduler())
+        .toCompletableFuture()
+        .exceptionally(failure -> null);
   }
 
   private Route completeHealth(Health health) {

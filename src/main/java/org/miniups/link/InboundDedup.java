@@ -26,6 +26,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.miniups.persistence.JournalFailures;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
 import org.pcollections.TreePMap;
@@ -191,7 +192,7 @@ public final class InboundDedup
       String peerName,
       int capacity,
       Handler handler) {
-    super(persistenceId);
+    super(persistenceId, JournalFailures.restartWithBackoff());
     this.context = context;
     this.timers = timers;
     this.peerName = peerName;
@@ -215,7 +216,14 @@ public final class InboundDedup
         .onSignal(
             RecoveryCompleted.instance(),
             state -> {
-              // Written and acked before a stop, not finished: handled now.
+              // Also after a restart on a failed write: what was in hand is void, the state says
+              // what is left. Written and acked before a stop, not finished: handled now.
+              lanes.clear();
+              batchSeqnums.clear();
+              finishedToRecord.clear();
+              finishedNotRecorded.clear();
+              attempts.clear();
+              viewsInFlight.clear();
               state.unfinished().values().forEach(item -> laneOf(item.message()).queue.add(item.seqnum()));
               handleWhatFits(state);
             })

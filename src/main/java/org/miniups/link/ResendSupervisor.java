@@ -21,11 +21,14 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.miniups.persistence.JournalFailures;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
 import org.pcollections.HashPMap;
@@ -303,13 +306,31 @@ public final class ResendSupervisor
       ActorRef<SequenceAllocator.Command> allocator,
       Duration resendInterval,
       int blockSize) {
-    super(persistenceId);
+    super(persistenceId, JournalFailures.restartWithBackoff());
     this.context = context;
     this.timers = timers;
     this.allocator = allocator;
     this.resendInterval = resendInterval;
     this.blockSize = blockSize;
-    timers.startTimerWithFixedDelay(ResendTick.INSTANCE, resendInterval.dividedBy(TICKS_PER_INTERVAL));
+  }
+
+  /**
+   * After a start, and again after a restart on a failed write (which cancels the timers): what
+   * was acked but not recorded is forgotten (those items go out again, the peer acks them again),
+   * every unacked item is due, and the resend timer runs.
+   */
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(
+            RecoveryCompleted.instance(),
+            state -> {
+              ackedNotRecorded.clear();
+              acksToRecord.clear();
+              lastSentTick.clear();
+              timers.startTimerWithFixedDelay(ResendTick.INSTANCE, resendInterval.dividedBy(TICKS_PER_INTERVAL));
+            })
+        .build();
   }
 
   @Override

@@ -7,6 +7,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.miniups.persistence.JournalFailures;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
 
@@ -55,7 +56,7 @@ public final class SequenceAllocator
   }
 
   private SequenceAllocator(PersistenceId persistenceId) {
-    super(persistenceId);
+    super(persistenceId, JournalFailures.restartWithBackoff());
   }
 
   @Override

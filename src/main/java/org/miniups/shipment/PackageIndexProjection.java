@@ -25,6 +25,7 @@ import org.apache.pekko.persistence.query.Offset;
 import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.query.Sequence;
 import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.event.Logging;
 import org.apache.pekko.stream.RestartSettings;
 import org.apache.pekko.stream.UniqueKillSwitch;
 import org.apache.pekko.stream.javadsl.Keep;
@@ -53,7 +54,9 @@ public final class PackageIndexProjection {
               PersistenceQuery.get(context.getSystem()).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
           Source<Done, ?> events =
               RestartSource.withBackoff(
-                  RestartSettings.create(Duration.ofMillis(500), Duration.ofSeconds(10), 0.2),
+                  // A restart is a database away, which DatabaseMonitor reports once: not logged per attempt.
+                  RestartSettings.create(Duration.ofMillis(500), Duration.ofSeconds(10), 0.2)
+                      .withLogSettings(RestartSettings.createLogSettings(Logging.DebugLevel())),
                   () ->
                       Source.completionStage(CompletableFuture.supplyAsync(() -> storedOffset(dataSource), blocking))
                           .flatMapConcat(offset -> journal.eventsByTag(Shipment.TAG, Offset.sequence(offset)))

@@ -9,6 +9,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.miniups.persistence.JournalFailures;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
 
@@ -69,7 +70,7 @@ public final class WarehouseRegistry
   public static final PersistenceId PERSISTENCE_ID = PersistenceId.ofUniqueId("warehouses");
 
   public static Behavior<Command> create() {
-    return new WarehouseRegistry(PERSISTENCE_ID);
+    return create(PERSISTENCE_ID);
   }
 
   public static Behavior<Command> create(PersistenceId persistenceId) {
@@ -77,7 +78,7 @@ public final class WarehouseRegistry
   }
 
   private WarehouseRegistry(PersistenceId persistenceId) {
-    super(persistenceId);
+    super(persistenceId, JournalFailures.restartWithBackoff());
   }
 
   @Override

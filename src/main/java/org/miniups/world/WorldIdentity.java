@@ -7,6 +7,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.miniups.persistence.JournalFailures;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
 
@@ -46,7 +47,7 @@ public final class WorldIdentity
   public static final PersistenceId PERSISTENCE_ID = PersistenceId.ofUniqueId("world-identity");
 
   public static Behavior<Command> create() {
-    return new WorldIdentity(PERSISTENCE_ID);
+    return create(PERSISTENCE_ID);
   }
 
   public static Behavior<Command> create(PersistenceId persistenceId) {
@@ -54,7 +55,7 @@ public final class WorldIdentity
   }
 
   private WorldIdentity(PersistenceId persistenceId) {
-    super(persistenceId);
+    super(persistenceId, JournalFailures.restartWithBackoff());
   }
 
   @Override

@@ -1,5 +1,6 @@
 package org.miniups.e2e;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -114,6 +115,44 @@ class ResilienceIT {
     assertSettledCleanly(run, List.of());
     assertTrue(toWorld.cuts() >= 3 && toAmazon.cuts() >= 3, "links were cut: World " + toWorld.cuts() + ", Amazon " + toAmazon.cuts());
     record(run, Map.of("worldLinkCuts", toWorld.cuts(), "amazonLinkCuts", toAmazon.cuts(), "seconds", seconds(started)));
+  }
+
+  @Test
+  void postgresRestartedMidRun() throws Exception {
+    int packages = FULL ? 300 : 100;
+    ThreeProcessRun run = run("postgres-restart", ThreeProcessRun.defaults().withPackages(packages).withRate(15));
+    long started = System.nanoTime();
+    run.startAll();
+    run.awaitDelivered(packages / 3, PATIENCE);
+    Postgres.restart();
+    assertSettledCleanly(run, Postgres.AWAY_ERRORS);
+    record(run, Map.of("postgresRestarts", 1, "seconds", seconds(started)));
+  }
+
+  @Test
+  void postgresUnreachableForAWhile() throws Exception {
+    int packages = FULL ? 300 : 100;
+    Duration away = Duration.ofSeconds(FULL ? 30 : 12);
+    ThreeProcessRun run = run("postgres-unreachable", ThreeProcessRun.defaults().withPackages(packages).withRate(15));
+    CuttingProxy toPostgres = CuttingProxy.to(Postgres.PORT, 3);
+    resources.add(toPostgres);
+    run.upsEnv("DB_URL", run.dbUrl().replace(":" + Postgres.PORT + "/", ":" + toPostgres.port() + "/"));
+    long started = System.nanoTime();
+    run.startAll();
+    run.awaitDelivered(packages / 3, PATIENCE);
+    int linesBefore = run.ups().lines().size();
+    toPostgres.startBlackout();
+    long blackoutStarted = System.nanoTime();
+    Health health = await("/health says the database is down").atMost(away).until(() -> Health.of(run.httpPort()), Health::databaseDown);
+    assertEquals(503, health.status());
+    await("the blackout has lasted " + away).atMost(away.plusSeconds(5)).until(() -> System.nanoTime() - blackoutStarted >= away.toNanos());
+    List<String> whileAway = run.ups().lines().subList(linesBefore, run.ups().lines().size());
+    toPostgres.endBlackout();
+    assertTrue(
+        whileAway.stream().filter(l -> l.contains("database")).count() <= 3,
+        "a few clear lines while the database is away, not one per attempt: " + whileAway);
+    assertSettledCleanly(run, Postgres.AWAY_ERRORS);
+    record(run, Map.of("databaseAwaySeconds", away.toSeconds(), "seconds", seconds(started)));
   }
 
   /** Everything delivered exactly once, nothing unacked, and no failure in the UPS logs but those expected. */

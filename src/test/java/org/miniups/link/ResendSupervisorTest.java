@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -84,6 +85,39 @@ class ResendSupervisorTest {
     assertEquals(0, status(outbox).unacked());
     time.timePasses(RESEND.multipliedBy(3));
     link.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void aFailedWriteForgetsUnrecordedAcksSoCountsStayTrueAndResendsGoOn() {
+    ActorRef<ResendSupervisor.Command> outbox = outbox(10);
+    TestProbe<ResendSupervisor.Transmit> link = testKit.createTestProbe();
+    outbox.tell(new ResendSupervisor.LinkUp(link.getRef()));
+    store(outbox, truck(1, 1), new WorldCommand.GoPickup(1, 2), new WorldCommand.GoPickup(3, 4));
+    List<Long> sent = seqnums(link.receiveMessage());
+    outbox.tell(new ResendSupervisor.Acked(List.of(sent.get(0))));
+
+    // The write that would record the ack fails (the database went away): no answer to it.
+    journal.failNextPersisted();
+    TestProbe<ResendSupervisor.StoredThrough> unanswered = testKit.createTestProbe();
+    outbox.tell(new ResendSupervisor.Store(truck(2, 1), List.of(new WorldCommand.Query(2)), unanswered.getRef()));
+    // Restarted (once time passes its backoff) and recovered from what was written: the unrecorded
+    // ack is forgotten, so both items are unacked and sent again on the link it still knows.
+    TestProbe<ResendSupervisor.Status> statusProbe = testKit.createTestProbe();
+    ResendSupervisor.Status afresh =
+        statusProbe.awaitAssert(Duration.ofSeconds(10), () -> {
+          time.timePasses(Duration.ofMillis(500));
+          outbox.tell(new ResendSupervisor.GetStatus(statusProbe.getRef()));
+          return statusProbe.receiveMessage(Duration.ofMillis(200));
+        });
+    assertEquals(2, afresh.unacked());
+    unanswered.expectNoMessage(Duration.ZERO);
+    time.timePasses(RESEND.multipliedBy(2));
+    link.fishForMessage(
+        Duration.ofSeconds(3),
+        transmit -> seqnums(transmit).equals(sent) ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
+    outbox.tell(new ResendSupervisor.Acked(sent));
+    assertEquals(0, status(outbox).unacked());
+    assertEquals(new ResendSupervisor.StoredThrough("Truck", "2", 1), store(outbox, truck(2, 1), new WorldCommand.Query(2)));
   }
 
   @Test
