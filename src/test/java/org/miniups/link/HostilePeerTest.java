@@ -512,14 +512,17 @@ class HostilePeerTest {
     }
 
     /** Waits until UPS closes the connection; what it sent before. */
-    List<Message> awaitClosed() throws InterruptedException {
+    List<Message> awaitClosed() {
       List<Message> before = new ArrayList<>();
-      while (true) {
-        Object next = fromUps.poll(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
-        assertNotNull(next, "UPS kept the connection open for " + PATIENCE);
-        if (next == CLOSED) return before;
-        before.add((Message) next);
-      }
+      // UPS may keep sending (re-sends) on a connection it should have dropped: one deadline.
+      await("UPS closes the connection").atMost(PATIENCE).pollInSameThread()
+          .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+          .until(() -> {
+            Object next = fromUps.poll(100, TimeUnit.MILLISECONDS);
+            if (next instanceof Message m) before.add(m);
+            return next == CLOSED;
+          });
+      return before;
     }
 
     @Override
