@@ -190,7 +190,9 @@ class AmazonEndToEndTest {
 
   static <T> T eventually(Probe<T> probe, Predicate<T> condition, String what) {
     AtomicReference<T> last = new AtomicReference<>();
-    await(what).atMost(PATIENCE).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
+    // In the calling thread, as the hand-written loop was: polled from Awaitility's own thread,
+    // WorldLinkEndToEndTest's trucks stalled (their outbox asks timed out); cause not found.
+    await(what).atMost(PATIENCE).pollInSameThread().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
         .untilAsserted(() -> {
           T value = probe.get();
           last.set(value);
