@@ -107,8 +107,15 @@ public final class AmazonConnection implements LinkConnection.Protocol {
   }
 
   @Override
-  public LinkConnection.Inbound parse(ByteString frame) throws InvalidProtocolBufferException {
-    return AmazonCodec.inbound(UpsAmazon.AUCommands.parseFrom(frame.toArrayUnsafe()));
+  public LinkConnection.Inbound parse(long worldId, ByteString frame) throws InvalidProtocolBufferException {
+    UpsAmazon.AUCommands commands = UpsAmazon.AUCommands.parseFrom(frame.toArrayUnsafe());
+    // The world is named once per connection; a message for another world must not be taken
+    // as one for ours: drop the link, and the next handshake judges the world Amazon names.
+    if (commands.hasWorld() && commands.getWorld().getWorldid() != worldId) {
+      throw new ProtocolError(
+          "a message that names world " + commands.getWorld().getWorldid() + " on a link to world " + worldId);
+    }
+    return AmazonCodec.inbound(commands);
   }
 
   @Override

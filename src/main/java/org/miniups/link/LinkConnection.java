@@ -53,7 +53,11 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
     /** Our items and acks as one wire message. */
     MessageLite commands(List<ResendSupervisor.Item> items, List<Long> acks);
 
-    Inbound parse(ByteString frame) throws InvalidProtocolBufferException;
+    /**
+     * Decodes a frame on a link to {@code target}; a {@link ProtocolError} when it parses but
+     * breaks the contract (e.g. names another target).
+     */
+    Inbound parse(long target, ByteString frame) throws InvalidProtocolBufferException;
 
     /** Sent when we leave for good (shutdown), if the peer has such a message. */
     Optional<MessageLite> farewell();
@@ -343,10 +347,12 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
       } else if (phase == Phase.JUDGING) {
         framesWhileJudging.add(msg.body());
       } else if (phase == Phase.CONNECTED) {
-        onInbound(protocol.parse(msg.body()));
+        onInbound(protocol.parse(target, msg.body()));
       }
     } catch (InvalidProtocolBufferException e) {
       protocolError("a message that does not parse (" + e.getMessage() + ")");
+    } catch (ProtocolError e) {
+      protocolError(e.getMessage());
     }
     return this;
   }
@@ -390,9 +396,11 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
     List<ByteString> early = List.copyOf(framesWhileJudging);
     framesWhileJudging.clear();
     try {
-      for (ByteString frame : early) if (phase == Phase.CONNECTED) onInbound(protocol.parse(frame));
+      for (ByteString frame : early) if (phase == Phase.CONNECTED) onInbound(protocol.parse(target, frame));
     } catch (InvalidProtocolBufferException e) {
       protocolError("a message that does not parse (" + e.getMessage() + ")");
+    } catch (ProtocolError e) {
+      protocolError(e.getMessage());
     }
     return this;
   }

@@ -124,7 +124,7 @@ public final class WorldConnection implements LinkConnection.Protocol {
   }
 
   @Override
-  public LinkConnection.Inbound parse(ByteString frame) throws InvalidProtocolBufferException {
+  public LinkConnection.Inbound parse(long worldId, ByteString frame) throws InvalidProtocolBufferException {
     WorldUps.UResponses responses = WorldUps.UResponses.parseFrom(frame.toArrayUnsafe());
     List<LinkConnection.Received> items =
         WorldCodec.events(responses).stream()

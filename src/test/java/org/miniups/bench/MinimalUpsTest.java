@@ -1,11 +1,11 @@
 package org.miniups.bench;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.miniups.sim.amazon.SimAmazonServer;
@@ -23,7 +23,7 @@ class MinimalUpsTest {
   private static final int PACKAGES = 50;
   private static final int TRUCKS = 3;
   private static final int MAX_PER_TRIP = 10;
-  private static final long PATIENCE_NANOS = TimeUnit.MINUTES.toNanos(2);
+  private static final Duration PATIENCE = Duration.ofMinutes(2);
 
   private SimWorldServer world;
   private SimAmazonServer amazon;
@@ -65,15 +65,13 @@ class MinimalUpsTest {
     assertTrue(trips >= PACKAGES / MAX_PER_TRIP && trips < PACKAGES, "trips: " + trips);
   }
 
-  private SimAmazonStats awaitAllDelivered() throws InterruptedException {
-    long deadline = System.nanoTime() + PATIENCE_NANOS;
-    SimAmazonStats stats = amazon.stats();
-    while (!stats.allDelivered()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("not all delivered: " + stats.delivered().size());
-      assertTrue(ups.stats().failure().isEmpty(), () -> "minimal UPS failed: " + ups.stats().failure());
-      TimeUnit.MILLISECONDS.sleep(50);
-      stats = amazon.stats();
-    }
-    return stats;
+  private SimAmazonStats awaitAllDelivered() {
+    return await("every package delivered").atMost(PATIENCE).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
+        .until(() -> {
+          // A broken minimal UPS fails the test at once, not after the whole patience.
+          assertTrue(ups.stats().failure().isEmpty(), () -> "minimal UPS failed: " + ups.stats().failure());
+          return amazon.stats();
+        }, SimAmazonStats::allDelivered);
   }
+
 }

@@ -1,5 +1,6 @@
 package org.miniups.e2e;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -186,16 +188,19 @@ class AmazonEndToEndTest {
         .unacked();
   }
 
-  static <T> T eventually(Probe<T> probe, Predicate<T> condition, String what) throws Exception {
-    long deadline = System.nanoTime() + PATIENCE.toNanos();
-    T last = probe.get();
-    while (!condition.test(last)) {
-      if (System.nanoTime() > deadline) throw new AssertionError(what + " never happened; last: " + describe(last));
-      TimeUnit.MILLISECONDS.sleep(50);
-      last = probe.get();
-    }
-    return last;
+  static <T> T eventually(Probe<T> probe, Predicate<T> condition, String what) {
+    AtomicReference<T> last = new AtomicReference<>();
+    // In the calling thread, as the hand-written loop was: polled from Awaitility's own thread,
+    // WorldLinkEndToEndTest's trucks stalled (their outbox asks timed out); cause not found.
+    await(what).atMost(PATIENCE).pollInSameThread().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
+        .untilAsserted(() -> {
+          T value = probe.get();
+          last.set(value);
+          assertTrue(condition.test(value), () -> what + " never happened; value: " + describe(value));
+        });
+    return last.get();
   }
+
 
   /** Amazon's view, short: which shipments are missing which notice. */
   private static String describe(Object last) {

@@ -82,6 +82,7 @@ class HttpApiTest {
 
   /** An error: the status, JSON with a message. */
   private static void assertError(int status, HttpResponse<String> response, String fragment) throws Exception {
+    assertFalse(fragment.isBlank(), "every message contains the empty string: name a fragment");
     assertEquals(status, response.statusCode(), response.body());
     assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("application/json"), response.headers().toString());
     String message = json(response).get("error").asText();

@@ -1,11 +1,12 @@
 package org.miniups.http;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
+import org.awaitility.Awaitility;
 import org.miniups.AppConfig;
 import org.miniups.TestConfigs;
 import org.miniups.UpsService;
@@ -104,17 +105,9 @@ final class TrackingFixture implements AutoCloseable {
         "truck 1 idle");
   }
 
-  static void await(Check check, String what) throws Exception {
-    Instant deadline = Instant.now().plusSeconds(30);
-    while (!check.ok()) {
-      if (Instant.now().isAfter(deadline)) throw new AssertionError(what + " never happened");
-      TimeUnit.MILLISECONDS.sleep(25);
-    }
-  }
-
-  @FunctionalInterface
-  interface Check {
-    boolean ok() throws Exception;
+  static void await(Callable<Boolean> check, String what) {
+    Awaitility.await(what).atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(25))
+        .until(check);
   }
 
   @Override

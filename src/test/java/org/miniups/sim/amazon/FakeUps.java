@@ -1,7 +1,6 @@
 package org.miniups.sim.amazon;
 
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
@@ -333,20 +332,18 @@ final class FakeUps implements AutoCloseable {
 
   /** Handles what arrives until {@code condition} holds; fails after {@link #TIMEOUT}. */
   void pump(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) fail("timed out waiting for " + what);
-      Incoming next;
-      try {
-        next = inbox.poll(20, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-      if (next != null) handle(next);
-      resendOverdue();
-    }
+    // In this thread: the fake's state is not shared with Awaitility's poller. Each evaluation
+    // waits up to 20 ms for the next message (a blocking read), then re-sends what is overdue.
+    await(what).atMost(TIMEOUT).pollInSameThread().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+        .until(() -> {
+          if (condition.getAsBoolean()) return true;
+          Incoming next = inbox.poll(20, TimeUnit.MILLISECONDS);
+          if (next != null) handle(next);
+          resendOverdue();
+          return condition.getAsBoolean();
+        });
   }
+
 
   boolean amazonClosed() {
     return amazonClosed;

@@ -1,8 +1,8 @@
 package org.miniups.sim.world;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.miniups.sim.world.AmazonTestClient.product;
 import static org.miniups.sim.world.AmazonTestClient.warehouse;
 import static org.miniups.sim.world.UpsTestClient.truck;
@@ -58,29 +58,17 @@ class FlakySimWorldTest {
         upsSeqnums.add(ups.nextSeqnum());
         amazonSeqnums.add(amazon.nextSeqnum());
       }
-      long deadline = System.nanoTime() + BlockingPeer.TIMEOUT.toNanos();
-      boolean firstRound = true;
-      while (!upsSeqnums.stream().allMatch(ups::acked)
-          || !amazonSeqnums.stream().allMatch(amazon::acked)) {
-        if (System.nanoTime() > deadline) fail("requests still unacked after client re-sends");
-        UCommands.Builder upsBatch = UCommands.newBuilder();
-        upsSeqnums.stream()
-            .filter(s -> !ups.acked(s))
-            .forEach(s -> upsBatch.addQueries(UpsTestClient.queryOf(1, s)));
-        ups.send(upsBatch.build());
-        ACommands.Builder amazonBatch = ACommands.newBuilder();
-        amazonSeqnums.stream()
-            .filter(s -> !amazon.acked(s))
-            .forEach(s -> amazonBatch.addBuy(
-                APurchaseMore.newBuilder().setWhnum(1).addThings(product(8, 1)).setSeqnum(s)));
-        amazon.send(amazonBatch.build());
-        ups.readFor(CLIENT_RESEND_MILLIS);
-        amazon.readFor(CLIENT_RESEND_MILLIS);
-        if (firstRound) {
-          assertTrue(upsSeqnums.stream().anyMatch(s -> !ups.acked(s)), "some UQuery dropped");
-          firstRound = false;
-        }
-      }
+      sendUnacked(ups, upsSeqnums, amazon, amazonSeqnums);
+      assertTrue(upsSeqnums.stream().anyMatch(s -> !ups.acked(s)), "some UQuery dropped");
+      // In this thread: the clients are not shared with Awaitility's poller. Each round re-sends
+      // what is still unacked and listens for one client re-send interval.
+      await("requests acked after client re-sends").atMost(BlockingPeer.TIMEOUT).pollInSameThread()
+          .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+          .until(() -> {
+            boolean allAcked = upsSeqnums.stream().allMatch(ups::acked) && amazonSeqnums.stream().allMatch(amazon::acked);
+            if (!allAcked) sendUnacked(ups, upsSeqnums, amazon, amazonSeqnums);
+            return allAcked;
+          });
 
       amazon.awaitUntil("every purchase back", () -> amazon.arrived.size() == REQUESTS);
       ups.awaitUntil("every UTruck", () -> ups.truckStatuses.size() == REQUESTS);
@@ -89,12 +77,31 @@ class FlakySimWorldTest {
       assertEquals(REQUESTS, stats.processed("UQuery"));
       assertEquals(REQUESTS, stats.processed("APurchaseMore"));
       assertEquals(REQUESTS, stats.warehouse(1).stock().get(8L), "each purchase counted once");
-      long deadlineAcks = System.nanoTime() + BlockingPeer.TIMEOUT.toNanos();
-      while (server.stats(worldId).upsUnacked() + server.stats(worldId).amazonUnacked() > 0) {
-        if (System.nanoTime() > deadlineAcks) fail("world items never acked");
-        ups.readFor(10);
-        amazon.readFor(10);
-      }
+      await("world items acked").atMost(BlockingPeer.TIMEOUT).pollInSameThread()
+          .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+          .until(() -> {
+            ups.readFor(10); // and ack what arrived
+            amazon.readFor(10);
+            return server.stats(worldId).upsUnacked() + server.stats(worldId).amazonUnacked() == 0;
+          });
     }
+  }
+
+  /** One client round: every request not acked yet goes out again, then both listen a while. */
+  private static void sendUnacked(
+      UpsTestClient ups, List<Long> upsSeqnums, AmazonTestClient amazon, List<Long> amazonSeqnums) {
+    UCommands.Builder upsBatch = UCommands.newBuilder();
+    upsSeqnums.stream()
+        .filter(s -> !ups.acked(s))
+        .forEach(s -> upsBatch.addQueries(UpsTestClient.queryOf(1, s)));
+    ups.send(upsBatch.build());
+    ACommands.Builder amazonBatch = ACommands.newBuilder();
+    amazonSeqnums.stream()
+        .filter(s -> !amazon.acked(s))
+        .forEach(s -> amazonBatch.addBuy(
+            APurchaseMore.newBuilder().setWhnum(1).addThings(product(8, 1)).setSeqnum(s)));
+    amazon.send(amazonBatch.build());
+    ups.readFor(CLIENT_RESEND_MILLIS);
+    amazon.readFor(CLIENT_RESEND_MILLIS);
   }
 }

@@ -1,11 +1,11 @@
 package org.miniups.sim.world;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.miniups.sim.world.AmazonTestClient.warehouse;
 import static org.miniups.sim.world.UpsTestClient.to;
 import static org.miniups.sim.world.UpsTestClient.truck;
@@ -93,13 +93,9 @@ class SimWorldServerTest {
     amazon.awaitUntil("ALoaded " + shipId, () -> amazon.isLoaded(shipId));
   }
 
-  private static void eventually(String what, Predicate<SimWorldStats> condition, long worldId)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + BlockingPeer.TIMEOUT.toNanos();
-    while (!condition.test(server.stats(worldId))) {
-      if (System.nanoTime() > deadline) fail("timed out waiting for " + what);
-      Thread.sleep(10);
-    }
+  private static void eventually(String what, Predicate<SimWorldStats> condition, long worldId) {
+    await(what).atMost(BlockingPeer.TIMEOUT).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10))
+        .until(() -> server.stats(worldId), condition);
   }
 
   @Test

@@ -1,11 +1,14 @@
 package org.miniups.sim.world;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.protobuf.MessageLite;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.miniups.proto.WorldUps.UCommands;
 import org.miniups.proto.WorldUps.UConnect;
 import org.miniups.proto.WorldUps.UConnected;
@@ -55,19 +58,23 @@ final class UpsTestClient extends BlockingPeer<UResponses> {
    * Joins a world, retrying while the world still sees a previous UPS connection (the world
    * learns asynchronously that a closed socket is gone), as PROTOCOL.md tells peers to.
    */
-  static UpsTestClient join(int port, long worldId, long firstSeqnum, UInitTruck... trucks)
-      throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    while (true) {
-      UpsTestClient client = connect(port, worldId, firstSeqnum, trucks);
-      String result = client.connected().getResult();
-      if (result.equals("connected!")) return client;
-      client.close();
-      if (!result.contains("already has a connected") || System.nanoTime() > deadline) {
-        fail("could not join world " + worldId + ": " + result);
-      }
-      Thread.sleep(20);
-    }
+  static UpsTestClient join(int port, long worldId, long firstSeqnum, UInitTruck... trucks) {
+    AtomicReference<UpsTestClient> joined = new AtomicReference<>();
+    // In this thread: a client is not shared with Awaitility's poller.
+    await("UPS joined world " + worldId).atMost(TIMEOUT).pollInSameThread().pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(20))
+        .until(() -> {
+          UpsTestClient client = connect(port, worldId, firstSeqnum, trucks);
+          String result = client.connected().getResult();
+          if (result.equals("connected!")) {
+            joined.set(client);
+            return true;
+          }
+          client.close();
+          if (!result.contains("already has a connected")) fail("could not join world " + worldId + ": " + result);
+          return false;
+        });
+    return joined.get();
   }
 
   static UInitTruck truck(int id, int x, int y) {
