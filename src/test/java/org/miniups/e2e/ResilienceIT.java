@@ -14,6 +14,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -153,6 +164,89 @@ class ResilienceIT {
         "a few clear lines while the database is away, not one per attempt: " + whileAway);
     assertSettledCleanly(run, Postgres.AWAY_ERRORS);
     record(run, Map.of("databaseAwaySeconds", away.toSeconds(), "seconds", seconds(started)));
+  }
+
+  @Test
+  void trackingUnderLoadWhilePackagesFlow() throws Exception {
+    int packages = FULL ? 2000 : 300;
+    int clients = FULL ? 50 : 10;
+    int streams = FULL ? 200 : 40;
+    Duration hammering = Duration.ofSeconds(FULL ? 120 : 20);
+    ThreeProcessRun run = run("load", ThreeProcessRun.defaults().withPackages(packages).withRate(FULL ? 50 : 30));
+    long started = System.nanoTime();
+    run.startAll();
+    List<String> numbers =
+        await("tracking numbers of " + streams + " packages")
+            .atMost(PATIENCE)
+            .until(() -> trackingNumbers(run.dbUrl()), known -> known.size() >= streams)
+            .subList(0, streams);
+
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    List<List<String>> statusesSeen = new ArrayList<>();
+    ExecutorService readers = Executors.newCachedThreadPool();
+    for (String number : numbers) {
+      List<String> statuses = new CopyOnWriteArrayList<>();
+      statusesSeen.add(statuses);
+      HttpResponse<Stream<String>> stream =
+          http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + run.httpPort() + "/api/packages/" + number + "/events")).build(),
+              HttpResponse.BodyHandlers.ofLines());
+      assertEquals(200, stream.statusCode(), "live updates of " + number);
+      readers.submit(() -> stream.body().filter(l -> l.startsWith("data:")).forEach(l -> statuses.add(statusOf(l))));
+    }
+
+    Map<Integer, Long> answers = new ConcurrentHashMap<>();
+    ExecutorService hammers = Executors.newFixedThreadPool(clients);
+    long until = System.nanoTime() + hammering.toNanos();
+    for (int client = 0; client < clients; client++) {
+      Random random = new Random(client);
+      hammers.submit(() -> {
+        while (System.nanoTime() < until) {
+          String number = numbers.get(random.nextInt(numbers.size()));
+          int status;
+          try {
+            status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + run.httpPort() + "/api/packages/" + number)).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode();
+          } catch (Exception e) {
+            status = -1; // no answer at all
+          }
+          answers.merge(status, 1L, Long::sum);
+        }
+        return null;
+      });
+    }
+    hammers.shutdown();
+    assertTrue(hammers.awaitTermination(hammering.toSeconds() + 60, TimeUnit.SECONDS));
+    long peakRss = ThreeProcessRun.peakRssMib(run.ups());
+
+    assertSettledCleanly(run, List.of());
+    assertEquals(Set.of(200), answers.keySet(), "every tracking request answered 200: " + answers);
+    await("every live stream saw its package delivered")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> statusesSeen.stream().allMatch(seen -> seen.contains("delivered")));
+    readers.shutdownNow();
+    record(run, Map.of(
+        "trackingRequests", answers.values().stream().mapToLong(Long::longValue).sum(),
+        "clients", clients, "liveStreams", streams, "hammeringSeconds", hammering.toSeconds(),
+        "peakRssMib", Math.max(peakRss, ThreeProcessRun.peakRssMib(run.ups())), "seconds", seconds(started)));
+  }
+
+  private static List<String> trackingNumbers(String dbUrl) throws Exception {
+    try (var connection = java.sql.DriverManager.getConnection(dbUrl, System.getProperty("test.pg.user", "postgres"), "");
+        var rows = connection.createStatement().executeQuery("SELECT tracking_number FROM package_index ORDER BY ship_id")) {
+      List<String> numbers = new ArrayList<>();
+      while (rows.next()) numbers.add(rows.getString(1));
+      return numbers;
+    } catch (java.sql.SQLException tableNotThereYet) {
+      return List.of();
+    }
+  }
+
+  private static String statusOf(String dataLine) {
+    try {
+      return JSON.readTree(dataLine.substring("data:".length())).path("status").asText();
+    } catch (Exception e) {
+      return "unreadable: " + dataLine;
+    }
   }
 
   /** Everything delivered exactly once, nothing unacked, and no failure in the UPS logs but those expected. */
