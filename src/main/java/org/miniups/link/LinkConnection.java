@@ -127,6 +127,8 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
 
   private record Flush() implements Command {}
 
+  private record LeaveTimedOut(int generation) implements Command {}
+
   public record Settings(
       String host,
       int port,
@@ -157,6 +159,8 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
     JUDGING,
     CONNECTED,
     BACKING_OFF,
+    /** Said goodbye; waits for the peer to close, so the goodbye is read and not reset away. */
+    LEAVING,
     LEFT
   }
 
@@ -176,6 +180,7 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
 
   /** Items per wire message: a few hundred keep each frame far below the peers' 1 MiB limit. */
   private static final int MAX_ITEMS_PER_MESSAGE = 500;
+  private static final Duration LEAVE_PATIENCE = Duration.ofSeconds(2);
 
   private final TimerScheduler<Command> timers;
   private final Settings settings;
@@ -187,6 +192,7 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
   private final Backoff backoff;
 
   private Phase phase = Phase.CLOSED;
+  private final List<ActorRef<Done>> leaving = new ArrayList<>();
   private boolean resolving;
   private long target;
   private int generation;
@@ -236,6 +242,7 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
         .onMessage(Flush.class, this::onFlush)
         .onMessage(GetLinkState.class, this::onGetLinkState)
         .onMessage(Leave.class, this::onLeave)
+        .onMessage(LeaveTimedOut.class, timedOut -> timedOut.generation() == generation ? left() : this)
         .onSignal(PostStop.class, signal -> onStop())
         .build();
   }
@@ -417,6 +424,7 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
 
   private Behavior<Command> onTcpClosed(TcpClosed msg) {
     if (msg.generation() != generation || session == null) return this;
+    if (phase == Phase.LEAVING) return left();
     String why = msg.failure().map(LinkConnection::reason).orElse("closed by " + protocol.peerName());
     if (phase == Phase.JUDGING) {
       closedWhileJudging = Optional.of(why);
@@ -519,13 +527,33 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
     return this;
   }
 
+  /**
+   * Leaves politely: with a goodbye to send (the World's disconnect), it is sent and the write side
+   * closed, and the connection is kept reading until the peer closes it (at most {@code
+   * LEAVE_PATIENCE}): closing a socket with unread bytes resets it, and a reset peer may never
+   * read the goodbye.
+   */
   private Behavior<Command> onLeave(Leave msg) {
-    if (phase == Phase.CONNECTED) protocol.farewell().ifPresent(session::send);
+    leaving.add(msg.replyTo());
+    if (phase == Phase.LEAVING) return this;
+    Optional<MessageLite> farewell = phase == Phase.CONNECTED ? protocol.farewell() : Optional.empty();
+    timers.cancelAll();
+    answerWaiters(new Opened(target, "error: shutting down", false));
+    if (farewell.isEmpty() || session == null) return left();
+    outbox.tell(new ResendSupervisor.LinkDown(transmitAdapter));
+    session.send(farewell.get());
+    session.finishWriting();
+    phase = Phase.LEAVING;
+    timers.startSingleTimer(new LeaveTimedOut(generation), LEAVE_PATIENCE);
+    return this;
+  }
+
+  private Behavior<Command> left() {
     closeSession();
     phase = Phase.LEFT;
     timers.cancelAll();
-    answerWaiters(new Opened(target, "error: shutting down", false));
-    msg.replyTo().tell(Done.getInstance());
+    leaving.forEach(waiter -> waiter.tell(Done.getInstance()));
+    leaving.clear();
     return this;
   }
 

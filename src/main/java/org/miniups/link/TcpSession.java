@@ -95,12 +95,25 @@ public final class TcpSession {
   /** Drops the connection, e.g. after a protocol error. Safe to call on a connection that ended. */
   public void abort(Throwable reason) {
     killSwitch.abort(reason);
-    if (!outgoing.isCompleted()) outgoing.fail(reason);
+    try {
+      outgoing.fail(reason);
+    } catch (IllegalStateException alreadyEnded) {
+      // the connection ended first (the check-then-act of isCompleted would race with it)
+    }
+  }
+
+  /** Sends what is queued, then closes the write side; the read side stays open. */
+  public void finishWriting() {
+    try {
+      outgoing.complete();
+    } catch (IllegalStateException alreadyEnded) {
+      // the connection ended first (the check-then-act of isCompleted would race with it)
+    }
   }
 
   /** Closes the connection. Safe to call on a connection that already ended. */
   public void close() {
-    if (!outgoing.isCompleted()) outgoing.complete();
+    finishWriting();
     killSwitch.shutdown();
   }
 }

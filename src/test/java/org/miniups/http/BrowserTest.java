@@ -35,8 +35,7 @@ class BrowserTest {
   static void start() throws Exception {
     fixture = new TrackingFixture();
     browser = Chromium.headless();
-    wait = new WebDriverWait(browser, Duration.ofSeconds(20));
-    wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class); // the page re-renders on live updates
+    wait = Chromium.patient(browser);
     Files.createDirectories(SCREENSHOTS);
   }
 
@@ -46,15 +45,7 @@ class BrowserTest {
     if (fixture != null) fixture.close();
   }
 
-  private static WebElement visible(String css) {
-    return wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector(css)));
-  }
 
-  private static void type(String css, String text) {
-    WebElement field = visible(css);
-    field.clear();
-    field.sendKeys(text);
-  }
 
   private static void screenshot(String name) throws Exception {
     Files.write(SCREENSHOTS.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
@@ -63,26 +54,26 @@ class BrowserTest {
   @Test
   void registerFindMyPackageRedirectItAndWatchItArrive() throws Exception {
     browser.get(fixture.url("/"));
-    visible("#tracking-input");
+    Chromium.visible(wait, "#tracking-input");
     screenshot("01-home");
 
     browser.get(fixture.url("/#/register"));
-    type("#register-username", "margaret");
-    type("#register-password", "apollo guidance");
-    type("#register-email", "margaret@example.org");
-    visible("#register-submit").click();
-    long profileId = Long.parseLong(visible("#profile-id").getText().replaceAll("\\D", ""));
+    Chromium.type(wait, "#register-username", "margaret");
+    Chromium.type(wait, "#register-password", "apollo guidance");
+    Chromium.type(wait, "#register-email", "margaret@example.org");
+    Chromium.visible(wait, "#register-submit").click();
+    long profileId = Long.parseLong(Chromium.visible(wait, "#profile-id").getText().replaceAll("\\D", ""));
     screenshot("02-registered");
 
     // Amazon's pickup names her profile id: the package is hers.
     long shipId = 4242;
     String tn = fixture.createPackage(shipId, profileId, 20, 30).trackingNumber();
 
-    visible("#logout").click();
-    visible("#nav-login").click(); // logged out: the header offers to log in again
-    type("#login-username", "margaret");
-    type("#login-password", "apollo guidance");
-    visible("#login-submit").click();
+    Chromium.visible(wait, "#logout").click();
+    Chromium.visible(wait, "#nav-login").click(); // logged out: the header offers to log in again
+    Chromium.type(wait, "#login-username", "margaret");
+    Chromium.type(wait, "#login-password", "apollo guidance");
+    Chromium.visible(wait, "#login-submit").click();
     wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#user"), "margaret"));
 
     browser.get(fixture.url("/#/packages"));
@@ -96,9 +87,9 @@ class BrowserTest {
 
     browser.get(fixture.url("/#/track/" + tn));
     wait.until(ExpectedConditions.attributeToBe(By.cssSelector("#status"), "data-status", "created"));
-    type("#dest-x", "-15");
-    type("#dest-y", "25");
-    visible("#change-destination").click();
+    Chromium.type(wait, "#dest-x", "-15");
+    Chromium.type(wait, "#dest-y", "25");
+    Chromium.visible(wait, "#change-destination").click();
     wait.until(driver -> "-15".equals(driver.findElement(By.cssSelector("#map-destination")).getAttribute("data-x")));
     screenshot("04-destination-changed");
 
@@ -106,7 +97,7 @@ class BrowserTest {
     Object marker = ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("return window.__noReload = 'still here';");
     fixture.assignTruck(shipId, 20, 30);
     wait.until(ExpectedConditions.attributeToBe(By.cssSelector("#status"), "data-status", "truck en route to warehouse"));
-    visible("#map-truck"); // the truck on its way, on the map
+    Chromium.visible(wait, "#map-truck"); // the truck on its way, on the map
     screenshot("05-truck-on-its-way");
     fixture.truckArrives();
     fixture.loaded(shipId);

@@ -1,9 +1,15 @@
 package org.miniups.http;
 
+import java.time.Duration;
+import org.openqa.selenium.By;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 /** Debian's headless chromium and chromedriver, as the browser tests drive them. */
 final class Chromium {
@@ -20,5 +26,22 @@ final class Chromium {
     ChromeDriverService service =
         new ChromeDriverService.Builder().usingDriverExecutable(new java.io.File("/usr/bin/chromedriver")).build();
     return new ChromeDriver(service, options);
+  }
+
+  /** Waits up to 20 s; the pages re-render on live updates, so a stale element is waited out. */
+  static WebDriverWait patient(WebDriver browser) {
+    WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+    wait.ignoring(StaleElementReferenceException.class);
+    return wait;
+  }
+
+  static WebElement visible(WebDriverWait wait, String css) {
+    return wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector(css)));
+  }
+
+  static void type(WebDriverWait wait, String css, String text) {
+    WebElement field = visible(wait, css);
+    field.clear();
+    field.sendKeys(text);
   }
 }

@@ -41,8 +41,7 @@ class XssBrowserTest {
   static void start() throws Exception {
     fixture = new TrackingFixture();
     browser = Chromium.headless();
-    wait = new WebDriverWait(browser, Duration.ofSeconds(20));
-    wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+    wait = Chromium.patient(browser);
   }
 
   @AfterAll
@@ -51,15 +50,7 @@ class XssBrowserTest {
     if (fixture != null) fixture.close();
   }
 
-  private static WebElement visible(String css) {
-    return wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector(css)));
-  }
 
-  private static void type(String css, String text) {
-    WebElement field = visible(css);
-    field.clear();
-    field.sendKeys(text);
-  }
 
   /** Nothing ran: checked after the page had time to fail loading the payloads' images. */
   private static void assertNoScriptRan(String page) throws InterruptedException {
@@ -74,16 +65,16 @@ class XssBrowserTest {
   @Test
   void markupInUsernamesItemsAndUrlsIsShownAsTextAndNeverRuns() throws Exception {
     browser.get(fixture.url("/#/register"));
-    type("#register-username", SCRIPT_USERNAME);
-    type("#register-password", "a long password");
-    visible("#register-submit").click();
+    Chromium.type(wait, "#register-username", SCRIPT_USERNAME);
+    Chromium.type(wait, "#register-password", "a long password");
+    Chromium.visible(wait, "#register-submit").click();
     wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#error-text"), "username must be"));
     assertNoScriptRan("register, refused username");
 
-    type("#register-username", "xss-victim");
-    type("#register-email", SCRIPT_USERNAME + "@example.org");
-    visible("#register-submit").click();
-    long profileId = Long.parseLong(visible("#profile-id").getText().replaceAll("\\D", ""));
+    Chromium.type(wait, "#register-username", "xss-victim");
+    Chromium.type(wait, "#register-email", SCRIPT_USERNAME + "@example.org");
+    Chromium.visible(wait, "#register-submit").click();
+    long profileId = Long.parseLong(Chromium.visible(wait, "#profile-id").getText().replaceAll("\\D", ""));
     wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#user"), "xss-victim"));
     assertNoScriptRan("register, welcome");
 
@@ -112,7 +103,7 @@ class XssBrowserTest {
     assertNoScriptRan("my packages");
     for (String page : List.of("/#/", "/#/login", "/#/fleet")) {
       browser.get(fixture.url(page));
-      visible("#user");
+      Chromium.visible(wait, "#user");
       assertNoScriptRan(page);
     }
 
@@ -120,7 +111,7 @@ class XssBrowserTest {
     String img = "<img src=x onerror=window.__xss=5>";
     for (String page : List.of("/#/track/" + img, "/#/packages?page=" + img, "/#/" + img, "/#/login?next=" + img)) {
       browser.get(fixture.url(page));
-      visible("#main");
+      Chromium.visible(wait, "#main");
       assertNoScriptRan(page);
     }
     String encoded = URLEncoder.encode(SCRIPT_ITEM, StandardCharsets.UTF_8).replace("+", "%20");
