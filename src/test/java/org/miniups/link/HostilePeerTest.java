@@ -111,7 +111,7 @@ class HostilePeerTest {
     // frame (or refuses the length) and judges it, rather than wait for the rest.
     byte[] garbage = new byte[MAX_FRAME + 16];
     new Random(6).nextBytes(garbage); // fixed: the same garbage every run
-    peer.conn.write(garbage);
+    peer.conn.writeUntilDropped(garbage);
     peer.conn.awaitClosed();
     peer.reconnect();
     assertOneDropLine(peer, "at 127.0.0.1:" + peer.port());
@@ -122,7 +122,7 @@ class HostilePeerTest {
   @MethodSource("links")
   void aTwoGibLengthPrefixDropsTheLinkWithoutWaitingForTheBody(Peer peer) throws Exception {
     // 2^31 as a varint, and no body: UPS must refuse the length, not allocate or wait for it.
-    peer.conn.write(new byte[] {(byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x08});
+    peer.conn.writeUntilDropped(new byte[] {(byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x08});
     peer.conn.awaitClosed();
     peer.reconnect();
     assertOneDropLine(peer, "exceeds the maximum of " + MAX_FRAME + " bytes");
@@ -132,7 +132,7 @@ class HostilePeerTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("links")
   void aFrameThatIsNotTheExpectedMessageDropsTheLink(Peer peer) throws Exception {
-    peer.conn.write(new byte[] {3, (byte) 0xff, (byte) 0xff, (byte) 0xff});
+    peer.conn.writeUntilDropped(new byte[] {3, (byte) 0xff, (byte) 0xff, (byte) 0xff});
     peer.conn.awaitClosed();
     peer.reconnect();
     assertOneDropLine(peer, "a message that does not parse");
@@ -501,6 +501,15 @@ class HostilePeerTest {
     void write(byte[] bytes) throws Exception {
       out.write(bytes);
       out.flush();
+    }
+
+    /** Writes bytes UPS should refuse: it may drop the connection before it read them all. */
+    void writeUntilDropped(byte[] bytes) throws Exception {
+      try {
+        write(bytes);
+      } catch (java.net.SocketException droppedWhileWriting) {
+        // "Broken pipe" or "Connection reset": UPS closed it mid-write, as it should
+      }
     }
 
     /** The next message from UPS; fails if none comes in time or UPS closed the connection. */
