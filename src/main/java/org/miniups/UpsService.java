@@ -222,8 +222,9 @@ public final class UpsService implements AutoCloseable {
           "leave-" + link.path().name(),
           () -> AskPattern.ask(link, LinkConnection.Leave::new, Duration.ofSeconds(5), system.scheduler()));
     }
+    // Before the HTTP server unbinds and then terminates its connections: the streams end first.
     shutdown.addTask(
-        CoordinatedShutdown.PhaseServiceUnbind(),
+        CoordinatedShutdown.PhaseBeforeServiceUnbind(),
         "end-live-updates",
         () -> {
           liveUpdates.shutdown();
