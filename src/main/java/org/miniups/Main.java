@@ -230,7 +230,7 @@ public final class Main implements Runnable {
                 .withPorts(upsPort, amazonPort)
                 .withFlakinessPercent(flakiness)
                 .withSimSpeed(speed)
-                .withResendInterval(parseDuration(resendInterval))
+                .withResendInterval(AmazonCommand.parseDuration(resendInterval))
                 .withRandomSeed(seed);
         if (stateDir != null) settings = settings.withStateDir(stateDir);
         if (reportFile != null) settings = settings.withReportFile(reportFile);
@@ -286,7 +286,7 @@ public final class Main implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      java.time.Duration patience = parseDuration(timeout); // a bad value fails before anything starts
+      java.time.Duration patience = AmazonCommand.parseDuration(timeout); // a bad value fails before anything starts
       SimWorldSettings worldSettings =
           SimWorldSettings.defaults()
               .withHost("127.0.0.1")
@@ -416,15 +416,6 @@ public final class Main implements Runnable {
       String summary = String.format("delivered %d/%d in %.1fs", exactlyOnce, packages, seconds);
       if (!stats.errors().isEmpty()) summary = "errors: " + stats.errors() + System.lineSeparator() + summary;
       return new DemoOutcome(summary, exactlyOnce == packages && stats.allDelivered());
-    }
-  }
-
-  /** HOCON durations: "5s", "500ms", "2 minutes". */
-  static java.time.Duration parseDuration(String text) {
-    try {
-      return com.typesafe.config.ConfigFactory.parseString("d = " + text).getDuration("d");
-    } catch (com.typesafe.config.ConfigException e) {
-      throw new IllegalArgumentException("not a duration: " + text + " (try 5s or 500ms)");
     }
   }
 

@@ -268,7 +268,7 @@ class ResilienceIT {
     figures.putAll(Invariants.figures(run.settings().packages(), amazon, world));
     figures.putAll(extra);
     figures.put("full", FULL);
-    Path file = Path.of("target", "resilience", run.upsRuns().get(0).name().replaceAll("-ups-1$", "") + ".json");
+    Path file = Path.of("target", "resilience", run.scenario() + ".json");
     Files.writeString(file, JSON.writeValueAsString(figures));
   }
 }

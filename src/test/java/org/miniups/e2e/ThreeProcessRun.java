@@ -87,6 +87,10 @@ public final class ThreeProcessRun implements AutoCloseable {
     }
   }
 
+  public String scenario() {
+    return scenario;
+  }
+
   public Settings settings() {
     return settings;
   }

@@ -86,8 +86,8 @@ public final class AmazonCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** HOCON durations, as the other commands read them: "5s", "500ms", "2 minutes". */
-  static Duration parseDuration(String text) {
+  /** HOCON durations, as every command reads them: "5s", "500ms", "2 minutes". */
+  public static Duration parseDuration(String text) {
     try {
       return ConfigFactory.parseString("d = " + text).getDuration("d");
     } catch (ConfigException e) {
