@@ -149,7 +149,8 @@ final class OpsRoutes extends ApiDirectives {
       // A part that does not answer leaves its gauges as they were; the rest is still reported.
       return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
           .handle((done, failure) -> {
-            if (answered(counts)) {
+            // A database error is no answer either: counts of zero would be a lie.
+            if (answered(counts) && counts.join().error() == null) {
               for (Shipment.Status status : Shipment.Status.values()) {
                 set("miniups_packages", "status", status.text, counts.join().byStatus().getOrDefault(status.text, 0L));
               }
