@@ -24,6 +24,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.SharedKillSwitch;
@@ -44,7 +45,9 @@ import org.miniups.link.LinkConnection;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.link.SequenceAllocator;
 import org.miniups.persistence.JournalSchema;
+import org.miniups.shipment.KnownTrackingNumbers;
 import org.miniups.shipment.PackageDirectory;
+import org.miniups.shipment.TrackingNumberRegister;
 import org.miniups.shipment.PackageIndexProjection;
 import org.miniups.shipment.Shipment;
 import org.miniups.shipment.WarehouseRegistry;
@@ -86,6 +89,8 @@ public final class UpsService implements AutoCloseable {
   private final ActorRef<LinkConnection.Command> amazonConnection;
   private final ReadSideDatabase readSide;
   private final ActorRef<PackageDirectory.Command> directory;
+  private final KnownTrackingNumbers knownTrackingNumbers;
+  private final ActorRef<TrackingNumberRegister.Command> trackingNumbers;
   private final ActorRef<DatabaseMonitor.Command> databaseMonitor;
   private final ActorRef<Accounts.Command> accounts;
   private final SessionTokens sessions;
@@ -117,6 +122,9 @@ public final class UpsService implements AutoCloseable {
                     accountSettings.getInt("login-max-failures"), accountSettings.getDuration("login-window"), clock)),
             "accounts");
     directory = spawn(PackageDirectory.create(readSide.dataSource()), "package-directory");
+    knownTrackingNumbers = new KnownTrackingNumbers(app.getLong("read-side.tracking-cache-size"));
+    trackingNumbers =
+        spawn(TrackingNumberRegister.create(readSide.dataSource(), knownTrackingNumbers), "tracking-numbers");
     databaseMonitor =
         spawn(
             DatabaseMonitor.create(
@@ -197,6 +205,11 @@ public final class UpsService implements AutoCloseable {
             profileId ->
                 AskPattern.<Accounts.Command, Boolean>ask(
                     accounts, replyTo -> new Accounts.Exists(profileId, replyTo), askTimeout, system.scheduler()),
+            (trackingNumber, shipId) ->
+                AskPattern.<TrackingNumberRegister.Command, StatusReply<Done>>ask(
+                        trackingNumbers, replyTo -> new TrackingNumberRegister.Register(trackingNumber, shipId, replyTo),
+                        askTimeout, system.scheduler())
+                    .thenApply(StatusReply::getValue),
             askTimeout);
     amazonInbox =
         singletons.init(
@@ -282,7 +295,7 @@ public final class UpsService implements AutoCloseable {
     Config http = system.settings().config().getConfig("mini-ups.http");
     Backend backend =
         new Backend(
-            system, askTimeout, this::shipment, this::truck, truckIds, directory, accounts, sessions, shipmentTopic,
+            system, askTimeout, this::shipment, this::truck, truckIds, directory, knownTrackingNumbers, accounts, sessions, shipmentTopic,
             truckTopic, worldOutbox, amazonOutbox, liveUpdates, databaseMonitor);
     return HttpServer.start(system, http.getString("interface"), http.getInt("port"), new ApiRoutes(backend, metrics).routes());
   }
@@ -346,6 +359,10 @@ public final class UpsService implements AutoCloseable {
 
   public ActorRef<LinkConnection.Command> amazonConnection() {
     return amazonConnection;
+  }
+
+  public ActorRef<TrackingNumberRegister.Command> trackingNumbers() {
+    return trackingNumbers;
   }
 
   public ActorRef<Accounts.Command> accounts() {

@@ -38,6 +38,12 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
     CompletionStage<Boolean> exists(long profileId);
   }
 
+  /** Makes a tracking number resolvable; completes once it is durable. */
+  @FunctionalInterface
+  public interface TrackingIndex {
+    CompletionStage<Done> register(String trackingNumber, long shipId);
+  }
+
   private final ActorSystem<?> system;
   private final ActorRef<WarehouseRegistry.Command> warehouses;
   private final LongFunction<RecipientRef<Shipment.Command>> shipments;
@@ -46,6 +52,7 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
   private final RecipientRef<Dispatcher.Command> dispatcher;
   private final ActorRef<ResendSupervisor.Command> outbox;
   private final Accounts accounts;
+  private final TrackingIndex trackingIndex;
   private final Duration timeout;
 
   public AmazonRequestRouter(
@@ -57,6 +64,7 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
       RecipientRef<Dispatcher.Command> dispatcher,
       ActorRef<ResendSupervisor.Command> outbox,
       Accounts accounts,
+      TrackingIndex trackingIndex,
       Duration timeout) {
     this.system = system;
     this.warehouses = warehouses;
@@ -66,6 +74,7 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
     this.dispatcher = dispatcher;
     this.outbox = outbox;
     this.accounts = accounts;
+    this.trackingIndex = trackingIndex;
     this.timeout = timeout;
   }
 
@@ -123,7 +132,9 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
                       pickup.shipId(), new Truck.Warehouse(wh.id(), wh.x(), wh.y()),
                       new Truck.Location(pickup.destX(), pickup.destY()), shipment.trackingNumber(),
                       shipment.ownerId() != null, seqnum, 0);
-              return this.<Dispatcher.Command, Done>ask(dispatcher, replyTo -> new Dispatcher.Dispatch(cargo, replyTo));
+              // The truck tells Amazon the number once dispatched: it must resolve by then.
+              return trackingIndex.register(shipment.trackingNumber(), shipment.shipId())
+                  .thenCompose(indexed -> this.<Dispatcher.Command, Done>ask(dispatcher, replyTo -> new Dispatcher.Dispatch(cargo, replyTo)));
             });
   }
 

@@ -11,6 +11,7 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.stream.SharedKillSwitch;
 import org.miniups.db.DatabaseMonitor;
 import org.miniups.link.ResendSupervisor;
+import org.miniups.shipment.KnownTrackingNumbers;
 import org.miniups.shipment.PackageDirectory;
 import org.miniups.shipment.Shipment;
 import org.miniups.truck.Truck;
@@ -28,6 +29,7 @@ public record Backend(
     IntFunction<RecipientRef<Truck.Command>> trucks,
     List<Integer> truckIds,
     ActorRef<PackageDirectory.Command> directory,
+    KnownTrackingNumbers knownTrackingNumbers,
     ActorRef<Accounts.Command> accounts,
     SessionTokens sessions,
     ActorRef<Topic.Command<Shipment.Changed>> shipmentTopic,

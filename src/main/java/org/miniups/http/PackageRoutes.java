@@ -29,15 +29,20 @@ import org.miniups.user.User;
 
 /**
  * Packages: tracking by number (JSON and a live Server-Sent Events stream), changing the
- * destination, and the logged-in user's list. Lookups by tracking number go through the package
- * index; every change goes through the shipment actor, so it can never race the dispatch.
+ * destination, and the logged-in user's list. A tracking number leads to its shipment through
+ * {@link TrackingLookup}; every change goes through the shipment actor, so it can never race the
+ * dispatch.
  */
 final class PackageRoutes extends ApiDirectives {
   static final int COORDINATE_LIMIT = 1_000_000;
   private static final int MAX_PAGE_SIZE = 100;
 
+  private final TrackingLookup trackingNumbers;
+
   PackageRoutes(Backend backend) {
     super(backend);
+    this.trackingNumbers =
+        new TrackingLookup(backend.knownTrackingNumbers(), backend.directory(), backend.askTimeout(), backend.system().scheduler());
   }
 
   Route routes() {
@@ -58,12 +63,10 @@ final class PackageRoutes extends ApiDirectives {
     }
     String normalized = trackingNumber.toUpperCase(Locale.ROOT);
     CompletionStage<Shipment.Summary> state =
-        this.<PackageDirectory.Command, PackageDirectory.Found>ask(backend.directory(), replyTo -> new PackageDirectory.FindByTracking(normalized, replyTo))
-            .thenCompose(found -> {
-              if (found.error() != null) throw new ApiError(StatusCodes.SERVICE_UNAVAILABLE, "package lookups are unavailable right now");
-              if (found.shipId() == null) throw ApiError.notFound("no package has the tracking number " + normalized);
-              return this.<Shipment.Command, Shipment.Summary>ask(backend.shipments().apply(found.shipId()), Shipment.Get::new);
-            });
+        trackingNumbers.shipId(normalized).thenCompose(shipId -> {
+          if (shipId.isEmpty()) throw ApiError.notFound("no package has the tracking number " + normalized);
+          return this.<Shipment.Command, Shipment.Summary>ask(backend.shipments().apply(shipId.get()), Shipment.Get::new);
+        });
     return onSuccess(state, inner::apply);
   }
 

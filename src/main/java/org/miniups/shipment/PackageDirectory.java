@@ -67,7 +67,7 @@ public final class PackageDirectory {
   }
 
   private static Found find(DataSource ds, FindByTracking q) {
-    return query(ds, "SELECT ship_id FROM package_index WHERE tracking_number = ?", List.of(q.trackingNumber()),
+    return query(ds, "SELECT ship_id FROM tracking_number WHERE tracking_number = ?", List.of(q.trackingNumber()),
         rs -> new Found(rs.next() ? rs.getLong(1) : null, null));
   }
 

@@ -47,6 +47,9 @@ class AmazonRequestRouterTest {
   private TestProbe<Truck.Command> truck;
   private TestProbe<Dispatcher.Command> dispatcher;
   private AmazonRequestRouter router;
+  /** Tracking numbers registered, by shipment; a registration fails while {@code registrationFails}. */
+  private final Map<Long, String> registered = new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile boolean registrationFails;
 
   @BeforeEach
   void setUp() {
@@ -68,6 +71,11 @@ class AmazonRequestRouterTest {
             dispatcher.getRef(),
             outbox.getRef(),
             profileId -> CompletableFuture.completedFuture(profileId == 1001L),
+            (trackingNumber, shipId) -> {
+              if (registrationFails) return CompletableFuture.failedFuture(new IllegalStateException("database away"));
+              registered.put(shipId, trackingNumber);
+              return CompletableFuture.completedFuture(Done.getInstance());
+            },
             Duration.ofSeconds(3));
   }
 
@@ -87,6 +95,7 @@ class AmazonRequestRouterTest {
     dispatch.replyTo().tell(Done.getInstance());
     handled(handling);
     Shipment.Summary shipment = shipment(pickup.shipId());
+    assertEquals(shipment.trackingNumber(), registered.get(pickup.shipId()), "registered before it was dispatched");
     assertEquals(
         new Truck.Cargo(
             pickup.shipId(),
@@ -122,6 +131,30 @@ class AmazonRequestRouterTest {
   void aPickupNamingAnAccountLinksTheShipmentToIt() throws Exception {
     assertEquals(1001L, accept(1, pickup(10, 1, 1, 1, 1001L)).ownerId());
     assertEquals(null, accept(2, pickup(11, 1, 1, 1, 999L)).ownerId(), "no such account: not linked");
+  }
+
+  /**
+   * The truck tells Amazon the tracking number once dispatched, so a number that could not be
+   * stored stops the pickup there (Amazon re-sends it). The marker told after the failure comes
+   * first: no dispatch was sent before it.
+   */
+  @Test
+  void aPickupIsNotDispatchedUntilItsTrackingNumberIsStored() throws Exception {
+    registrationFails = true;
+    CompletionStage<?> handling = router.handle(1, pickup(10, 1, 1, 1, null));
+    Exception failure = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> handled(handling));
+    assertEquals("database away", rootCause(failure).getMessage());
+    Dispatcher.GetQueue marker = new Dispatcher.GetQueue(testKit.system().ignoreRef());
+    dispatcher.getRef().tell(marker);
+    assertEquals(marker, dispatcher.receiveMessage());
+
+    registrationFails = false;
+    accept(1, pickup(10, 1, 1, 1, null)); // Amazon's re-send
+  }
+
+  private static Throwable rootCause(Throwable e) {
+    while (e.getCause() != null) e = e.getCause();
+    return e;
   }
 
   @Test

@@ -6,11 +6,14 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.pattern.StatusReply;
 import org.awaitility.Awaitility;
 import org.miniups.AppConfig;
 import org.miniups.TestConfigs;
 import org.miniups.UpsService;
 import org.miniups.shipment.Shipment;
+import org.miniups.shipment.TrackingNumberRegister;
 import org.miniups.TestCargo;
 import org.miniups.truck.Truck;
 import org.miniups.world.WorldEvent;
@@ -56,9 +59,16 @@ final class TrackingFixture implements AutoCloseable {
   Shipment.Summary createPackage(long shipId, Long owner, int destX, int destY, List<Shipment.Item> items) throws Exception {
     Shipment.Details details =
         new Shipment.Details(shipId, WAREHOUSE.id(), WAREHOUSE.x(), WAREHOUSE.y(), destX, destY, owner, items);
-    return ups.shipment(shipId)
-        .<Shipment.CreateReply>ask(replyTo -> new Shipment.Create(details, owner, shipId, replyTo), ASK)
-        .toCompletableFuture().get(20, TimeUnit.SECONDS).shipment();
+    Shipment.Summary created =
+        ups.shipment(shipId)
+            .<Shipment.CreateReply>ask(replyTo -> new Shipment.Create(details, owner, shipId, replyTo), ASK)
+            .toCompletableFuture().get(20, TimeUnit.SECONDS).shipment();
+    // As Amazon's pickup does before anyone hears the number.
+    AskPattern.<TrackingNumberRegister.Command, StatusReply<Done>>ask(
+            ups.trackingNumbers(), replyTo -> new TrackingNumberRegister.Register(created.trackingNumber(), shipId, replyTo),
+            ASK, ups.system().scheduler())
+        .toCompletableFuture().get(20, TimeUnit.SECONDS).getValue();
+    return created;
   }
 
   Shipment.Summary shipment(long shipId) throws Exception {

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
@@ -70,6 +71,9 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
   record AwaitWorld(ActorRef<Long> replyTo) implements Command {}
 
   record GetStats(ActorRef<SimAmazonStats> replyTo) implements Command {}
+
+  /** From now on, {@code watcher} hears each shipment's first UAPickupAccepted as Amazon reads it. */
+  record WatchPickupsAccepted(BiConsumer<Long, String> watcher) implements Command {}
 
   record WorldJoined(long worldId) implements Command {}
 
@@ -179,6 +183,7 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
   // Stats, as SimAmazonStats reports them.
   private int created;
   private final Map<Long, Integer> accepted = new HashMap<>();
+  private final List<BiConsumer<Long, String>> acceptedWatchers = new ArrayList<>();
   private final Map<Long, Integer> arrived = new HashMap<>();
   private final Map<Long, Integer> outForDelivery = new HashMap<>();
   private final Map<Long, Integer> delivered = new HashMap<>();
@@ -307,6 +312,10 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
         .onMessage(Accept.class, this::onAccept)
         .onMessage(AwaitWorld.class, this::onAwaitWorld)
         .onMessage(GetStats.class, this::onGetStats)
+        .onMessage(WatchPickupsAccepted.class, w -> {
+          acceptedWatchers.add(w.watcher());
+          return this;
+        })
         .onMessage(WorldJoined.class, this::onWorldJoined)
         .onMessage(WorldResponses.class, this::onWorldResponses)
         .onMessageEquals(WorldLost.INSTANCE, this::onWorldLost)
@@ -525,7 +534,9 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
 
   private void onPickupAccepted(UAPickupAccepted notice) {
     referee.accepted(notice);
-    accepted.merge(notice.getShipid(), 1, Integer::sum);
+    if (accepted.merge(notice.getShipid(), 1, Integer::sum) == 1) {
+      acceptedWatchers.forEach(w -> w.accept(notice.getShipid(), notice.getTrackingnumber()));
+    }
     Shipment shipment = shipments.get(notice.getShipid());
     if (shipment != null) queryIfDue(shipment);
   }

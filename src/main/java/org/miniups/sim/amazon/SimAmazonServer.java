@@ -1,5 +1,6 @@
 package org.miniups.sim.amazon;
 
+import java.util.function.BiConsumer;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -102,6 +103,14 @@ public final class SimAmazonServer implements AutoCloseable {
 
   public int upsPort() {
     return upsBinding.localAddress().getPort();
+  }
+
+  /**
+   * Calls {@code watcher} (on Amazon's actor: it must not block) with the shipid and tracking
+   * number of each shipment's first UAPickupAccepted, as Amazon reads it.
+   */
+  public void watchPickupsAccepted(BiConsumer<Long, String> watcher) {
+    system.tell(new SimAmazon.WatchPickupsAccepted(watcher));
   }
 
   /** A consistent snapshot, taken by the Amazon actor between two messages. */
