@@ -40,6 +40,8 @@ import org.miniups.db.ReadSideDatabase;
 import org.miniups.http.ApiRoutes;
 import org.miniups.http.Backend;
 import org.miniups.http.HttpServer;
+import org.miniups.http.LiveUpdateHub;
+import org.miniups.http.TruckPositions;
 import org.miniups.link.InboundDedup;
 import org.miniups.link.LinkConnection;
 import org.miniups.link.ResendSupervisor;
@@ -96,6 +98,8 @@ public final class UpsService implements AutoCloseable {
   private final SessionTokens sessions;
   private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final SharedKillSwitch liveUpdates = KillSwitches.shared("live-updates");
+  private final TruckPositions truckPositions = new TruckPositions();
+  private final ActorRef<LiveUpdateHub.Command> liveUpdateHub;
 
   private UpsService(Config config) {
     this.system = createSystem(config);
@@ -151,6 +155,7 @@ public final class UpsService implements AutoCloseable {
     truckTopic = spawn(Topic.create(Truck.Changed.class, Truck.TOPIC_NAME), "truck-topic");
     shipmentTopic = spawn(Topic.create(Shipment.Changed.class, Shipment.TOPIC_NAME), "shipment-topic");
     Shipment.init(system, shipmentTopic, clock);
+    liveUpdateHub = spawn(LiveUpdateHub.create(shipmentTopic, truckTopic, truckPositions, metrics), "live-update-hub");
     dispatcher =
         singletons.init(
             SingletonActor.of(
@@ -295,8 +300,9 @@ public final class UpsService implements AutoCloseable {
     Config http = system.settings().config().getConfig("mini-ups.http");
     Backend backend =
         new Backend(
-            system, askTimeout, this::shipment, this::truck, truckIds, directory, knownTrackingNumbers, accounts, sessions, shipmentTopic,
-            truckTopic, worldOutbox, amazonOutbox, liveUpdates, databaseMonitor);
+            system, askTimeout, this::shipment, this::truck, truckIds, directory, knownTrackingNumbers, accounts, sessions,
+            liveUpdateHub, truckPositions, http.getDuration("live-heartbeat"), worldOutbox, amazonOutbox, liveUpdates,
+            databaseMonitor);
     return HttpServer.start(system, http.getString("interface"), http.getInt("port"), new ApiRoutes(backend, metrics).routes());
   }
 

@@ -4,7 +4,6 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -12,7 +11,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
@@ -24,7 +22,6 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
 import org.miniups.shipment.PackageDirectory;
 import org.miniups.shipment.Shipment;
 import org.miniups.shipment.TrackingNumbers;
-import org.miniups.truck.Truck;
 import org.miniups.user.User;
 
 /**
@@ -124,44 +121,35 @@ final class PackageRoutes extends ApiDirectives {
 
   /**
    * Live updates: the current view first, then one event whenever the shipment changes or, until
-   * delivery, its truck moves. Both arrive from the topics the entities publish to.
+   * delivery, its truck moves, as the {@link LiveUpdateHub} hands them to this stream alone. The
+   * stream ends after the delivered view, or when the server stops; a heartbeat comment keeps
+   * proxies from closing it while nothing happens.
    */
   private Route events(Shipment.Summary initial, Optional<User> user) {
-    Long viewer = user.map(User::id).orElse(null);
-    Pair<ActorRef<Object>, Source<Object, NotUsed>> updates =
-        ActorSource.actorRef(
+    LiveView live = new LiveView(initial, user.map(User::id).orElse(null));
+    Pair<ActorRef<LiveUpdateHub.Update>, Source<LiveUpdateHub.Update, NotUsed>> updates =
+        ActorSource.<LiveUpdateHub.Update>actorRef(
                 message -> false, message -> Optional.empty(), 256, OverflowStrategy.dropHead())
             .preMaterialize(backend.system());
-    ActorRef<Object> inbox = updates.first();
-    backend.shipmentTopic().tell(Topic.subscribe(inbox.<Shipment.Changed>narrow()));
-    backend.truckTopic().tell(Topic.subscribe(inbox.<Truck.Changed>narrow()));
-    LiveView live = new LiveView(initial, viewer);
+    backend.liveUpdateHub().tell(new LiveUpdateHub.Follow(initial, updates.first()));
     Source<ServerSentEvent, NotUsed> stream =
-        Source.single((Object) new Shipment.Changed(initial))
+        Source.single((LiveUpdateHub.Update) new LiveUpdateHub.ShipmentUpdate(initial))
             .concat(updates.second())
             .mapAsync(1, live::next) // one at a time, in order: each view builds on the last
             .mapConcat(view -> view)
+            .takeWhile(view -> !view.status().equals(Shipment.Status.DELIVERED.text), true)
             .map(view -> ServerSentEvent.create(Json.MAPPER.writeValueAsString(view)))
-            .keepAlive(Duration.ofSeconds(15), ServerSentEvent::heartbeat)
-            .via(backend.liveUpdates().flow())
-            .watchTermination((notUsed, done) -> {
-              done.whenComplete((ok, failure) -> {
-                backend.shipmentTopic().tell(Topic.unsubscribe(inbox.<Shipment.Changed>narrow()));
-                backend.truckTopic().tell(Topic.unsubscribe(inbox.<Truck.Changed>narrow()));
-              });
-              return notUsed;
-            });
+            .keepAlive(backend.liveHeartbeat(), ServerSentEvent::heartbeat)
+            .via(backend.liveUpdates().flow());
     return completeOK(stream, EventStreamMarshalling.toEventStream());
   }
 
   /**
-   * Folds shipment and truck changes into views, emitting only views that differ from the last. A
-   * shipment change asks its truck where it is (a newly assigned truck may not have moved yet);
-   * truck changes then keep that position current.
+   * Folds a package's updates into views, emitting only views that differ from the last. The
+   * truck's position comes with the shipment's view first, then from its moves.
    */
   private final class LiveView {
     private Shipment.Summary state;
-    private PackageViews.Point truckPosition;
     private final Long viewer;
     private String last = "";
 
@@ -170,20 +158,14 @@ final class PackageRoutes extends ApiDirectives {
       this.viewer = viewer;
     }
 
-    CompletionStage<List<PackageViews.PackageView>> next(Object message) {
-      if (message instanceof Shipment.Changed changed && changed.shipment().shipId() == state.shipId()) {
+    CompletionStage<List<PackageViews.PackageView>> next(LiveUpdateHub.Update update) {
+      if (update instanceof LiveUpdateHub.ShipmentUpdate changed) {
         state = changed.shipment();
-        return PackageViews.of(backend, state, viewer).thenApply(view -> {
-          truckPosition = view.truckPosition();
-          return emitIfChanged(view);
-        });
+        return PackageViews.of(backend, state, viewer).thenApply(this::emitIfChanged);
       }
-      if (message instanceof Truck.Changed truck
-          && PackageViews.hasTruckToFollow(state) && truck.truck().truckId() == state.truckId()) {
-        truckPosition = new PackageViews.Point(truck.truck().position().x(), truck.truck().position().y());
-        return completed(emitIfChanged(PackageViews.view(state, truckPosition, viewer)));
-      }
-      return completed(List.of());
+      LiveUpdateHub.TruckMoved moved = (LiveUpdateHub.TruckMoved) update;
+      if (!PackageViews.hasTruckToFollow(state) || moved.truckId() != state.truckId()) return completed(List.of());
+      return completed(emitIfChanged(PackageViews.view(state, moved.position(), viewer)));
     }
 
     private List<PackageViews.PackageView> emitIfChanged(PackageViews.PackageView view) {

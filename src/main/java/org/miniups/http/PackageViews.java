@@ -3,6 +3,7 @@ package org.miniups.http;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -42,14 +43,23 @@ public final class PackageViews {
       @JsonInclude(JsonInclude.Include.NON_NULL) Boolean owned,
       @JsonInclude(JsonInclude.Include.NON_NULL) Long ownerId) {}
 
-  /** The view of {@code state} for {@code viewer} (null: anonymous), with its truck's position. */
+  /**
+   * The view of {@code state} for {@code viewer} (null: anonymous), with its truck's position as
+   * this node last heard it; only a truck not heard of yet is asked.
+   */
   public static CompletionStage<PackageView> of(Backend backend, Shipment.Summary state, Long viewer) {
     if (!hasTruckToFollow(state) || !backend.truckIds().contains(state.truckId())) {
       return CompletableFuture.completedFuture(view(state, null, viewer));
     }
+    Optional<Point> known = backend.truckPositions().of(state.truckId());
+    if (known.isPresent()) return CompletableFuture.completedFuture(view(state, known.get(), viewer));
     return AskPattern.<Truck.Command, Truck.Summary>ask(
             backend.trucks().apply(state.truckId()), Truck.GetSummary::new, backend.askTimeout(), backend.system().scheduler())
-        .thenApply(truck -> view(state, new Point(truck.position().x(), truck.position().y()), viewer))
+        .thenApply(truck -> {
+          Point position = new Point(truck.position().x(), truck.position().y());
+          backend.truckPositions().update(truck.truckId(), position);
+          return view(state, position, viewer);
+        })
         .exceptionally(slowTruck -> view(state, null, viewer)); // the truck's position is a nicety
   }
 

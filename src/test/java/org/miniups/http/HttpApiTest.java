@@ -20,6 +20,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import org.miniups.TestConfigs;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -38,7 +42,7 @@ class HttpApiTest {
 
   @BeforeAll
   static void start() throws Exception {
-    fixture = new TrackingFixture();
+    fixture = new TrackingFixture(TestConfigs.Database.H2, Map.of("mini-ups.http.live-heartbeat", "300ms"));
   }
 
   @AfterAll
@@ -274,10 +278,12 @@ class HttpApiTest {
   }
 
   @Test
-  void eventsPushEveryStepLive() throws Exception {
+  void eventsPushEveryStepLiveWithHeartbeatsAndEndOnceDelivered() throws Exception {
     long shipId = nextShipId.incrementAndGet();
     String tn = fixture.createPackage(shipId, null, 5, 6).trackingNumber();
     BlockingQueue<String> statuses = new ArrayBlockingQueue<>(100);
+    AtomicInteger heartbeats = new AtomicInteger();
+    CompletableFuture<Integer> ended = new CompletableFuture<>();
     HttpResponse<java.io.InputStream> stream = HttpClient.newHttpClient().send(
         HttpRequest.newBuilder(URI.create(fixture.url("/api/packages/" + tn + "/events"))).build(),
         HttpResponse.BodyHandlers.ofInputStream());
@@ -285,15 +291,19 @@ class HttpApiTest {
     Thread reader = new Thread(() -> {
       try (BufferedReader lines = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
         for (String line; (line = lines.readLine()) != null; ) {
-          if (line.startsWith("data:")) statuses.add(JSON.readTree(line.substring(5)).get("status").asText());
+          // Pekko's heartbeat is an event without data, which browsers' EventSource ignores.
+          if (line.equals("data:")) heartbeats.incrementAndGet();
+          else if (line.startsWith("data:")) statuses.add(JSON.readTree(line.substring(5)).get("status").asText());
         }
+        ended.complete(statuses.size());
       } catch (Exception closed) {
-        // the test is over
+        ended.completeExceptionally(closed);
       }
     });
     reader.setDaemon(true);
     reader.start();
     awaitStatus(statuses, "created");
+    TrackingFixture.await(() -> heartbeats.get() >= 2, "heartbeats while nothing happens");
     fixture.assignTruck(shipId, 5, 6);
     awaitStatus(statuses, "truck en route to warehouse");
     fixture.truckArrives();
@@ -302,6 +312,7 @@ class HttpApiTest {
     awaitStatus(statuses, "out for delivery");
     fixture.delivered(shipId);
     awaitStatus(statuses, "delivered");
+    assertEquals(0, ended.get(10, TimeUnit.SECONDS), "the stream ends right after the delivered view");
     fixture.truckIdle();
   }
 
