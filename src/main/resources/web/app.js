@@ -668,8 +668,14 @@
       var data;
       try { data = JSON.parse(ev.data); } catch (e) { return; }
       if (data && data.trackingNumber && normalizeTn(data.trackingNumber) !== tn) return;
-      setLive('on', 'Live');
       update(data);
+      if (data && data.status === 'delivered') {
+        // The server ends the stream after this view: nothing more will change, so do not reconnect.
+        if (es) { es.close(); es = null; }
+        setLive('off', 'Delivered: no more updates');
+      } else {
+        setLive('on', 'Live');
+      }
     }
 
     function connect() {

@@ -155,7 +155,7 @@ public final class UpsService implements AutoCloseable {
     truckTopic = spawn(Topic.create(Truck.Changed.class, Truck.TOPIC_NAME), "truck-topic");
     shipmentTopic = spawn(Topic.create(Shipment.Changed.class, Shipment.TOPIC_NAME), "shipment-topic");
     Shipment.init(system, shipmentTopic, clock);
-    liveUpdateHub = spawn(LiveUpdateHub.create(shipmentTopic, truckTopic, truckPositions, metrics), "live-update-hub");
+    liveUpdateHub = spawn(LiveUpdateHub.create(shipmentTopic, truckTopic, this::shipment, askTimeout, truckPositions, metrics), "live-update-hub");
     dispatcher =
         singletons.init(
             SingletonActor.of(

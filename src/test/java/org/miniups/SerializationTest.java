@@ -157,9 +157,9 @@ class SerializationTest {
         new Shipment.LeftWarehouse(1, 0, 4, 5, AT),
         new Shipment.DestinationChanged(6, 7, AT),
         new Shipment.Claimed(5, AT),
-        new Shipment.State(10, details, "1Z0123456789ABCDEF", 9, 77L, Shipment.Status.WAITING, 1, 0, 4, 5, history, null),
+        new Shipment.State(10, details, "1Z0123456789ABCDEF", 9, 77L, Shipment.Status.WAITING, 1, 0, 4, 5, history, null, 3),
         new Shipment.Changed(
-            new Shipment.Summary(10, details, "1Z0123456789ABCDEF", 9, 77L, Shipment.Status.WAITING, 1, 4, 5, history, null)),
+            new Shipment.Summary(10, details, "1Z0123456789ABCDEF", 9, 77L, Shipment.Status.WAITING, 1, 4, 5, history, null, 3)),
         new WarehouseRegistry.WarehouseAdded(1, 2, 3),
         new WarehouseRegistry.State(java.util.Map.of(1, "2,3")),
         new Dispatcher.Queued(List.of(cargo)),

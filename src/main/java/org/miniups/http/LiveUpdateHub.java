@@ -1,5 +1,6 @@
 package org.miniups.http;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -7,8 +8,10 @@ import java.util.Set;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongFunction;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -23,13 +26,20 @@ import org.miniups.truck.Truck;
  * only what concerns its own package: that shipment's changes, and the moves of the truck
  * assigned to it until delivery. So a change costs one message per stream that follows it, not
  * one per open stream. It also keeps {@link TruckPositions} current.
+ *
+ * <p>A stream gets the shipment's current state first, fetched after it was registered, so no
+ * change can fall between the two; the topic and the fetch may deliver in either order, so only a
+ * higher revision than the last one passed on goes out, and a stream never sees a view go back.
  */
 public final class LiveUpdateHub extends AbstractBehavior<LiveUpdateHub.Command> {
 
   public sealed interface Command {}
 
-  /** {@code stream} hears {@link Update}s about {@code initial}'s shipment from now on, until it stops. */
-  public record Follow(Shipment.Summary initial, ActorRef<Update> stream) implements Command {}
+  /** {@code stream} hears {@link Update}s about the shipment from now on, its current state first, until it stops. */
+  public record Follow(long shipId, ActorRef<Update> stream) implements Command {}
+
+  /** {@code shipment} null when the shipment did not answer in time. */
+  private record Fetched(Shipment.Summary shipment) implements Command {}
 
   private record ShipmentChanged(Shipment.Changed change) implements Command {}
 
@@ -46,6 +56,8 @@ public final class LiveUpdateHub extends AbstractBehavior<LiveUpdateHub.Command>
   public static Behavior<Command> create(
       ActorRef<Topic.Command<Shipment.Changed>> shipmentTopic,
       ActorRef<Topic.Command<Truck.Changed>> truckTopic,
+      LongFunction<RecipientRef<Shipment.Command>> shipments,
+      Duration askTimeout,
       TruckPositions positions,
       MeterRegistry metrics) {
     return Behaviors.setup(context -> {
@@ -55,20 +67,31 @@ public final class LiveUpdateHub extends AbstractBehavior<LiveUpdateHub.Command>
           .register(metrics);
       shipmentTopic.tell(Topic.subscribe(context.messageAdapter(Shipment.Changed.class, ShipmentChanged::new)));
       truckTopic.tell(Topic.subscribe(context.messageAdapter(Truck.Changed.class, TruckChanged::new)));
-      return new LiveUpdateHub(context, positions, openStreams);
+      return new LiveUpdateHub(context, shipments, askTimeout, positions, openStreams);
     });
   }
 
+  private final LongFunction<RecipientRef<Shipment.Command>> shipments;
+  private final Duration askTimeout;
   private final TruckPositions positions;
   private final AtomicInteger openStreams;
+  /** The newest state passed on, per followed shipment. */
+  private final Map<Long, Shipment.Summary> latest = new HashMap<>();
   private final Map<Long, Set<ActorRef<Update>>> streamsByShipment = new HashMap<>();
   private final Map<ActorRef<Update>, Long> shipmentOfStream = new HashMap<>();
   /** The truck each followed shipment waits for or rides on; none once delivered. */
   private final Map<Long, Integer> truckOfShipment = new HashMap<>();
   private final Map<Integer, Set<Long>> shipmentsOnTruck = new HashMap<>();
 
-  private LiveUpdateHub(ActorContext<Command> context, TruckPositions positions, AtomicInteger openStreams) {
+  private LiveUpdateHub(
+      ActorContext<Command> context,
+      LongFunction<RecipientRef<Shipment.Command>> shipments,
+      Duration askTimeout,
+      TruckPositions positions,
+      AtomicInteger openStreams) {
     super(context);
+    this.shipments = shipments;
+    this.askTimeout = askTimeout;
     this.positions = positions;
     this.openStreams = openStreams;
   }
@@ -78,24 +101,32 @@ public final class LiveUpdateHub extends AbstractBehavior<LiveUpdateHub.Command>
     return newReceiveBuilder()
         .onMessage(Follow.class, this::follow)
         .onMessage(ShipmentChanged.class, m -> shipmentChanged(m.change().shipment()))
+        .onMessage(Fetched.class, m -> m.shipment() == null ? this : shipmentChanged(m.shipment()))
         .onMessage(TruckChanged.class, m -> truckChanged(m.change().truck()))
         .onSignal(Terminated.class, t -> streamEnded(t.getRef().unsafeUpcast()))
         .build();
   }
 
   private Behavior<Command> follow(Follow follow) {
-    long shipId = follow.initial().shipId();
+    long shipId = follow.shipId();
     getContext().watch(follow.stream());
     streamsByShipment.computeIfAbsent(shipId, id -> new HashSet<>()).add(follow.stream());
     shipmentOfStream.put(follow.stream(), shipId);
     openStreams.set(shipmentOfStream.size());
-    followTruck(follow.initial());
+    Shipment.Summary known = latest.get(shipId);
+    if (known != null) follow.stream().tell(new ShipmentUpdate(known));
+    // A failed fetch is only a later first view: the shipment's next change still comes.
+    getContext().ask(Shipment.Summary.class, shipments.apply(shipId), askTimeout, Shipment.Get::new,
+        (shipment, failure) -> new Fetched(failure == null ? shipment : null));
     return this;
   }
 
   private Behavior<Command> shipmentChanged(Shipment.Summary shipment) {
     Set<ActorRef<Update>> streams = streamsByShipment.get(shipment.shipId());
     if (streams == null) return this;
+    Shipment.Summary known = latest.get(shipment.shipId());
+    if (known != null && known.revision() >= shipment.revision()) return this;
+    latest.put(shipment.shipId(), shipment);
     followTruck(shipment);
     ShipmentUpdate update = new ShipmentUpdate(shipment);
     streams.forEach(stream -> stream.tell(update));
@@ -128,6 +159,7 @@ public final class LiveUpdateHub extends AbstractBehavior<LiveUpdateHub.Command>
     if (shipId == null) return this;
     removeFrom(streamsByShipment, shipId, stream);
     if (!streamsByShipment.containsKey(shipId)) {
+      latest.remove(shipId);
       Integer truck = truckOfShipment.remove(shipId);
       if (truck != null) removeFrom(shipmentsOnTruck, truck, shipId);
     }

@@ -121,7 +121,8 @@ final class PackageRoutes extends ApiDirectives {
 
   /**
    * Live updates: the current view first, then one event whenever the shipment changes or, until
-   * delivery, its truck moves, as the {@link LiveUpdateHub} hands them to this stream alone. The
+   * delivery, its truck moves, as the {@link LiveUpdateHub} hands them to this stream alone
+   * ({@code initial} only names the shipment: the hub fetches its state once the stream follows it). The
    * stream ends after the delivered view, or when the server stops; a heartbeat comment keeps
    * proxies from closing it while nothing happens.
    */
@@ -131,10 +132,9 @@ final class PackageRoutes extends ApiDirectives {
         ActorSource.<LiveUpdateHub.Update>actorRef(
                 message -> false, message -> Optional.empty(), 256, OverflowStrategy.dropHead())
             .preMaterialize(backend.system());
-    backend.liveUpdateHub().tell(new LiveUpdateHub.Follow(initial, updates.first()));
+    backend.liveUpdateHub().tell(new LiveUpdateHub.Follow(initial.shipId(), updates.first()));
     Source<ServerSentEvent, NotUsed> stream =
-        Source.single((LiveUpdateHub.Update) new LiveUpdateHub.ShipmentUpdate(initial))
-            .concat(updates.second())
+        updates.second()
             .mapAsync(1, live::next) // one at a time, in order: each view builds on the last
             .mapConcat(view -> view)
             .takeWhile(view -> !view.status().equals(Shipment.Status.DELIVERED.text), true)

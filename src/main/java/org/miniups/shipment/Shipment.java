@@ -183,7 +183,8 @@ public final class Shipment
 
   /**
    * The shipment as readers see it (HTTP, live updates, the Amazon router); {@code details} is
-   * null when no pickup created it.
+   * null when no pickup created it; of two summaries, the one with the higher {@code revision} is
+   * newer.
    */
   public record Summary(
       long shipId,
@@ -196,7 +197,8 @@ public final class Shipment
       int destX,
       int destY,
       List<HistoryEntry> history,
-      String exceptionReason)
+      String exceptionReason,
+      long revision)
       implements CborSerializable {
 
     public Summary {
@@ -236,6 +238,7 @@ public final class Shipment
    * @param pickupSeqnum the seqnum of the Amazon pickup that created it
    * @param attempt the dispatch the last step came from
    * @param destX where it goes now (Amazon's destination unless its owner changed it)
+   * @param revision how many events made this state (not persisted: recovery counts them again)
    */
   public record State(
       long shipId,
@@ -249,7 +252,8 @@ public final class Shipment
       int destX,
       int destY,
       List<HistoryEntry> history,
-      String exceptionReason)
+      String exceptionReason,
+      long revision)
       implements Persisted {
 
     public State {
@@ -257,7 +261,7 @@ public final class Shipment
     }
 
     static State empty(long shipId) {
-      return new State(shipId, null, null, 0, null, null, 0, 0, 0, 0, List.of(), null);
+      return new State(shipId, null, null, 0, null, null, 0, 0, 0, 0, List.of(), null, 0);
     }
 
     boolean exists() {
@@ -265,7 +269,7 @@ public final class Shipment
     }
 
     public Summary summary() {
-      return new Summary(shipId, details, trackingNumber, pickupSeqnum, ownerId, status, truckId, destX, destY, history, exceptionReason);
+      return new Summary(shipId, details, trackingNumber, pickupSeqnum, ownerId, status, truckId, destX, destY, history, exceptionReason, revision);
     }
 
     /** Whether {@code step} moves the shipment on: a newer dispatch, or further on the same one. */
@@ -293,7 +297,7 @@ public final class Shipment
       HistoryEntry created = new HistoryEntry(Status.CREATED.text, e.at(), d.warehouseX(), d.warehouseY(), 0, null);
       return new State(
           shipId, d, e.trackingNumber(), e.amazonSeqnum(), e.ownerId(), Status.CREATED, 0, 0, d.destX(), d.destY(),
-          List.of(created), null);
+          List.of(created), null, revision);
     }
 
     State step(Step s) {
@@ -324,19 +328,24 @@ public final class Shipment
     private State withProgress(Status newStatus, int truck, int dispatch, HistoryEntry entry, String reason) {
       return new State(
           shipId, details, trackingNumber, pickupSeqnum, ownerId, newStatus, truck, dispatch, destX, destY,
-          append(history, entry), reason);
+          append(history, entry), reason, revision);
     }
 
     private State withOwner(long userId) {
-      return new State(shipId, details, trackingNumber, pickupSeqnum, userId, status, truckId, attempt, destX, destY, history, exceptionReason);
+      return new State(shipId, details, trackingNumber, pickupSeqnum, userId, status, truckId, attempt, destX, destY, history, exceptionReason, revision);
     }
 
     private State withDestination(int x, int y) {
-      return new State(shipId, details, trackingNumber, pickupSeqnum, ownerId, status, truckId, attempt, x, y, history, exceptionReason);
+      return new State(shipId, details, trackingNumber, pickupSeqnum, ownerId, status, truckId, attempt, x, y, history, exceptionReason, revision);
     }
 
     private State withHistory(List<HistoryEntry> entries) {
-      return new State(shipId, details, trackingNumber, pickupSeqnum, ownerId, status, truckId, attempt, destX, destY, entries, exceptionReason);
+      return new State(shipId, details, trackingNumber, pickupSeqnum, ownerId, status, truckId, attempt, destX, destY, entries, exceptionReason, revision);
+    }
+
+    /** One more event applied: readers tell a newer view from an older one by it. */
+    private State revised() {
+      return new State(shipId, details, trackingNumber, pickupSeqnum, ownerId, status, truckId, attempt, destX, destY, history, exceptionReason, revision + 1);
     }
 
     private static <T> List<T> append(List<T> list, T item) {
@@ -486,11 +495,11 @@ public final class Shipment
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(Created.class, State::create)
-        .onEvent(Stepped.class, (state, e) -> state.step(e.step()))
-        .onEvent(LeftWarehouse.class, State::leave)
-        .onEvent(DestinationChanged.class, State::redirect)
-        .onEvent(Claimed.class, State::claim)
+        .onEvent(Created.class, (state, e) -> state.create(e).revised())
+        .onEvent(Stepped.class, (state, e) -> state.step(e.step()).revised())
+        .onEvent(LeftWarehouse.class, (state, e) -> state.leave(e).revised())
+        .onEvent(DestinationChanged.class, (state, e) -> state.redirect(e).revised())
+        .onEvent(Claimed.class, (state, e) -> state.claim(e).revised())
         .build();
   }
 }

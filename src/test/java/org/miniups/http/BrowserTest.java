@@ -113,6 +113,8 @@ class BrowserTest {
     assertEquals("-15", browser.findElement(By.cssSelector("#map-destination")).getAttribute("data-x"));
     List<WebElement> timeline = browser.findElements(By.cssSelector("#timeline li"));
     assertEquals("delivered", timeline.get(timeline.size() - 1).getAttribute("data-status"));
+    // The server ends the stream after "delivered"; the page stops listening rather than reconnecting.
+    wait.until(ExpectedConditions.textToBe(By.cssSelector("#live"), "Delivered: no more updates"));
     screenshot("07-delivered");
 
     // Readable on a phone.
