@@ -22,11 +22,15 @@ public final class ApiRoutes extends AllDirectives {
   private final PackageRoutes packages;
   private final AccountRoutes accounts;
   private final OpsRoutes ops;
+  private final SiteRoutes site;
+  private final Route openApiDocument;
 
   public ApiRoutes(Backend backend, PrometheusMeterRegistry registry) {
     this.packages = new PackageRoutes(backend);
     this.accounts = new AccountRoutes(backend);
     this.ops = new OpsRoutes(backend, new OpsRoutes.Metrics(backend, registry));
+    this.site = new SiteRoutes(StaticFiles.load("web"));
+    this.openApiDocument = site.file("api/openapi.yaml");
   }
 
   public Route routes() {
@@ -34,12 +38,12 @@ public final class ApiRoutes extends AllDirectives {
     return handleExceptions(exceptions(), () -> handleRejections(rejections, () -> concat(
         // Answered here, so the site's files never add their GET to an API path's 405.
         pathPrefix("api", () -> handleRejections(rejections, () -> concat(
-            path("openapi.yaml", () -> get(() -> getFromResource("web/api/openapi.yaml"))),
+            path("openapi.yaml", () -> openApiDocument),
             packages.routes(),
             accounts.routes(),
             ops.apiRoutes()))),
         ops.rootRoutes(),
-        SiteRoutes.routes())));
+        site.routes())));
   }
 
   private ExceptionHandler exceptions() {
