@@ -2,6 +2,8 @@ package org.miniups.http;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.CacheControl;
 import org.apache.pekko.http.javadsl.model.headers.CacheDirectives;
@@ -29,6 +31,13 @@ final class SiteRoutes extends AllDirectives {
     this.files = files;
     for (String path : files.paths()) byPath.put("/" + path, file(path));
     this.index = file("index.html");
+  }
+
+  /** Every path served: the root and each file's. */
+  Set<String> paths() {
+    Set<String> paths = new TreeSet<>(byPath.keySet());
+    paths.add("/");
+    return paths;
   }
 
   Route routes() {
