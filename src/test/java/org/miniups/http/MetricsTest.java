@@ -88,6 +88,21 @@ class MetricsTest {
     }
   }
 
+  @Test
+  void theJvmAndTheProcessReportThemselves() throws Exception {
+    Map<String, Family> families = scrape();
+    for (String family : List.of(
+        "jvm_memory_used_bytes", "jvm_memory_max_bytes", "jvm_gc_live_data_size_bytes", "jvm_gc_memory_allocated_bytes",
+        "jvm_threads_live_threads", "jvm_threads_states_threads", "system_cpu_count", "process_cpu_usage",
+        "jvm_classes_loaded_classes", "process_uptime_seconds", "process_start_time_seconds", "process_files_open_files")) {
+      assertTrue(families.containsKey(family) && !families.get(family).samples().isEmpty(), family + " in " + families.keySet());
+    }
+    assertTrue(value(families.get("jvm_memory_used_bytes"), "jvm_memory_used_bytes", Map.of("area", "heap")) > 0, "heap in use");
+    assertTrue(value(families.get("jvm_threads_live_threads"), "jvm_threads_live_threads", Map.of()) > 1, "threads");
+    assertTrue(value(families.get("process_files_open_files"), "process_files_open_files", Map.of()) > 0, "open files");
+    assertEquals(Runtime.getRuntime().availableProcessors(), value(families.get("system_cpu_count"), "system_cpu_count", Map.of()));
+  }
+
   private static double value(Family family, String sampleName, Map<String, String> labels) {
     return family.samples().stream()
         .filter(s -> s.name().equals(sampleName) && s.labels().entrySet().containsAll(labels.entrySet()))
