@@ -21,17 +21,18 @@ import org.slf4j.LoggerFactory;
 public final class ApiRoutes extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
 
-  /** The paths served besides the site's files, as metrics name them; MetricsTest holds them to the OpenAPI document. */
+  /** The paths served besides the site's files, as metrics name them; RouteTemplatesTest holds them to the OpenAPI document. */
   static final List<String> ROUTE_TEMPLATES = List.of(
       "/api/packages/{trackingNumber}", "/api/packages/{trackingNumber}/events",
       "/api/packages/{trackingNumber}/destination", "/api/users", "/api/sessions", "/api/me", "/api/me/packages",
-      "/api/trucks", "/health", "/metrics");
+      "/api/trucks", "/health", "/metrics", BenchRoutes.CONSTANT_TEMPLATE);
 
   private final PackageRoutes packages;
   private final AccountRoutes accounts;
   private final OpsRoutes ops;
   private final SiteRoutes site;
   private final Route openApiDocument;
+  private final Route bench;
   private final HttpMetrics metrics;
 
   public ApiRoutes(Backend backend, PrometheusMeterRegistry registry) {
@@ -40,6 +41,7 @@ public final class ApiRoutes extends AllDirectives {
     this.ops = new OpsRoutes(backend, new OpsRoutes.Metrics(backend, registry));
     this.site = new SiteRoutes(StaticFiles.load("web"));
     this.openApiDocument = site.file("api/openapi.yaml");
+    this.bench = BenchRoutes.fromConfig(backend.system().settings().config());
     this.metrics = new HttpMetrics(registry, new RouteTemplates(Stream.concat(ROUTE_TEMPLATES.stream(), site.paths().stream()).toList()));
   }
 
@@ -51,7 +53,8 @@ public final class ApiRoutes extends AllDirectives {
             path("openapi.yaml", () -> openApiDocument),
             packages.routes(),
             accounts.routes(),
-            ops.apiRoutes()))),
+            ops.apiRoutes(),
+            bench))),
         ops.rootRoutes(),
         site.routes()))));
   }
