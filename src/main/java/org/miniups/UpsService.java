@@ -42,6 +42,7 @@ import org.miniups.http.Backend;
 import org.miniups.http.HttpServer;
 import org.miniups.http.LiveUpdateHub;
 import org.miniups.http.TruckPositions;
+import org.miniups.http.ServiceMetrics;
 import org.miniups.link.InboundDedup;
 import org.miniups.link.LinkConnection;
 import org.miniups.link.ResendSupervisor;
@@ -231,6 +232,8 @@ public final class UpsService implements AutoCloseable {
     spawn(TruckPoller.create(truckTopic, worldOutbox, app.getDuration("fleet.query-interval")), "truck-poller");
     singletons.init(SingletonActor.of(PackageIndexProjection.create(readSide.dataSource()), "package-index"));
 
+    ServiceMetrics jvmMetrics = ServiceMetrics.bindTo(metrics);
+
     // On shutdown the links go first, so nothing arrives for actors that are stopping; the
     // database closes last, once every entity has written what it had.
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
@@ -253,6 +256,7 @@ public final class UpsService implements AutoCloseable {
         "close-read-side",
         () -> {
           readSide.close();
+          jvmMetrics.close();
           io.micrometer.core.instrument.Metrics.removeRegistry(metrics);
           return CompletableFuture.completedFuture(Done.getInstance());
         });

@@ -1,7 +1,9 @@
 package org.miniups.http;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.List;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
@@ -19,27 +21,42 @@ import org.slf4j.LoggerFactory;
 public final class ApiRoutes extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
 
+  /** The paths served besides the site's files, as metrics name them; RouteTemplatesTest holds them to the OpenAPI document. */
+  static final List<String> ROUTE_TEMPLATES = List.of(
+      "/api/packages/{trackingNumber}", "/api/packages/{trackingNumber}/events",
+      "/api/packages/{trackingNumber}/destination", "/api/users", "/api/sessions", "/api/me", "/api/me/packages",
+      "/api/trucks", "/health", "/metrics", BenchRoutes.CONSTANT_TEMPLATE);
+
   private final PackageRoutes packages;
   private final AccountRoutes accounts;
   private final OpsRoutes ops;
+  private final SiteRoutes site;
+  private final Route openApiDocument;
+  private final Route bench;
+  private final HttpMetrics metrics;
 
   public ApiRoutes(Backend backend, PrometheusMeterRegistry registry) {
     this.packages = new PackageRoutes(backend);
     this.accounts = new AccountRoutes(backend);
     this.ops = new OpsRoutes(backend, new OpsRoutes.Metrics(backend, registry));
+    this.site = new SiteRoutes(StaticFiles.load("web"));
+    this.openApiDocument = site.file("api/openapi.yaml");
+    this.bench = BenchRoutes.fromConfig(backend.system().settings().config());
+    this.metrics = new HttpMetrics(registry, new RouteTemplates(Stream.concat(ROUTE_TEMPLATES.stream(), site.paths().stream()).toList()));
   }
 
   public Route routes() {
     RejectionHandler rejections = rejections();
-    return handleExceptions(exceptions(), () -> handleRejections(rejections, () -> concat(
+    return metrics.measured(() -> handleExceptions(exceptions(), () -> handleRejections(rejections, () -> concat(
         // Answered here, so the site's files never add their GET to an API path's 405.
         pathPrefix("api", () -> handleRejections(rejections, () -> concat(
-            path("openapi.yaml", () -> get(() -> getFromResource("web/api/openapi.yaml"))),
+            path("openapi.yaml", () -> openApiDocument),
             packages.routes(),
             accounts.routes(),
-            ops.apiRoutes()))),
+            ops.apiRoutes(),
+            bench))),
         ops.rootRoutes(),
-        SiteRoutes.routes())));
+        site.routes()))));
   }
 
   private ExceptionHandler exceptions() {

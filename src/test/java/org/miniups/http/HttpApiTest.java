@@ -332,6 +332,24 @@ class HttpApiTest {
     }
   }
 
+  /** Over a real socket: the browser's own If-None-Match gets a 304; a file that is not there, the JSON 404. */
+  @Test
+  void siteFilesRevalidateByETagAndMissingFilesAreJson404s() throws Exception {
+    Client client = new Client();
+    for (String path : List.of("/", "/api/openapi.yaml")) {
+      HttpResponse<String> first = client.get(path);
+      assertEquals(200, first.statusCode(), path);
+      assertEquals("no-cache", first.headers().firstValue("Cache-Control").orElse(null), path);
+      String etag = first.headers().firstValue("ETag").orElseThrow();
+      HttpResponse<String> again = client.http.send(
+          HttpRequest.newBuilder(URI.create(fixture.url(path))).header("If-None-Match", etag).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(304, again.statusCode(), path);
+      assertTrue(again.body().isEmpty(), path + ": a 304 has no body");
+    }
+    assertError(404, client.get("/nothing.js"), "nothing here: /nothing.js");
+    assertError(404, client.get("/api/nothing.yaml"), "nothing here: /api/nothing.yaml");
+  }
+
   /** The OpenAPI document and the server agree: every documented operation is served. */
   @Test
   void theOpenApiDocumentDescribesTheRealRoutes() throws Exception {
