@@ -230,7 +230,7 @@ public final class UpsService implements AutoCloseable {
                     AmazonConnection.settings(config), worldConnection, askTimeout.multipliedBy(3), amazonOutbox, amazonInbox),
                 "amazon-connection"));
     spawn(TruckPoller.create(truckTopic, worldOutbox, app.getDuration("fleet.query-interval")), "truck-poller");
-    singletons.init(SingletonActor.of(PackageIndexProjection.create(readSide.dataSource()), "package-index"));
+    PackageIndexProjection.init(system, readSide.dataSource(), metrics);
 
     ServiceMetrics jvmMetrics = ServiceMetrics.bindTo(metrics);
 

@@ -14,11 +14,16 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import javax.sql.DataSource;
-import org.apache.pekko.Done;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import org.apache.pekko.persistence.query.EventEnvelope;
 import org.apache.pekko.persistence.query.Offset;
@@ -34,48 +39,136 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * Keeps the {@code package_index} table in step with the shipments' journal: reads shipment
- * events by tag from the last stored offset and applies those that arrive together in one
- * transaction with the new offset, so every event counts exactly once, also across crashes. A
- * failure restarts the stream with backoff from the stored offset.
+ * Keeps the {@code package_index} table in step with the shipments' journal, in {@link
+ * Shipment#SLICES} slices run as a {@link ShardedDaemonProcess} (one instance per slice, spread
+ * over the cluster and moved when a node leaves). Each instance reads its slice's tag from the
+ * slice's stored offset and applies the events that arrive together in one transaction with the
+ * new offset, so every event counts exactly once, also across crashes. A failure restarts the
+ * stream with backoff from the stored offset. Each instance reports how far it lags behind the
+ * journal ({@code ups_projection_lag_events} and {@code ups_projection_lag_seconds} by slice).
  */
 public final class PackageIndexProjection {
   static final String NAME = "package-index";
   private static final int BATCH = 500;
   private static final Duration BATCH_WINDOW = Duration.ofMillis(50);
+  private static final Duration LAG_CHECK = Duration.ofSeconds(2);
 
   private PackageIndexProjection() {}
 
-  public static Behavior<Void> create(DataSource dataSource) {
-    return Behaviors.setup(
+  /** Runs the {@link Shipment#SLICES} instances on this node's share of the cluster. */
+  public static void init(ActorSystem<?> system, DataSource dataSource, MeterRegistry metrics) {
+    ShardedDaemonProcess.get(system)
+        .init(Void.class, NAME, Shipment.SLICES, slice -> create(dataSource, slice, metrics));
+  }
+
+  /** The offset name of {@code slice}, e.g. "package-index-2". */
+  static String offsetName(int slice) {
+    return NAME + "-" + slice;
+  }
+
+  /** No one sends it anything: it only times its own lag checks (hence the narrowed Object). */
+  static Behavior<Void> create(DataSource dataSource, int slice, MeterRegistry metrics) {
+    return Behaviors.<Object>setup(
         context -> {
           Executor blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
           JdbcReadJournal journal =
               PersistenceQuery.get(context.getSystem()).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
-          Source<Done, ?> events =
+          String tag = Shipment.sliceTag(slice);
+          String offsetName = offsetName(slice);
+          Source<Long, ?> events =
               RestartSource.withBackoff(
                   // A restart is a database away, which DatabaseMonitor reports once: not logged per attempt.
                   RestartSettings.create(Duration.ofMillis(500), Duration.ofSeconds(10), 0.2)
                       .withLogSettings(RestartSettings.createLogSettings(Logging.DebugLevel())),
                   () ->
-                      Source.completionStage(CompletableFuture.supplyAsync(() -> storedOffset(dataSource), blocking))
-                          .flatMapConcat(offset -> journal.eventsByTag(Shipment.TAG, Offset.sequence(offset)))
+                      Source.completionStage(CompletableFuture.supplyAsync(() -> storedOffset(dataSource, offsetName), blocking))
+                          .flatMapConcat(offset -> journal.eventsByTag(tag, Offset.sequence(offset)))
                           // Events that came together are applied in one transaction: one commit per batch.
                           .groupedWithin(BATCH, BATCH_WINDOW)
-                          .mapAsync(1, batch -> CompletableFuture.supplyAsync(() -> apply(dataSource, batch), blocking)));
+                          .mapAsync(1, batch -> CompletableFuture.supplyAsync(() -> apply(dataSource, offsetName, batch), blocking)));
+          Lag lag = new Lag(dataSource, tag, slice, metrics);
           UniqueKillSwitch running =
-              events.viaMat(KillSwitches.single(), Keep.right()).to(Sink.ignore()).run(context.getSystem());
-          return Behaviors.receive(Void.class).onSignal(PostStop.class, signal -> {
-            running.shutdown();
-            return Behaviors.same();
-          }).build();
-        });
+              events.viaMat(KillSwitches.single(), Keep.right()).to(Sink.foreach(lag::projected)).run(context.getSystem());
+          return Behaviors.withTimers(timers -> {
+            timers.startTimerWithFixedDelay(LagCheck.INSTANCE, LAG_CHECK);
+            return Behaviors.receive(Object.class)
+                .onMessageEquals(LagCheck.INSTANCE, () -> {
+                  CompletableFuture.runAsync(lag::measure, blocking);
+                  return Behaviors.same();
+                })
+                .onSignal(PostStop.class, signal -> {
+                  running.shutdown();
+                  lag.close();
+                  return Behaviors.same();
+                })
+                .build();
+          });
+        }).narrow();
   }
 
-  static long storedOffset(DataSource dataSource) {
+  private enum LagCheck {
+    INSTANCE
+  }
+
+  /**
+   * How far a slice is behind the journal: tagged events after its offset, and the age of the
+   * oldest of them (0 when it is up to date). Measured from the journal, so a stalled stream shows.
+   */
+  private static final class Lag {
+    private final DataSource dataSource;
+    private final String tag;
+    private final MeterRegistry metrics;
+    private final AtomicLong offset = new AtomicLong(-1);
+    private final AtomicLong events = new AtomicLong();
+    private final AtomicLong oldestMillis = new AtomicLong();
+    private final List<Meter> meters;
+
+    Lag(DataSource dataSource, String tag, int slice, MeterRegistry metrics) {
+      this.dataSource = dataSource;
+      this.tag = tag;
+      this.metrics = metrics;
+      this.meters = List.of(
+          Gauge.builder("ups.projection.lag.events", events, AtomicLong::get)
+              .description("Package index: journal events of this slice not applied yet")
+              .tag("slice", String.valueOf(slice)).register(metrics),
+          Gauge.builder("ups.projection.lag.seconds", oldestMillis, ms -> ms.get() == 0 ? 0 : Math.max(0, System.currentTimeMillis() - ms.get()) / 1000.0)
+              .description("Package index: age of the oldest journal event of this slice not applied yet")
+              .tag("slice", String.valueOf(slice)).register(metrics));
+    }
+
+    void projected(long position) {
+      offset.set(position);
+    }
+
+    void measure() {
+      long from = offset.get();
+      if (from < 0) return; // nothing applied yet in this run: the stored offset is not known here
+      String sql =
+          "SELECT COUNT(*), MIN(j.\"write_timestamp\") FROM \"event_tag\" t JOIN \"event_journal\" j"
+              + " ON j.\"ordering\" = t.\"event_id\" WHERE t.\"tag\" = ? AND t.\"event_id\" > ?";
+      try (Connection c = dataSource.getConnection();
+          PreparedStatement st = c.prepareStatement(sql)) {
+        st.setString(1, tag);
+        st.setLong(2, from);
+        try (ResultSet rs = st.executeQuery()) {
+          rs.next();
+          events.set(rs.getLong(1));
+          oldestMillis.set(rs.getLong(2));
+        }
+      } catch (SQLException e) {
+        // the database is away: DatabaseMonitor says so; the figures stay as they were
+      }
+    }
+
+    void close() {
+      meters.forEach(metrics::remove);
+    }
+  }
+
+  static long storedOffset(DataSource dataSource, String name) {
     try (Connection c = dataSource.getConnection();
         PreparedStatement st = c.prepareStatement("SELECT position FROM projection_offset WHERE name = ?")) {
-      st.setString(1, NAME);
+      st.setString(1, name);
       try (ResultSet rs = st.executeQuery()) {
         return rs.next() ? rs.getLong(1) : 0L;
       }
@@ -84,7 +177,8 @@ public final class PackageIndexProjection {
     }
   }
 
-  static Done apply(DataSource dataSource, List<EventEnvelope> batch) {
+  /** Applies {@code batch} and stores its last offset under {@code offsetName}; returns that offset. */
+  static long apply(DataSource dataSource, String offsetName, List<EventEnvelope> batch) {
     long position = ((Sequence) batch.get(batch.size() - 1).offset()).value();
     Map<Long, Row> rows = new LinkedHashMap<>();
     for (EventEnvelope envelope : batch) {
@@ -95,13 +189,13 @@ public final class PackageIndexProjection {
       c.setAutoCommit(false);
       try {
         write(c, rows.values());
-        saveOffset(c, position);
+        saveOffset(c, offsetName, position);
         c.commit();
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
       }
-      return Done.getInstance();
+      return position;
     } catch (SQLException e) {
       throw new IllegalStateException("cannot update the package index: " + e.getMessage(), e);
     }
@@ -185,9 +279,9 @@ public final class PackageIndexProjection {
     for (int i = 0; i < parameters.length; i++) statement.setObject(i + 1, parameters[i]);
   }
 
-  private static void saveOffset(Connection c, long position) throws SQLException {
-    if (update(c, "UPDATE projection_offset SET position = ? WHERE name = ?", position, NAME) == 0) {
-      update(c, "INSERT INTO projection_offset (name, position) VALUES (?, ?)", NAME, position);
+  private static void saveOffset(Connection c, String name, long position) throws SQLException {
+    if (update(c, "UPDATE projection_offset SET position = ? WHERE name = ?", position, name) == 0) {
+      update(c, "INSERT INTO projection_offset (name, position) VALUES (?, ?)", name, position);
     }
   }
 

@@ -50,8 +50,21 @@ public final class Shipment
 
   public static final String TOPIC_NAME = "shipment-changes";
 
-  /** Every shipment event carries this tag, for the package index read side. */
-  public static final String TAG = "shipment";
+  /**
+   * The package index reads shipment events in this many slices, one projection instance each
+   * (spread over the cluster); a shipment's events all carry its slice's tag. Fixed for the life
+   * of a journal: changing it would move shipments to slices whose offsets never saw them.
+   */
+  public static final int SLICES = 4;
+
+  /** The tag of every event of {@code shipId}: "shipment-0" … "shipment-3". */
+  public static String tagOf(long shipId) {
+    return sliceTag(Math.abs((int) (shipId % SLICES)));
+  }
+
+  public static String sliceTag(int slice) {
+    return "shipment-" + slice;
+  }
 
   /** Statuses as the tracking page, the API and {@code UAStatus} spell them, in the order of a trip. */
   public enum Status {
@@ -404,7 +417,7 @@ public final class Shipment
 
   @Override
   public Set<String> tagsFor(Event event) {
-    return Set.of(TAG);
+    return Set.of(tagOf(shipId));
   }
 
   @Override

@@ -23,6 +23,7 @@ import org.miniups.db.ReadSideDatabase;
  */
 class PackageIndexProjectionTest {
   private static final Instant T0 = Instant.parse("2026-11-24T12:00:00Z");
+  private static final String OFFSET = PackageIndexProjection.offsetName(0);
   private ReadSideDatabase db;
   private long offset;
 
@@ -65,7 +66,7 @@ class PackageIndexProjectionTest {
   void aBatchLeavesEachRowAsItsLastEventSays(Database database) throws Exception {
     String url = database.freshUrl();
     db = ReadSideDatabase.open(url, System.getProperty("test.pg.user", "postgres"), "", 2);
-    PackageIndexProjection.apply(db.dataSource(), List.of(envelope(1, 1, created(1, null, 0))));
+    PackageIndexProjection.apply(db.dataSource(), OFFSET, List.of(envelope(1, 1, created(1, null, 0))));
 
     List<EventEnvelope> batch = new ArrayList<>();
     batch.add(envelope(1, 2, stepped(Shipment.Status.EN_ROUTE, 1)));
@@ -75,10 +76,10 @@ class PackageIndexProjectionTest {
     batch.add(envelope(1, 4, new Shipment.Claimed(5, T0.plusSeconds(5))));
     batch.add(envelope(2, 3, new Shipment.LeftWarehouse(3, 0, 41, 51, T0.plusSeconds(6))));
     batch.add(envelope(1, 5, stepped(Shipment.Status.WAITING, 7)));
-    PackageIndexProjection.apply(db.dataSource(), batch);
+    PackageIndexProjection.apply(db.dataSource(), OFFSET, batch);
 
     assertEquals(new IndexRow("truck waiting for package", 8, 9, 5L, T0.plusSeconds(7)), row(1));
     assertEquals(new IndexRow("out for delivery", 41, 51, 7L, T0.plusSeconds(6)), row(2));
-    assertEquals(offset, PackageIndexProjection.storedOffset(db.dataSource()));
+    assertEquals(offset, PackageIndexProjection.storedOffset(db.dataSource(), OFFSET));
   }
 }
