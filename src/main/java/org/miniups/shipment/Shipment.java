@@ -17,6 +17,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -370,9 +371,16 @@ public final class Shipment
 
   // --- behavior
 
+  /**
+   * Shipments are many and mostly idle (delivered ones for good): one not asked for in {@code
+   * mini-ups.shipment.passivate-after} stops, and the next ask replays its handful of events.
+   */
   public static void init(ActorSystem<?> system, ActorRef<Topic.Command<Changed>> topic, Clock clock) {
+    Duration idle = system.settings().config().getDuration("mini-ups.shipment.passivate-after");
+    ClusterShardingSettings settings = ClusterShardingSettings.create(system);
     ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, entity -> create(Long.parseLong(entity.getEntityId()), topic, clock)));
+        .init(Entity.of(ENTITY_KEY, entity -> create(Long.parseLong(entity.getEntityId()), topic, clock))
+            .withSettings(settings.withPassivationStrategy(settings.passivationStrategySettings().withIdleEntityPassivation(idle))));
   }
 
   public static Behavior<Command> create(long shipId, ActorRef<Topic.Command<Changed>> topic, Clock clock) {
