@@ -75,6 +75,7 @@ public final class PackageIndexProjection {
               PersistenceQuery.get(context.getSystem()).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
           String tag = Shipment.sliceTag(slice);
           String offsetName = offsetName(slice);
+          Lag lag = new Lag(dataSource, tag, slice, metrics);
           Source<Long, ?> events =
               RestartSource.withBackoff(
                   // A restart is a database away, which DatabaseMonitor reports once: not logged per attempt.
@@ -82,11 +83,14 @@ public final class PackageIndexProjection {
                       .withLogSettings(RestartSettings.createLogSettings(Logging.DebugLevel())),
                   () ->
                       Source.completionStage(CompletableFuture.supplyAsync(() -> storedOffset(dataSource, offsetName), blocking))
+                          .map(offset -> {
+                            lag.projected(offset);
+                            return offset;
+                          })
                           .flatMapConcat(offset -> journal.eventsByTag(tag, Offset.sequence(offset)))
                           // Events that came together are applied in one transaction: one commit per batch.
                           .groupedWithin(BATCH, BATCH_WINDOW)
                           .mapAsync(1, batch -> CompletableFuture.supplyAsync(() -> apply(dataSource, offsetName, batch), blocking)));
-          Lag lag = new Lag(dataSource, tag, slice, metrics);
           UniqueKillSwitch running =
               events.viaMat(KillSwitches.single(), Keep.right()).to(Sink.foreach(lag::projected)).run(context.getSystem());
           return Behaviors.withTimers(timers -> {
@@ -136,13 +140,14 @@ public final class PackageIndexProjection {
               .tag("slice", String.valueOf(slice)).register(metrics));
     }
 
+    /** The slice has applied everything up to {@code position}. */
     void projected(long position) {
       offset.set(position);
     }
 
     void measure() {
       long from = offset.get();
-      if (from < 0) return; // nothing applied yet in this run: the stored offset is not known here
+      if (from < 0) return; // the stored offset is not read yet
       String sql =
           "SELECT COUNT(*), MIN(j.\"write_timestamp\") FROM \"event_tag\" t JOIN \"event_journal\" j"
               + " ON j.\"ordering\" = t.\"event_id\" WHERE t.\"tag\" = ? AND t.\"event_id\" > ?";

@@ -103,6 +103,19 @@ class MetricsTest {
     assertEquals(Runtime.getRuntime().availableProcessors(), value(families.get("system_cpu_count"), "system_cpu_count", Map.of()));
   }
 
+  /** Every slice of the package index reports its lag; the live-update stream count is there. */
+  @Test
+  void theReadSideReportsItsLagPerSliceAndTheOpenStreams() throws Exception {
+    TrackingFixture.await(() -> {
+      Family lag = scrape().get("ups_projection_lag_events");
+      return lag != null && lag.samples().stream().map(s -> s.labels().get("slice")).collect(java.util.stream.Collectors.toSet())
+          .equals(java.util.Set.of("0", "1", "2", "3"));
+    }, "a lag figure for each of the 4 slices");
+    Map<String, Family> families = scrape();
+    assertEquals("gauge", families.get("ups_projection_lag_seconds").type());
+    assertEquals(0.0, value(families.get("ups_live_update_streams"), "ups_live_update_streams", Map.of()));
+  }
+
   private static double value(Family family, String sampleName, Map<String, String> labels) {
     return family.samples().stream()
         .filter(s -> s.name().equals(sampleName) && s.labels().entrySet().containsAll(labels.entrySet()))
