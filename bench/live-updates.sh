@@ -36,6 +36,7 @@ rm -rf "$out"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 started=$SECONDS
+load_at_start=$(cut -d" " -f1-3 /proc/loadavg)
 
 start_demo "$out/run" "$out/demo.log" "$port" --packages "$packages" --rate "$rate"
 wait_http "$base" /health 180 "$DEMO_PID" >/dev/null || { tail -20 "$out/demo.log" >&2; die "the demo did not serve HTTP (log: $out/demo.log)"; }
@@ -55,7 +56,7 @@ meta = {
   "command": "bench/live-updates.sh --streams $streams --packages $packages --rate $rate",
   "streams": $streams, "packages": $packages, "rate": $rate, "trucks": ${UPS_TRUCKS:-200},
   "everyPackageDelivered": $delivered_all > 0, "server": json.loads('$status'),
-  "wallSeconds": $((SECONDS - started)), "cpus": $(nproc), "loadAverage": "$(cut -d' ' -f1-3 /proc/loadavg)",
+  "wallSeconds": $((SECONDS - started)), "cpus": $(nproc), "loadAverageAtStart": "$load_at_start", "loadAverageAtEnd": "$(cut -d' ' -f1-3 /proc/loadavg)",
 }
 meta.update(client)
 json.dump(meta, open(sys.argv[2], "w"), indent=2)

@@ -40,6 +40,7 @@ root=target/bench/recovery
 mkdir -p "$root"
 root=$(cd "$root" && pwd)
 started=$SECONDS
+load_at_start=$(cut -d" " -f1-3 /proc/loadavg)
 
 h2_count() { # <db url> <table>: rows, or - when it cannot be counted
   java -cp "$JAR" org.h2.tools.Shell -url "$1" -user sa -sql "SELECT COUNT(*) FROM \"$2\"" 2>/dev/null \
@@ -161,7 +162,7 @@ cat >"$root/meta.json" <<EOF
 {"benchmark": "recovery", "date": "$(date +%F)", "commit": "$(commit_id)",
  "command": "bench/recovery.sh --sizes $sizes --repetitions $repetitions --rate $rate --touch $touch$([ "$reuse" = 1 ] && echo ' --reuse')",
  "sizes": [$(IFS=,; echo "${list[*]}")], "repetitions": $repetitions, "trucks": ${UPS_TRUCKS:-200},
- "wallSeconds": $((SECONDS - started)), "cpus": $(nproc), "loadAverage": "$(cut -d' ' -f1-3 /proc/loadavg)"}
+ "wallSeconds": $((SECONDS - started)), "cpus": $(nproc), "loadAverageAtStart": "$load_at_start", "loadAverageAtEnd": "$(cut -d' ' -f1-3 /proc/loadavg)"}
 EOF
 $API recovery-report "$root" target/bench/recovery.json
 echo "wall time: $((SECONDS - started)) s"

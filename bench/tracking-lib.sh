@@ -19,9 +19,9 @@ ensure_jar() {
   fi
   local jar_time commit_time
   jar_time=$(stat -c %Y "$JAR")
-  commit_time=$(git -C "$BENCH_ROOT" log -1 --format=%ct)
+  commit_time=$(git -C "$BENCH_ROOT" log -1 --format=%ct -- src/main conf pom.xml)
   if [ "$jar_time" -lt "$commit_time" ]; then
-    echo "warning: $JAR is older than the last commit; BENCH_BUILD=1 rebuilds it first" >&2
+    echo "warning: $JAR is older than the last commit to src/main, conf or pom.xml; BENCH_BUILD=1 rebuilds it first" >&2
   fi
 }
 

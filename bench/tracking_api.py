@@ -221,7 +221,7 @@ def tracking_report(directory, out):
           f"{meta['threads']} wrk threads, {meta['durationSeconds']} s per case after {meta['warmupSeconds']} s warm-up")
     print(f"baseline route: {meta['baselinePath']} ({meta['baselineNote']})")
     print()
-    print("| case | requests/s | × baseline (idle) | p50 ms | p99 ms | max ms | non-2xx/timeouts | pipeline packages/s during the case | server RSS MiB |")
+    print("| case | requests/s | × baseline (idle) | p50 ms | p99 ms | max ms | non-2xx/timeouts | deliveries/s the index recorded during the case | server RSS MiB |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     base = by_name.get("baseline-idle")
     for c in cases:
