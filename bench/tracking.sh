@@ -5,16 +5,19 @@
 # enabled by BENCH_ROUTES=on) when it answers 200, else GET /health as a stand-in (said so).
 #
 # One demo process (simulated World + simulated Amazon + UPS, 200 trucks, H2 file under
-# target/bench/tracking) ships PACKAGES packages at RATE pickups/s, more than the pipeline takes, so
-# it runs at full speed. The demo account owns about half of them; their tracking numbers come from
-# GET /api/me/packages. Cases, in this order:
-#   tracking-busy  tracking while the pipeline runs (as soon as KNOWN numbers are known)
-#   baseline-busy  the baseline route, pipeline still running
+# target/bench/tracking) ships PACKAGES packages at RATE pickups/s. The demo account owns about
+# half of them; their tracking numbers come from GET /api/me/packages, which lists a package once
+# the package index has it. The rate is one the package index of the code before the read-side
+# rework keeps up with (at 400/s it fell minutes behind the pipeline, so the pickups were over
+# before it listed KNOWN packages): so pickups still flow, at the same rate before and after the
+# rework, when the busy cases run. Cases, in this order:
+#   tracking-busy  tracking while pickups flow (as soon as KNOWN numbers are known)
+#   baseline-busy  the baseline route, pickups still flowing
 #   tracking-idle  tracking once every package is delivered and the pipeline is idle
 #   baseline-idle  the baseline route, idle
 # each WARMUP s of warm-up, then DURATION s measured, CONNECTIONS connections on THREADS wrk threads.
 #
-#   bench/tracking.sh [--known 10000] [--packages 26000] [--rate 400] [--connections 64]
+#   bench/tracking.sh [--known 10000] [--packages 24000] [--rate 60] [--connections 64]
 #                     [--threads 2] [--duration 10] [--warmup 5]
 # Env: BENCH_HTTP_PORT (18080), BENCH_BUILD=1 (rebuild the jar first), UPS_TRUCKS (200).
 # Writes target/bench/tracking.json and prints a Markdown table.
@@ -22,7 +25,7 @@ set -euo pipefail
 source "$(dirname "$0")/tracking-lib.sh"
 cd "$BENCH_ROOT"
 
-known=10000 packages=26000 rate=400 connections=64 threads=2 duration=10 warmup=5
+known=10000 packages=24000 rate=60 connections=64 threads=2 duration=10 warmup=5
 while [ $# -gt 0 ]; do
   case $1 in
     --known) known=$2 ;;
@@ -72,17 +75,20 @@ wrk_run() { # <paths> <seconds> <result.json>
 
 cases=()
 run_case() { # <name> <label> <paths>
-  local name=$1 label=$2 paths=$3 d0 d1
+  local name=$1 label=$2 paths=$3 d0 d1 t0 t1
   echo "== $name: $label" | tee -a "$out/wrk.log"
   wrk_run "$paths" "$warmup" "$out/$name.warmup.json"
   d0=$(delivered)
+  t0=$(date +%T.%3N)
   wrk_run "$paths" "$duration" "$out/$name.json"
+  t1=$(date +%T.%3N)
   d1=$(delivered)
-  python3 - "$out/$name.case.json" "$name" "$label" "$(head -1 "$paths")" "$d0" "$d1" "$($API status "$DEMO_PID")" <<'EOF'
+  python3 - "$out/$name.case.json" "$name" "$label" "$(head -1 "$paths")" "$d0" "$d1" "$($API status "$DEMO_PID")" "$t0" "$t1" <<'EOF'
 import json, sys
-out, name, label, path, d0, d1, status = sys.argv[1:]
+out, name, label, path, d0, d1, status, t0, t1 = sys.argv[1:]
 json.dump({"name": name, "label": label, "firstPath": path, "deliveredBefore": int(d0), "deliveredAfter": int(d1),
-           "rssKb": json.loads(status)["VmRSSKb"], "hwmKb": json.loads(status)["VmHWMKb"]}, open(out, "w"))
+           "rssKb": json.loads(status)["VmRSSKb"], "hwmKb": json.loads(status)["VmHWMKb"], "from": t0, "to": t1},
+          open(out, "w"))
 EOF
   python3 -c "import json; r=json.load(open('$out/$name.json')); print(f\"   {r['requestsPerSecond']:.0f} requests/s, p50 {r['latencyMicros']['p50']/1000:.1f} ms, p99 {r['latencyMicros']['p99']/1000:.1f} ms, errors {r['errors']}; delivered $d0 -> $d1\")"
   cases+=("$name")
@@ -95,8 +101,8 @@ d1=$(delivered)
 pipeline_alone=$(python3 -c "print(round(($d1 - $d0) / 5, 1))")
 echo "pipeline alone (5 s before the busy cases): $pipeline_alone packages/s delivered (as the package index counts them); $d1 of $packages"
 [ "$d1" -lt "$packages" ] || die "every package was delivered before the busy cases: give more --packages"
-run_case tracking-busy "tracking, pipeline at full speed" "$out/tracking.paths"
-run_case baseline-busy "baseline route, pipeline at full speed" "$out/baseline.paths"
+run_case tracking-busy "tracking, pickups flowing ($rate/s)" "$out/tracking.paths"
+run_case baseline-busy "baseline route, pickups flowing ($rate/s)" "$out/baseline.paths"
 # The simulated Amazon says once when UPS has delivered everything: that must not have happened yet.
 busy_left=$((packages - $(delivered)))
 ran_dry=false
@@ -124,6 +130,8 @@ json.dump({
   "trackingAnswerBytes": $(wc -c <"$out/sample.json"), "baselineAnswerBytes": $(curl -s "$base$baseline_path" | wc -c),
   "pipelineAlonePackagesPerSecond": $pipeline_alone, "packagesLeftAfterBusyCases": $busy_left, "pipelineRanDryDuringBusyCases": $( [ "$ran_dry" = true ] && echo True || echo False),
   "deliveriesNote": "deliveries counted by the package index (GET /metrics), which lags the pipeline under load",
+  "allPickupsEmittedAt": "$(grep -m1 "pickups emitted" "$out/demo.log" | cut -c1-12)",
+  "amazonHeardEveryDeliveryAt": "$(grep -m1 "UPS delivered all" "$out/demo.log" | cut -c1-12)",
   "cases": [$(printf '"%s",' "${cases[@]}" | sed 's/,$//')],
   "wallSeconds": $((SECONDS - started)), "cpus": $(nproc), "loadAverageAtStart": "$load_at_start", "loadAverageAtEnd": "$(cut -d' ' -f1-3 /proc/loadavg)",
 }, open(sys.argv[1], "w"), indent=2)
