@@ -32,11 +32,13 @@ ensure_wrk() {
     || die "could not install wrk (Debian package wrk)"
 }
 
+# HEAD, and the last commit that changed what runs (src/main, conf, pom.xml).
 commit_id() {
-  local id
+  local id code
   id=$(git -C "$BENCH_ROOT" rev-parse --short HEAD)
-  git -C "$BENCH_ROOT" diff --quiet HEAD -- src conf pom.xml || id="$id+changes"
-  echo "$id"
+  code=$(git -C "$BENCH_ROOT" log -1 --format=%h -- src/main conf pom.xml)
+  git -C "$BENCH_ROOT" diff --quiet HEAD -- src/main conf pom.xml || code="$code+uncommitted changes"
+  echo "$id (code at $code)"
 }
 
 # A port nobody listens on now, for the cluster and for the World and Amazon a serve cannot reach.
