@@ -13,13 +13,15 @@
 #
 #   bench/recovery.sh [--sizes 10000,100000] [--repetitions 3] [--rate 400] [--touch 2000]
 #                     [--reuse]    keep a database an earlier run populated for the same N
+#                     [--no-baseline]  skip the baseline: the same starts on an empty database
+#                                      (first /health only), N = 0 in the table
 # Env: BENCH_HTTP_PORT (18080), BENCH_BUILD=1 (rebuild the jar first), UPS_TRUCKS (200).
 # Writes target/bench/recovery.json and prints a Markdown table.
 set -euo pipefail
 source "$(dirname "$0")/tracking-lib.sh"
 cd "$BENCH_ROOT"
 
-sizes=10000 repetitions=3 rate=400 touch=2000 reuse=0
+sizes=10000 repetitions=3 rate=400 touch=2000 reuse=0 baseline=1
 while [ $# -gt 0 ]; do
   case $1 in
     --sizes) sizes=$2 ;;
@@ -27,6 +29,7 @@ while [ $# -gt 0 ]; do
     --rate) rate=$2 ;;
     --touch) touch=$2 ;;
     --reuse) reuse=1; shift; continue ;;
+    --no-baseline) baseline=0; shift; continue ;;
     *) die "unknown option $1 (see the comment at the top of $0)" ;;
   esac
   shift 2
@@ -119,16 +122,17 @@ EOF
 }
 
 timed() { # <dir> <repetition>
-  local dir=$1 rep=$2 known t0 now health_ms="" health_code="" track_ms="" code status stop_ms before=0
-  known=$(cat "$dir/known.txt")
+  local dir=$1 rep=$2 known="" t0 now health_ms="" health_code="" track_ms=None code status stop_ms before=0
+  [ -f "$dir/known.txt" ] && known=$(cat "$dir/known.txt") # none: the empty database, /health only
   t0=$(date +%s%N)
   start_serve "$dir" "$dir/run-$rep.log"
-  while [ -z "$track_ms" ]; do
+  while :; do
     kill -0 "$SERVE_PID" 2>/dev/null || { tail -20 "$dir/run-$rep.log" >&2; die "serve exited (log: $dir/run-$rep.log)"; }
     if [ -z "$health_ms" ]; then
       code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$base/health" || true)
       now=$(date +%s%N)
       if [ "$code" != 000 ]; then health_ms=$(((now - t0) / 1000000)); health_code=$code; fi
+      if [ -n "$health_ms" ] && [ -z "$known" ]; then status=$($API status "$SERVE_PID"); break; fi
     fi
     if [ -n "$health_ms" ]; then
       code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 15 "$base/api/packages/$known" || true)
@@ -147,15 +151,30 @@ timed() { # <dir> <repetition>
   python3 - "$dir/run-$rep.json" <<EOF
 import json, sys
 status = json.loads('$status')
-json.dump({"repetition": $rep, "trackingNumber": "$known", "firstHealthMillis": $health_ms, "firstHealthStatus": $health_code,
+json.dump({"repetition": $rep, "trackingNumber": "$known" or None, "firstHealthMillis": $health_ms, "firstHealthStatus": $health_code,
            "firstTrackingMillis": $track_ms, "answersBeforeFirst200": $before, "vmHwmKb": status["VmHWMKb"],
            "vmRssKb": status["VmRSSKb"], "stopMillis": $stop_ms}, open(sys.argv[1], "w"))
 EOF
-  echo "   start $rep: /health answered ($health_code) after $health_ms ms, GET /api/packages/$known 200 after $track_ms ms" \
+  echo "   start $rep: /health answered ($health_code) after $health_ms ms, GET /api/packages/${known:-(none)} 200 after $track_ms ms" \
     "($before other answers first), VmHWM $(($(python3 -c "import json; print(json.loads('$status')['VmHWMKb'])") / 1024)) MiB; stopped in $stop_ms ms"
 }
 
+# Baseline in the same run: serve on an empty database (created by an untimed first start), the
+# time to its first /health answer.
+if [ "$baseline" = 1 ]; then
+  dir="$root/0"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  echo '{"packages": 0, "populateSeconds": 0, "demoSummary": "empty database"}' >"$dir/populate.json"
+  echo "== baseline: serve on an empty database"
+  start_serve "$dir" "$dir/prime.log"
+  wait_http "$base" /health 600 "$SERVE_PID" >/dev/null || { tail -20 "$dir/prime.log" >&2; die "serve did not answer HTTP (log: $dir/prime.log)"; }
+  echo "   untimed first start (creates the schema) stopped in $(stop_pid "$SERVE_PID") ms"
+  for rep in $(seq 1 "$repetitions"); do timed "$dir" "$rep"; done
+fi
+
 list=()
+[ "$baseline" = 1 ] && list+=(0)
 for n in ${sizes//,/ }; do
   dir="$root/$n"
   if [ "$reuse" = 1 ] && [ -f "$dir/populate.json" ]; then
@@ -171,7 +190,7 @@ done
 
 cat >"$root/meta.json" <<EOF
 {"benchmark": "recovery", "date": "$(date +%F)", "commit": "$(commit_id)",
- "command": "bench/recovery.sh --sizes $sizes --repetitions $repetitions --rate $rate --touch $touch$([ "$reuse" = 1 ] && echo ' --reuse')",
+ "command": "bench/recovery.sh --sizes $sizes --repetitions $repetitions --rate $rate --touch $touch$([ "$reuse" = 1 ] && echo ' --reuse')$([ "$baseline" = 0 ] && echo ' --no-baseline')",
  "sizes": [$(IFS=,; echo "${list[*]}")], "repetitions": $repetitions, "trucks": ${UPS_TRUCKS:-200},
  "wallSeconds": $((SECONDS - started)), "cpus": $(nproc), "loadAverageAtStart": "$load_at_start", "loadAverageAtEnd": "$(cut -d' ' -f1-3 /proc/loadavg)"}
 EOF

@@ -255,7 +255,7 @@ def recovery_report(directory, out):
             entry.update(load(prime))
         heap = os.path.join(d, "heap.json")
         entry["heap"] = load(heap) if os.path.exists(heap) else None
-        ok = [r for r in runs if r.get("firstTrackingMillis") is not None]
+        ok = [r for r in runs if r.get("firstTrackingMillis") is not None or size == 0]
 
         def median(key):
             values = sorted(r[key] for r in ok if r.get(key) is not None)
@@ -292,6 +292,13 @@ def recovery_report(directory, out):
             print(f"\nheap, {e['packages']} delivered: {h['touched']} shipments touched: live heap {h['beforeBytes'] / 2**20:.1f} MiB -> "
                   f"{h['afterBytes'] / 2**20:.1f} MiB, {h['bytesPerShipment']:.0f} bytes per active shipment entity "
                   f"(top classes: {', '.join(c['name'] + ' ' + str(c['bytesPerShipment']) for c in h['topClasses'][:6])})")
+    empty = next((e for e in sizes if e["packages"] == 0), None)
+    if empty and empty["median"]["firstHealthMillis"]:
+        for e in sizes:
+            if e["packages"] and e["median"]["firstHealthMillis"]:
+                print(f"\n{e['packages']} delivered: first /health {e['median']['firstHealthMillis'] / empty['median']['firstHealthMillis']:.2f} x "
+                      f"the empty database's; first tracking 200 {e['median']['firstTrackingMillis'] / empty['median']['firstHealthMillis']:.2f} x "
+                      f"the empty database's first /health; VmHWM {e['median']['vmHwmKb'] / empty['median']['vmHwmKb']:.2f} x")
     print(f"written to {out}")
 
 
