@@ -275,7 +275,10 @@ class HostileHttpTest {
       String method = write.substring(0, write.indexOf(' '));
       String path = write.substring(write.indexOf(' ') + 1);
       for (String body : broken) assertClientError(client.send(method, path, body));
-      assertError(413, client.send(method, path, "{\"username\":\"" + "a".repeat(1_000_000) + "\"}"));
+      // Four times the limit, not a megabyte: the server answers 413 and closes without reading the
+      // rest, and a body still being written then resets the connection, which can eat the answer
+      // (one loaded run saw "header parser received no bytes"); 64 KB fits in loopback's buffers.
+      assertError(413, client.send(method, path, "{\"username\":\"" + "a".repeat(64_000) + "\"}"));
       // Not UTF-8 at all, and a charset nobody knows.
       assertClientError(client.send(method, path, new byte[] {'{', '"', 'x', '"', ':', (byte) 0xff, (byte) 0xfe, '}'}));
       HttpResponse<String> unknownCharset = client.http.send(
