@@ -123,7 +123,7 @@ final class PackageRoutes extends ApiDirectives {
    * Live updates: the current view first, then one event whenever the shipment changes or, until
    * delivery, its truck moves, as the {@link LiveUpdateHub} hands them to this stream alone
    * ({@code initial} only names the shipment: the hub fetches its state once the stream follows it). The
-   * stream ends after the delivered view, or when the server stops; a heartbeat comment keeps
+   * stream ends after the delivered view, or when the server stops; an empty heartbeat event keeps
    * proxies from closing it while nothing happens.
    */
   private Route events(Shipment.Summary initial, Optional<User> user) {
