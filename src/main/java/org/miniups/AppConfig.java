@@ -9,11 +9,12 @@ import java.util.Map;
  * Loads the configuration: {@code postgres.conf} when the database URL is a PostgreSQL one, else
  * {@code h2.conf}; command-line overrides on top, then system properties. Substitutions resolve
  * last, so an override of {@code mini-ups.db.url} reaches the persistence plugins too. An H2 URL
- * gets {@code DB_CLOSE_ON_EXIT=FALSE}: H2's own shutdown hook would close the database while the
- * journal still writes what the coordinated shutdown flushes; the service closes it last instead.
+ * is made safe to run under Pekko, see {@link #safeH2Url}.
  */
 public final class AppConfig {
   public static final String DB_URL = "mini-ups.db.url";
+  private static final String H2_FILE = "jdbc:h2:file:";
+  private static final String H2_ASYNC = "jdbc:h2:async:";
 
   private AppConfig() {}
 
@@ -25,10 +26,30 @@ public final class AppConfig {
     Config unresolved =
         ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.parseResourcesAnySyntax(resource));
     Config config = ConfigFactory.load(unresolved);
-    String h2Url = config.getString(DB_URL);
-    if (!h2Url.startsWith("jdbc:h2:") || h2Url.toUpperCase(Locale.ROOT).contains("DB_CLOSE_ON_EXIT")) return config;
-    return ConfigFactory.load(
-        ConfigFactory.parseMap(Map.of(DB_URL, h2Url + ";DB_CLOSE_ON_EXIT=FALSE")).withFallback(unresolved));
+    String configured = config.getString(DB_URL);
+    String safe = safeH2Url(configured);
+    if (safe.equals(configured)) return config;
+    return ConfigFactory.load(ConfigFactory.parseMap(Map.of(DB_URL, safe)).withFallback(unresolved));
+  }
+
+  /**
+   * An H2 file URL as the service needs it; any other URL as it is.
+   *
+   * <ul>
+   *   <li>{@code file:} becomes {@code async:}, the same file through an AsynchronousFileChannel.
+   *       A thread interrupted during I/O on a plain FileChannel closes that channel for the whole
+   *       database, and Slick interrupts its threads when the journal's pool closes at shutdown:
+   *       a query of the package index running then left H2 unable to write its last state, and
+   *       once the file would not open again ("Double mark"). An interrupt does not close an
+   *       asynchronous channel: H2 finishes the I/O and keeps the interrupt for the thread.
+   *   <li>{@code DB_CLOSE_ON_EXIT=FALSE}: H2's own shutdown hook would close the database while the
+   *       journal still writes what the coordinated shutdown flushes; the service closes it last.
+   * </ul>
+   */
+  static String safeH2Url(String url) {
+    if (!url.startsWith("jdbc:h2:")) return url;
+    String safe = url.startsWith(H2_FILE) ? H2_ASYNC + url.substring(H2_FILE.length()) : url;
+    return safe.toUpperCase(Locale.ROOT).contains("DB_CLOSE_ON_EXIT") ? safe : safe + ";DB_CLOSE_ON_EXIT=FALSE";
   }
 
   public static boolean usesPostgres(Config config) {
