@@ -54,6 +54,7 @@ import org.miniups.shipment.TrackingNumberRegister;
 import org.miniups.shipment.PackageIndexProjection;
 import org.miniups.shipment.Shipment;
 import org.miniups.shipment.WarehouseRegistry;
+import org.miniups.truck.FleetWakeUp;
 import org.miniups.truck.Truck;
 import org.miniups.user.Accounts;
 import org.miniups.user.LoginLimiter;
@@ -90,6 +91,7 @@ public final class UpsService implements AutoCloseable {
   private final ActorRef<InboundDedup.Command> amazonInbox;
   private final ActorRef<Dispatcher.Command> dispatcher;
   private final ActorRef<LinkConnection.Command> amazonConnection;
+  private final ActorRef<LinkConnection.Opened> fleetWakeUp;
   private final ReadSideDatabase readSide;
   private final ActorRef<PackageDirectory.Command> directory;
   private final KnownTrackingNumbers knownTrackingNumbers;
@@ -260,9 +262,7 @@ public final class UpsService implements AutoCloseable {
           io.micrometer.core.instrument.Metrics.removeRegistry(metrics);
           return CompletableFuture.completedFuture(Done.getInstance());
         });
-
-    // Trucks re-send what they had decided but not handed over before a crash once they run.
-    truckIds.forEach(id -> truck(id).tell(new Truck.GetSummary(system.ignoreRef())));
+    fleetWakeUp = spawn(FleetWakeUp.create(truckIds, this::truck), "fleet-wake-up");
   }
 
   /** Starts a node; returns once its schema exists and its actors are spawned. */
@@ -276,11 +276,15 @@ public final class UpsService implements AutoCloseable {
    */
   public CompletionStage<LinkConnection.Opened> joinConfiguredWorld(Duration patience) {
     long worldId = system.settings().config().getLong("mini-ups.world.id");
-    return AskPattern.ask(
+    return AskPattern.<LinkConnection.Command, LinkConnection.Opened>ask(
         worldConnection,
         replyTo -> new LinkConnection.Open(worldId, replyTo),
         patience,
-        system.scheduler());
+        system.scheduler())
+        .thenApply(opened -> {
+          fleetWakeUp.tell(opened);
+          return opened;
+        });
   }
 
   /**
@@ -294,9 +298,9 @@ public final class UpsService implements AutoCloseable {
         .thenAccept(
             known -> {
               long world = configured != 0 ? configured : known.worldId();
-              if (world != 0) worldConnection.tell(new LinkConnection.Open(world, system.ignoreRef()));
+              if (world != 0) worldConnection.tell(new LinkConnection.Open(world, fleetWakeUp));
             });
-    amazonConnection.tell(new LinkConnection.Open(0, system.ignoreRef()));
+    amazonConnection.tell(new LinkConnection.Open(0, fleetWakeUp));
   }
 
   /** Serves the tracking API and web site on the configured port (0: any free port). */

@@ -1,0 +1,33 @@
+package org.miniups.truck;
+
+import java.util.List;
+import java.util.function.IntFunction;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.miniups.link.LinkConnection;
+
+/**
+ * Starts every truck once, the first time a link to a peer opens. A truck re-sends on start what
+ * it had decided but not handed to an outbox before a crash, and that matters only once a peer can
+ * hear it: until then no truck is replayed, so a restart on a long history answers its first
+ * tracking request without replaying the fleet first.
+ */
+public final class FleetWakeUp {
+  private FleetWakeUp() {}
+
+  public static Behavior<LinkConnection.Opened> create(List<Integer> truckIds, IntFunction<EntityRef<Truck.Command>> truck) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.receive(LinkConnection.Opened.class)
+                .onMessage(
+                    LinkConnection.Opened.class,
+                    LinkConnection.Opened::accepted,
+                    opened -> {
+                      truckIds.forEach(id -> truck.apply(id).tell(new Truck.GetSummary(context.getSystem().ignoreRef())));
+                      return Behaviors.ignore(); // later openings: the fleet is running
+                    })
+                .onMessage(LinkConnection.Opened.class, refused -> Behaviors.same())
+                .build());
+  }
+}
