@@ -24,7 +24,8 @@ public final class TestConfigs {
     public String freshUrl() {
       String name = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
       return switch (this) {
-        case H2 -> "jdbc:h2:file:./target/h2-test/" + name;
+        // As the service opens it, so that a test's own connections reach the same database.
+        case H2 -> AppConfig.safeH2Url("jdbc:h2:file:./target/h2-test/" + name);
         case POSTGRES -> createPostgresDatabase(name);
       };
     }

@@ -18,14 +18,11 @@ import org.apache.pekko.persistence.jdbc.journal.dao.DefaultJournalDao;
 import org.apache.pekko.persistence.jdbc.journal.dao.JournalTables.JournalPekkoSerializationRow;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.stream.Materializer;
-import scala.Option;
 import scala.Tuple2;
 import scala.concurrent.ExecutionContext;
 import scala.concurrent.Future;
 import scala.jdk.javaapi.CollectionConverters;
 import scala.runtime.BoxedUnit;
-import slick.dbio.DBIOAction;
-import slick.dbio.NoStream;
 import slick.jdbc.JdbcBackend;
 import slick.jdbc.JdbcProfile;
 import slick.jdbc.SimpleJdbcAction;
@@ -65,13 +62,13 @@ public final class BatchedJournalDao extends DefaultJournalDao {
             c.eventPayload(), c.eventSerId(), c.eventSerManifest(), c.metaPayload(), c.metaSerId(), c.metaSerManifest());
     String arrays = String.join(", ", COLUMN_TYPES.stream().map(type -> "?::" + type + "[]").toList());
     this.insertEvents =
-        "INSERT INTO " + table(journal.schemaName(), journal.tableName()) + " (" + quoted(columns) + ") "
+        "INSERT INTO " + Sql.table(journal.schemaName(), journal.tableName()) + " (" + Sql.quoted(columns) + ") "
             + "SELECT * FROM unnest(" + arrays + ") "
-            + "RETURNING " + quote(c.ordering()) + ", " + quote(c.persistenceId()) + ", " + quote(c.sequenceNumber());
+            + "RETURNING " + Sql.quote(c.ordering()) + ", " + Sql.quote(c.persistenceId()) + ", " + Sql.quote(c.sequenceNumber());
     EventTagTableConfiguration tags = journalConfig.eventTagTableConfiguration();
     this.insertTags =
-        "INSERT INTO " + table(tags.schemaName(), tags.tableName()) + " ("
-            + quote(tags.columnNames().eventId()) + ", " + quote(tags.columnNames().tag()) + ") "
+        "INSERT INTO " + Sql.table(tags.schemaName(), tags.tableName()) + " ("
+            + Sql.quote(tags.columnNames().eventId()) + ", " + Sql.quote(tags.columnNames().tag()) + ") "
             + "SELECT * FROM unnest(?::bigint[], ?::text[])";
   }
 
@@ -85,16 +82,7 @@ public final class BatchedJournalDao extends DefaultJournalDao {
     // As the plugin does: by sequence number, so each entity's events get increasing orderings.
     rows.sort(Comparator.comparingLong(row -> row.event().sequenceNumber()));
     SimpleJdbcAction<BoxedUnit> action = SimpleJdbcAction.apply(context -> write(context.connection(), rows));
-    return run(action);
-  }
-
-  /**
-   * Scala's DBIOAction is contravariant in its effect type (run takes "any effect"), which Java
-   * generics cannot express: the raw call is safe.
-   */
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  private Future<BoxedUnit> run(DBIOAction<BoxedUnit, NoStream, ?> action) {
-    return (Future<BoxedUnit>) db().run((DBIOAction) action);
+    return Sql.run(db(), action);
   }
 
   private record Row(JournalPekkoSerializationRow event, Set<String> tags) {
@@ -178,17 +166,5 @@ public final class BatchedJournalDao extends DefaultJournalDao {
       insert.setArray(2, connection.createArrayOf("text", tags.toArray()));
       insert.executeUpdate();
     }
-  }
-
-  private static String table(Option<String> schema, String name) {
-    return schema.isDefined() ? quote(schema.get()) + "." + quote(name) : quote(name);
-  }
-
-  private static String quoted(List<String> names) {
-    return String.join(", ", names.stream().map(BatchedJournalDao::quote).toList());
-  }
-
-  private static String quote(String name) {
-    return "\"" + name + "\"";
   }
 }
