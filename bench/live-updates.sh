@@ -31,15 +31,12 @@ ensure_test_class LiveUpdatesBench
 port=${BENCH_HTTP_PORT:-18080}
 require_free_port "$port" BENCH_HTTP_PORT
 base="http://127.0.0.1:$port"
-out=target/bench/live-updates
-rm -rf "$out"
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+out=$(fresh_dir target/bench/live-updates)
 started=$SECONDS
 load_at_start=$(cut -d" " -f1-3 /proc/loadavg)
 
 start_demo "$out/run" "$out/demo.log" "$port" --packages "$packages" --rate "$rate"
-wait_http "$base" /health 180 "$DEMO_PID" >/dev/null || { tail -20 "$out/demo.log" >&2; die "the demo did not serve HTTP (log: $out/demo.log)"; }
+await_http "$base" 180 "$DEMO_PID" "$out/demo.log" "the demo"
 java -cp "$BENCH_ROOT/target/test-classes:$JAR" org.miniups.bench.LiveUpdatesBench \
   --base "$base" --streams "$streams" --timeout-seconds 900 --quiet-seconds 60 --out "$out/client.json" \
   | tee "$out/client.log"

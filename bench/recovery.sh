@@ -52,8 +52,7 @@ h2_count() { # <db url> <table>: rows, or - when it cannot be counted
 
 populate() { # <N> <dir>
   local n=$1 dir=$2 t0 summary
-  rm -rf "$dir"
-  mkdir -p "$dir"
+  fresh_dir "$dir" >/dev/null
   echo "== populating $n packages (demo --packages $n --rate $rate --exit-when-done)"
   t0=$(date +%s%N)
   start_demo "$dir/run" "$dir/populate.log" "$port" --packages "$n" --rate "$rate" --exit-when-done --timeout 120m
@@ -85,7 +84,7 @@ prime() { # <N> <dir>: untimed start; tracking numbers; heap per shipment
   local n=$1 dir=$2 count
   echo "== untimed start on $n packages: tracking numbers, heap per shipment"
   start_serve "$dir" "$dir/prime.log"
-  wait_http "$base" /health 600 "$SERVE_PID" >/dev/null || { tail -20 "$dir/prime.log" >&2; die "serve did not answer HTTP (log: $dir/prime.log)"; }
+  await_http "$base" 600 "$SERVE_PID" "$dir/prime.log" serve
   # The demo stops once Amazon has heard every delivery; the package index may still be behind,
   # and would catch up during the timed starts: wait here until it counts every package delivered.
   local t0=$SECONDS d=0
@@ -163,12 +162,11 @@ EOF
 # time to its first /health answer.
 if [ "$baseline" = 1 ]; then
   dir="$root/0"
-  rm -rf "$dir"
-  mkdir -p "$dir"
+  fresh_dir "$dir" >/dev/null
   echo '{"packages": 0, "populateSeconds": 0, "demoSummary": "empty database"}' >"$dir/populate.json"
   echo "== baseline: serve on an empty database"
   start_serve "$dir" "$dir/prime.log"
-  wait_http "$base" /health 600 "$SERVE_PID" >/dev/null || { tail -20 "$dir/prime.log" >&2; die "serve did not answer HTTP (log: $dir/prime.log)"; }
+  await_http "$base" 600 "$SERVE_PID" "$dir/prime.log" serve
   echo "   untimed first start (creates the schema) stopped in $(stop_pid "$SERVE_PID") ms"
   for rep in $(seq 1 "$repetitions"); do timed "$dir" "$rep"; done
 fi

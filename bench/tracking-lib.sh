@@ -79,6 +79,18 @@ wait_http() {
   return 1
 }
 
+# Waits up to SECONDS for PID to answer BASE/health; else dies with the end of its LOG.
+await_http() { # <base> <seconds> <pid> <log> <who, e.g. "the demo">
+  wait_http "$1" /health "$2" "$3" >/dev/null || { tail -20 "$4" >&2; die "$5 did not answer HTTP (log: $4)"; }
+}
+
+# Empties (or creates) DIR; prints its absolute path.
+fresh_dir() {
+  rm -rf "$1"
+  mkdir -p "$1"
+  (cd "$1" && pwd)
+}
+
 # SIGTERM, then SIGKILL after 60 s; returns how long the stop took (ms) on stdout.
 stop_pid() {
   local pid=$1 start

@@ -46,15 +46,12 @@ ensure_wrk
 port=${BENCH_HTTP_PORT:-18080}
 require_free_port "$port" BENCH_HTTP_PORT
 base="http://127.0.0.1:$port"
-out=target/bench/tracking
-rm -rf "$out"
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+out=$(fresh_dir target/bench/tracking)
 started=$SECONDS
 load_at_start=$(cut -d" " -f1-3 /proc/loadavg)
 
 start_demo "$out/run" "$out/demo.log" "$port" --packages "$packages" --rate "$rate"
-wait_http "$base" /health 180 "$DEMO_PID" >/dev/null || { tail -20 "$out/demo.log" >&2; die "the demo did not serve HTTP (log: $out/demo.log)"; }
+await_http "$base" 180 "$DEMO_PID" "$out/demo.log" "the demo"
 IFS=$'\t' read -r baseline_path baseline_note < <(baseline_route "$base")
 echo "baseline: $baseline_path ($baseline_note)"
 

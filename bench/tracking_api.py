@@ -171,14 +171,19 @@ def histogram_diff(before, after, count, out):
     diffs.sort(key=lambda d: -d["bytesPerShipment"])
     result = {"beforeBytes": total0, "afterBytes": total1, "bytesPerShipment": round((total1 - total0) / count, 1),
               "topClasses": diffs[:15]}
-    with open(out, "w") as f:
-        json.dump(result, f, indent=2)
+    save(out, result)
     print(json.dumps({k: result[k] for k in ("beforeBytes", "afterBytes", "bytesPerShipment")}))
 
 
 def load(path):
     with open(path) as f:
         return json.load(f)
+
+
+def save(path, data):
+    with open(path, "w") as f:
+        json.dump(data, f, indent=2)
+        f.write("\n")
 
 
 def ms(micros):
@@ -213,9 +218,7 @@ def tracking_report(directory, out):
         "trackingBusyOverTrackingIdle": ratio("tracking-busy", "tracking-idle"),
     }
     meta["results"] = cases
-    with open(out, "w") as f:
-        json.dump(meta, f, indent=2)
-        f.write("\n")
+    save(out, meta)
     print()
     print(f"Tracking throughput, {meta['date']}, commit {meta['commit']}, {meta['connections']} connections, "
           f"{meta['threads']} wrk threads, {meta['durationSeconds']} s per case after {meta['warmupSeconds']} s warm-up")
@@ -264,9 +267,7 @@ def recovery_report(directory, out):
         entry["median"] = {k: median(k) for k in ("firstHealthMillis", "firstTrackingMillis", "vmHwmKb", "vmRssKb", "stopMillis")}
         sizes.append(entry)
     meta["results"] = sizes
-    with open(out, "w") as f:
-        json.dump(meta, f, indent=2)
-        f.write("\n")
+    save(out, meta)
     print()
     print(f"Recovery, {meta['date']}, commit {meta['commit']}: serve on the database a demo left, no World or Amazon "
           f"reachable; {meta['repetitions']} starts each, median (all runs in {out})")

@@ -17,6 +17,7 @@ import javax.sql.DataSource;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -125,7 +126,7 @@ public final class PackageIndexProjection {
     private final AtomicLong offset = new AtomicLong(-1);
     private final AtomicLong events = new AtomicLong();
     private final AtomicLong oldestMillis = new AtomicLong();
-    private final java.util.concurrent.atomic.AtomicBoolean measuring = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean measuring = new AtomicBoolean();
     private final List<Meter> meters;
 
     Lag(DataSource dataSource, String tag, int slice, MeterRegistry metrics) {

@@ -107,15 +107,15 @@ class LiveUpdateHubTest {
     TestProbe<LiveUpdateHub.Update> stream = follow(shipment(1, Shipment.Status.EN_ROUTE, 4, 2));
     stream.receiveMessage();
 
-    truckTopic.tell(Topic.publish(new Truck.Changed(truck(5, 9, 9))));
-    truckTopic.tell(Topic.publish(new Truck.Changed(truck(4, 2, 3))));
+    moveTruck(5, 9, 9);
+    moveTruck(4, 2, 3);
     assertEquals(new LiveUpdateHub.TruckMoved(4, new PackageViews.Point(2, 3)), stream.receiveMessage());
     assertEquals(Optional.of(new PackageViews.Point(9, 9)), positions.of(5), "every truck's position is kept");
 
     Shipment.Summary delivered = shipment(1, Shipment.Status.DELIVERED, 4, 3);
     publish(delivered);
     assertEquals(new LiveUpdateHub.ShipmentUpdate(delivered), stream.receiveMessage());
-    truckTopic.tell(Topic.publish(new Truck.Changed(truck(4, 7, 7))));
+    moveTruck(4, 7, 7);
     Shipment.Summary marker = shipment(1, Shipment.Status.DELIVERED, 4, 4);
     publish(marker);
     assertEquals(new LiveUpdateHub.ShipmentUpdate(marker), stream.receiveMessage(), "no truck moves once delivered");
@@ -129,8 +129,8 @@ class LiveUpdateHubTest {
     publish(reassigned);
     assertEquals(new LiveUpdateHub.ShipmentUpdate(reassigned), stream.receiveMessage());
 
-    truckTopic.tell(Topic.publish(new Truck.Changed(truck(4, 1, 1))));
-    truckTopic.tell(Topic.publish(new Truck.Changed(truck(6, 2, 2))));
+    moveTruck(4, 1, 1);
+    moveTruck(6, 2, 2);
     assertEquals(new LiveUpdateHub.TruckMoved(6, new PackageViews.Point(2, 2)), stream.receiveMessage());
   }
 
@@ -185,8 +185,10 @@ class LiveUpdateHubTest {
         shipId, details, "1Z000000000000000" + shipId, shipId, null, status, truckId, 5, 6, List.of(), null, revision);
   }
 
-  private static Truck.Summary truck(int truckId, int x, int y) {
-    return new Truck.Summary(
+  /** Truck {@code truckId} reports it is at (x, y). */
+  private void moveTruck(int truckId, int x, int y) {
+    Truck.Summary truck = new Truck.Summary(
         truckId, Truck.Phase.TO_WAREHOUSE, "traveling", new Truck.Location(x, y), 1, 0, 0, 0, 0, null, Instant.EPOCH);
+    truckTopic.tell(Topic.publish(new Truck.Changed(truck)));
   }
 }
