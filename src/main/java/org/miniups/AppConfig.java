@@ -52,6 +52,11 @@ public final class AppConfig {
     return safe.toUpperCase(Locale.ROOT).contains("DB_CLOSE_ON_EXIT") ? safe : safe + ";DB_CLOSE_ON_EXIT=FALSE";
   }
 
+  /** Whether events go to pekko-persistence-jdbc (else: another journal, such as the testkit's in memory). */
+  public static boolean usesJdbcJournal(Config config) {
+    return "jdbc-journal".equals(config.getString("pekko.persistence.journal.plugin"));
+  }
+
   public static boolean usesPostgres(Config config) {
     return config.getString(DB_URL).startsWith("jdbc:postgresql:");
   }

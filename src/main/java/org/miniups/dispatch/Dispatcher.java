@@ -28,6 +28,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.miniups.Placement;
 import org.miniups.persistence.JournalFailures;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
@@ -171,6 +172,19 @@ public final class Dispatcher
   }
 
   public static final PersistenceId PERSISTENCE_ID = PersistenceId.ofUniqueId("dispatcher");
+
+  /** The cluster's one dispatcher, filling trips up to {@code mini-ups.dispatch.max-shipments-per-trip}. */
+  public static ActorRef<Command> init(
+      Placement placement,
+      List<Integer> fleet,
+      IntFunction<RecipientRef<Truck.Command>> trucks,
+      ActorRef<Topic.Command<Truck.Changed>> truckTopic,
+      Duration askTimeout) {
+    int perTrip = placement.system().settings().config().getInt("mini-ups.dispatch.max-shipments-per-trip");
+    return placement.singleton(
+        create(PERSISTENCE_ID, DispatchPolicy.fillTripsThenNearest(perTrip), fleet, trucks, truckTopic, askTimeout),
+        "dispatcher");
+  }
 
   public static Behavior<Command> create(
       PersistenceId persistenceId,

@@ -26,6 +26,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.miniups.Placement;
 import org.miniups.persistence.JournalFailures;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
@@ -150,6 +151,13 @@ public final class InboundDedup
       while (nextSeen.size() > capacity) nextSeen = nextSeen.minusFirst();
       return new State(nextSeen, open, capacity);
     }
+  }
+
+  /** The inbox of the link to {@code peer} ("world", "amazon"), one in the cluster; logs name it {@code peerName}. */
+  public static ActorRef<Command> init(Placement placement, String peer, String peerName, Handler handler) {
+    int capacity = placement.system().settings().config().getInt("mini-ups.link.dedup-capacity");
+    return placement.singleton(
+        create(PersistenceId.ofUniqueId("inbox-" + peer), peerName, capacity, handler), peer + "-inbox");
   }
 
   public static Behavior<Command> create(

@@ -1,6 +1,7 @@
 package org.miniups.link;
 
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.typesafe.config.Config;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
@@ -28,6 +29,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.miniups.Placement;
 import org.miniups.persistence.JournalFailures;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
@@ -254,6 +256,21 @@ public final class ResendSupervisor
       }
       return new State(nextPending, acked, marks, answers, memory);
     }
+  }
+
+  /**
+   * The outbox of the link to {@code peer} ("world", "amazon"): one in the cluster, with the
+   * configured {@code mini-ups.link} timings.
+   */
+  public static ActorRef<Command> init(Placement placement, String peer, ActorRef<SequenceAllocator.Command> allocator) {
+    Config link = placement.system().settings().config().getConfig("mini-ups.link");
+    return placement.singleton(
+        create(
+            PersistenceId.ofUniqueId("outbox-" + peer),
+            allocator,
+            link.getDuration("resend-interval"),
+            link.getInt("seqnum-block-size")),
+        peer + "-outbox");
   }
 
   public static Behavior<Command> create(

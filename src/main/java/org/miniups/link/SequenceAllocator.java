@@ -7,6 +7,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.miniups.Placement;
 import org.miniups.persistence.JournalFailures;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
@@ -46,6 +47,11 @@ public final class SequenceAllocator
   }
 
   public static final PersistenceId PERSISTENCE_ID = PersistenceId.ofUniqueId("sequence-allocator");
+
+  /** The cluster's one allocator. */
+  public static ActorRef<Command> init(Placement placement) {
+    return placement.singleton(create(), "sequence-allocator");
+  }
 
   public static Behavior<Command> create() {
     return create(PERSISTENCE_ID);

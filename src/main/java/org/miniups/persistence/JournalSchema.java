@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
@@ -24,7 +25,11 @@ public final class JournalSchema {
 
   private JournalSchema() {}
 
+  /** Creates the tables when the journal is this plugin's; another journal (the testkit's) needs none. */
   public static CompletionStage<Done> createIfNotExists(ClassicActorSystemProvider system) {
+    if (!AppConfig.usesJdbcJournal(system.classicSystem().settings().config())) {
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
     boolean postgres = AppConfig.usesPostgres(system.classicSystem().settings().config());
     String script = postgres ? "schema/postgres/postgres-create-schema.sql" : "schema/h2/h2-create-schema.sql";
     return SchemaUtils.applyScript(read(script) + "\n" + TAG_INDEX, system);

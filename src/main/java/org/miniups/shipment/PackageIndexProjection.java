@@ -14,17 +14,16 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import javax.sql.DataSource;
+import org.miniups.Placement;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import org.apache.pekko.persistence.query.EventEnvelope;
 import org.apache.pekko.persistence.query.Offset;
@@ -57,9 +56,8 @@ public final class PackageIndexProjection {
   private PackageIndexProjection() {}
 
   /** Runs the {@link Shipment#SLICES} instances on this node's share of the cluster. */
-  public static void init(ActorSystem<?> system, DataSource dataSource, MeterRegistry metrics) {
-    ShardedDaemonProcess.get(system)
-        .init(Void.class, NAME, Shipment.SLICES, slice -> create(dataSource, slice, metrics));
+  public static void init(Placement placement, DataSource dataSource, MeterRegistry metrics) {
+    placement.initWorkers(NAME, Shipment.SLICES, slice -> create(dataSource, slice, metrics));
   }
 
   /** The offset name of {@code slice}, e.g. "package-index-2". */

@@ -17,9 +17,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.pubsub.Topic;
-import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import java.util.Optional;
+import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.SnapshotSelectionCriteria;
@@ -30,6 +29,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforc
 import org.apache.pekko.persistence.typed.javadsl.Recovery;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.miniups.Placement;
 import org.miniups.persistence.JournalFailures;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
@@ -375,12 +375,18 @@ public final class Shipment
    * Shipments are many and mostly idle (delivered ones for good): one not asked for in {@code
    * mini-ups.shipment.passivate-after} stops, and the next ask replays its handful of events.
    */
-  public static void init(ActorSystem<?> system, ActorRef<Topic.Command<Changed>> topic, Clock clock) {
-    Duration idle = system.settings().config().getDuration("mini-ups.shipment.passivate-after");
-    ClusterShardingSettings settings = ClusterShardingSettings.create(system);
-    ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, entity -> create(Long.parseLong(entity.getEntityId()), topic, clock))
-            .withSettings(settings.withPassivationStrategy(settings.passivationStrategySettings().withIdleEntityPassivation(idle))));
+  public static void init(Placement placement, ActorRef<Topic.Command<Changed>> topic, Clock clock) {
+    Duration idle = placement.system().settings().config().getDuration("mini-ups.shipment.passivate-after");
+    placement.initEntities(ENTITY_KEY, entityId -> create(Long.parseLong(entityId), topic, clock), Optional.of(idle));
+  }
+
+  public static RecipientRef<Command> entity(Placement placement, long shipId) {
+    return placement.entity(ENTITY_KEY, String.valueOf(shipId));
+  }
+
+  /** Where each shipment publishes its {@link Changed} summaries, on this node. */
+  public static ActorRef<Topic.Command<Changed>> initTopic(Placement placement) {
+    return placement.spawn(Topic.create(Changed.class, TOPIC_NAME), "shipment-topic");
   }
 
   public static Behavior<Command> create(long shipId, ActorRef<Topic.Command<Changed>> topic, Clock clock) {

@@ -9,6 +9,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.miniups.Placement;
 import org.miniups.persistence.JournalFailures;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
@@ -68,6 +69,10 @@ public final class WarehouseRegistry
   }
 
   public static final PersistenceId PERSISTENCE_ID = PersistenceId.ofUniqueId("warehouses");
+
+  public static ActorRef<Command> init(Placement placement) {
+    return placement.singleton(create(), "warehouses");
+  }
 
   public static Behavior<Command> create() {
     return create(PERSISTENCE_ID);

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.function.IntFunction;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.actor.typed.RecipientRef;
 import org.miniups.link.LinkConnection;
 
 /**
@@ -16,7 +16,7 @@ import org.miniups.link.LinkConnection;
 public final class FleetWakeUp {
   private FleetWakeUp() {}
 
-  public static Behavior<LinkConnection.Opened> create(List<Integer> truckIds, IntFunction<EntityRef<Truck.Command>> truck) {
+  public static Behavior<LinkConnection.Opened> create(List<Integer> truckIds, IntFunction<RecipientRef<Truck.Command>> truck) {
     return Behaviors.setup(
         context ->
             Behaviors.receive(LinkConnection.Opened.class)

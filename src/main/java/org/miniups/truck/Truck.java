@@ -25,8 +25,6 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.pubsub.Topic;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
@@ -38,6 +36,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforc
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.miniups.Placement;
 import org.miniups.persistence.JournalFailures;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
@@ -536,21 +535,29 @@ public final class Truck
     return Optional.of(Integer.parseInt(origin.entityId()));
   }
 
-  /** Registers trucks with cluster sharding; each starts at {@code start.apply(id)}. */
+  /** Registers the trucks (entities of {@link #ENTITY_KEY}); each starts at {@code start.apply(id)}. */
   public static void init(
-      ActorSystem<?> system,
+      Placement placement,
       IntFunction<Location> start,
       Links links,
       ActorRef<Topic.Command<Changed>> topic,
       Clock clock) {
-    ClusterSharding.get(system)
-        .init(
-            Entity.of(
-                ENTITY_KEY,
-                entity -> {
-                  int id = Integer.parseInt(entity.getEntityId());
-                  return create(id, start.apply(id), links, topic, clock);
-                }));
+    placement.initEntities(
+        ENTITY_KEY,
+        entityId -> {
+          int id = Integer.parseInt(entityId);
+          return create(id, start.apply(id), links, topic, clock);
+        },
+        Optional.empty()); // a fleet is small, and a truck keeps its own timers
+  }
+
+  public static RecipientRef<Command> entity(Placement placement, int truckId) {
+    return placement.entity(ENTITY_KEY, String.valueOf(truckId));
+  }
+
+  /** Where each truck publishes its {@link Changed} summaries, on this node. */
+  public static ActorRef<Topic.Command<Changed>> initTopic(Placement placement) {
+    return placement.spawn(Topic.create(Changed.class, TOPIC_NAME), "truck-topic");
   }
 
   public static Behavior<Command> create(

@@ -10,7 +10,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.actor.typed.RecipientRef;
 import org.miniups.link.InboundDedup;
 import org.miniups.link.PeerMessage;
 import org.miniups.link.ResendSupervisor;
@@ -26,14 +26,14 @@ public final class WorldEventRouter implements InboundDedup.Handler {
   private static final Logger log = LoggerFactory.getLogger(WorldEventRouter.class);
 
   private final ActorSystem<?> system;
-  private final IntFunction<EntityRef<Truck.Command>> trucks;
+  private final IntFunction<RecipientRef<Truck.Command>> trucks;
   private final Set<Integer> fleet;
   private final ActorRef<ResendSupervisor.Command> outbox;
   private final Duration timeout;
 
   public WorldEventRouter(
       ActorSystem<?> system,
-      IntFunction<EntityRef<Truck.Command>> trucks,
+      IntFunction<RecipientRef<Truck.Command>> trucks,
       Set<Integer> fleet,
       ActorRef<ResendSupervisor.Command> outbox,
       Duration timeout) {
@@ -52,9 +52,8 @@ public final class WorldEventRouter implements InboundDedup.Handler {
       log.warn("World reported on truck {}, which is not in our fleet; ignored: {}", event.truckId(), event);
       return CompletableFuture.completedFuture(Done.getInstance());
     }
-    return trucks
-        .apply(event.truckId())
-        .<Done>ask(replyTo -> new Truck.ReportFromWorld(event, replyTo), timeout);
+    return AskPattern.<Truck.Command, Done>ask(
+        trucks.apply(event.truckId()), replyTo -> new Truck.ReportFromWorld(event, replyTo), timeout, system.scheduler());
   }
 
   /** A truck's position only refreshes what people see: no record needed to handle it once. */
@@ -81,9 +80,11 @@ public final class WorldEventRouter implements InboundDedup.Handler {
                     failed.error());
                 return CompletableFuture.completedFuture(Done.getInstance());
               }
-              return trucks
-                  .apply(truck.get())
-                  .<Done>ask(replyTo -> new Truck.CommandRefused(origin.get().effectId(), failed.error(), replyTo), timeout);
+              return AskPattern.<Truck.Command, Done>ask(
+                  trucks.apply(truck.get()),
+                  replyTo -> new Truck.CommandRefused(origin.get().effectId(), failed.error(), replyTo),
+                  timeout,
+                  system.scheduler());
             });
   }
 }

@@ -1,0 +1,95 @@
+package org.miniups;
+
+import com.typesafe.config.Config;
+import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.miniups.db.ReadSideDatabase;
+import org.miniups.persistence.JournalSchema;
+
+/**
+ * The guardian of a node's actor system: prepares the database (journal tables, then the read
+ * side), then starts the {@link UpsComponents} and reports them through {@code started}. Nothing
+ * blocks an actor thread meanwhile. A database that cannot be prepared fails {@code started} with
+ * one clear message and stops the system.
+ */
+public final class UpsGuardian {
+  private UpsGuardian() {}
+
+  public sealed interface Command {}
+
+  private record SchemaReady(Throwable failure) implements Command {}
+
+  private record ReadSideReady(ReadSideDatabase readSide, Throwable failure) implements Command {}
+
+  static final String DATABASE_HINT =
+      " (is the database running? check DB_URL, e.g. jdbc:postgresql://host:5432/db or jdbc:h2:file:./data/ups,"
+          + " DB_USER and DB_PASSWORD)";
+
+  /**
+   * @param placement where the components live, made from the guardian's context (the cluster in
+   *     production, one local system in the testers' kit)
+   * @param links the seam to the World and Amazon
+   */
+  public static Behavior<Command> create(
+      Function<ActorContext<?>, Placement> placement,
+      PeerLinks links,
+      Clock clock,
+      CompletableFuture<UpsComponents> started) {
+    return Behaviors.setup(
+        context -> {
+          Placement placed = placement.apply(context);
+          Config config = context.getSystem().settings().config();
+          String url = config.getString(AppConfig.DB_URL);
+          context.pipeToSelf(JournalSchema.createIfNotExists(context.getSystem()), (done, failure) -> new SchemaReady(failure));
+          return Behaviors.receive(Command.class)
+              .onMessage(
+                  SchemaReady.class,
+                  ready -> {
+                    if (ready.failure() != null) {
+                      return failed(started, "Could not prepare the database at " + url, ready.failure());
+                    }
+                    context.pipeToSelf(
+                        CompletableFuture.supplyAsync(
+                            () -> openReadSide(config),
+                            context.getSystem().dispatchers().lookup(DispatcherSelector.blocking())),
+                        ReadSideReady::new);
+                    return Behaviors.same();
+                  })
+              .onMessage(
+                  ReadSideReady.class,
+                  ready -> {
+                    if (ready.failure() != null) {
+                      return failed(started, "Could not prepare the read-side tables at " + url, ready.failure());
+                    }
+                    try {
+                      started.complete(UpsComponents.init(placed, links, ready.readSide(), clock));
+                    } catch (RuntimeException e) {
+                      ready.readSide().close();
+                      started.completeExceptionally(new IllegalStateException("could not start: " + UpsService.rootMessage(e), e));
+                      return Behaviors.stopped();
+                    }
+                    return Behaviors.ignore();
+                  })
+              .build();
+        });
+  }
+
+  private static ReadSideDatabase openReadSide(Config config) {
+    return ReadSideDatabase.open(
+        config.getString(AppConfig.DB_URL),
+        config.getString("mini-ups.db.user"),
+        config.getString("mini-ups.db.password"),
+        config.getInt("mini-ups.read-side.pool-size"));
+  }
+
+  private static Behavior<Command> failed(CompletableFuture<UpsComponents> started, String what, Throwable failure) {
+    started.completeExceptionally(
+        new IllegalStateException(what + ": " + UpsService.rootMessage(failure) + DATABASE_HINT, failure));
+    return Behaviors.stopped();
+  }
+}
