@@ -2,6 +2,7 @@ package org.miniups.dispatch;
 
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import org.miniups.truck.Truck;
 
@@ -39,11 +40,14 @@ public interface DispatchPolicy {
   /**
    * Trips fill up before another truck is sent: a truck already bound for the warehouse with room
    * takes the shipment; otherwise the nearest idle truck goes. Distance is a fair proxy for time:
-   * every truck moves at the same speed.
+   * every truck moves at the same speed. A truck whose pickup of the shipment the World refused is
+   * not asked again while another truck can go (once all were refused, all are tried again).
    */
   static DispatchPolicy fillTripsThenNearest(int maxShipmentsPerTrip) {
-    return (cargo, fleet) -> {
+    return (cargo, candidates) -> {
       int warehouse = cargo.warehouse().id();
+      List<Candidate> notRefused = candidates.stream().filter(c -> !cargo.refusedBy().contains(c.truckId())).toList();
+      Collection<Candidate> fleet = notRefused.isEmpty() ? candidates : notRefused;
       Comparator<Candidate> nearest =
           Comparator.<Candidate>comparingDouble(c -> c.truck().position().distanceTo(cargo.warehouse().location()))
               .thenComparingInt(Candidate::truckId);

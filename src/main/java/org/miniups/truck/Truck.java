@@ -98,20 +98,40 @@ public final class Truck
       String trackingNumber,
       boolean userLinked,
       long pickupSeqnum,
-      int attempt)
+      int attempt,
+      List<Integer> refusedBy)
       implements CborSerializable {
+
+    /** {@code refusedBy}: trucks whose pickup of it the World refused (none in events stored before it). */
+    public Cargo {
+      refusedBy = refusedBy == null ? List.of() : List.copyOf(refusedBy);
+    }
+
+    public Cargo(
+        long shipId,
+        Warehouse warehouse,
+        Location destination,
+        String trackingNumber,
+        boolean userLinked,
+        long pickupSeqnum,
+        int attempt) {
+      this(shipId, warehouse, destination, trackingNumber, userLinked, pickupSeqnum, attempt, List.of());
+    }
 
     /** "shipId#attempt": names this very assignment, in the truck's and the dispatcher's memory of it. */
     public String assignmentKey() {
       return shipId + "#" + attempt;
     }
 
-    public Cargo nextAttempt() {
-      return new Cargo(shipId, warehouse, destination, trackingNumber, userLinked, pickupSeqnum, attempt + 1);
+    /** The next dispatch after the World refused truck {@code truckId}'s pickup of it. */
+    public Cargo refusedBy(int truckId) {
+      List<Integer> refused = new ArrayList<>(refusedBy);
+      refused.add(truckId);
+      return new Cargo(shipId, warehouse, destination, trackingNumber, userLinked, pickupSeqnum, attempt + 1, refused);
     }
 
     Cargo goingTo(Location fixed) {
-      return new Cargo(shipId, warehouse, fixed, trackingNumber, userLinked, pickupSeqnum, attempt);
+      return new Cargo(shipId, warehouse, fixed, trackingNumber, userLinked, pickupSeqnum, attempt, refusedBy);
     }
 
     WorldCommand.Drop drop() {
@@ -450,7 +470,7 @@ public final class Truck
         State next = failed.withTrip(Phase.IDLE, null, List.of(), List.of());
         for (Cargo c : cargo) {
           next = next.emit(SHIPMENTS, new ToShipment(c.shipId(), step(Shipment.Status.EXCEPTION, c, position, at, reason)))
-              .emit(DISPATCH, new Redispatch(c.nextAttempt()));
+              .emit(DISPATCH, new Redispatch(c.refusedBy(truckId)));
         }
         return next;
       }

@@ -409,7 +409,7 @@ class TruckTest {
     assertEquals(List.of(), redispatched, "not before Amazon's acceptance is stored");
     accepted.replyTo().tell(new ResendSupervisor.StoredThrough("Truck", "3", 1));
     shipments.awaitAssert(Duration.ofSeconds(3), () -> {
-      assertEquals(List.of(cargo(100, WH).nextAttempt()), redispatched);
+      assertEquals(List.of(cargo(100, WH).refusedBy(3)), redispatched);
       return null;
     });
   }
