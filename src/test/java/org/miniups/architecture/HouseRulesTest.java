@@ -50,6 +50,24 @@ class HouseRulesTest {
         .check(MAIN);
   }
 
+  /**
+   * Components say what kind of actor they start and {@code Placement} decides where: so the
+   * testers' kit runs the very components {@code serve} runs, on a local placement.
+   */
+  @Test
+  void onlyThePlacementTouchesShardingAndSingletons() {
+    noClasses()
+        .that().doNotHaveFullyQualifiedName("org.miniups.ClusterPlacement")
+        .and().doNotHaveFullyQualifiedName("org.miniups.UpsService")
+        .should().dependOnClassesThat()
+        .haveFullyQualifiedName("org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding")
+        .orShould().dependOnClassesThat()
+        .haveFullyQualifiedName("org.apache.pekko.cluster.typed.ClusterSingleton")
+        .orShould().dependOnClassesThat()
+        .haveFullyQualifiedName("org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess")
+        .check(MAIN);
+  }
+
   @Test
   void theDomainPackagesHaveNoCycles() {
     slices()

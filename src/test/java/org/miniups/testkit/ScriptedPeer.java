@@ -7,10 +7,8 @@ import com.google.protobuf.TextFormat;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +20,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.miniups.PeerLinks;
+import org.miniups.link.InboundDedup;
 import org.miniups.link.LinkConnection;
 import org.miniups.link.ResendSupervisor;
 
@@ -41,12 +40,13 @@ public abstract class ScriptedPeer {
   private final CompletableFuture<ActorRef<Object>> link = new CompletableFuture<>();
   private final CompletableFuture<Done> opened = new CompletableFuture<>();
   private final Map<Long, Message> sentToUps = new HashMap<>();
-  private final Set<Long> acksSeen = new LinkedHashSet<>();
+  private final List<Long> acksNotExpected = new ArrayList<>();
   private long nextSeqnum = 1;
   private ManualTime time;
   private Scheduler scheduler;
   private Duration patience;
   private ActorRef<ResendSupervisor.Command> outbox;
+  private ActorRef<InboundDedup.Command> inbox;
 
   ScriptedPeer(String peerName, long target) {
     this.peerName = peerName;
@@ -56,6 +56,7 @@ public abstract class ScriptedPeer {
   /** The link's behavior, for {@link PeerLinks}. */
   Behavior<LinkConnection.Command> link(PeerLinks.Ends ends) {
     this.outbox = ends.outbox();
+    this.inbox = ends.inbox();
     return ScriptedLink.create(ends, target, traffic, link, opened);
   }
 
@@ -141,10 +142,13 @@ public abstract class ScriptedPeer {
     ack(seqnums);
   }
 
-  /** Waits until UPS acks our item {@code seqnum} (acks of other items may come first). */
+  /**
+   * Waits for UPS's next ack of our item {@code seqnum}; each call takes one ack (a repeat of an
+   * item is acked again). Acks of other items may come first and are kept for their own calls.
+   */
   public void expectAck(long seqnum) {
     long deadline = System.nanoTime() + patience.toNanos();
-    while (!acksSeen.contains(seqnum)) {
+    while (!acksNotExpected.remove(Long.valueOf(seqnum))) {
       Long ack;
       try {
         ack = traffic.acks().poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -154,10 +158,16 @@ public abstract class ScriptedPeer {
       }
       if (ack == null) {
         throw new AssertionError(
-            "expected UPS to ack " + peerName + "'s seqnum " + seqnum + ", got acks of " + acksSeen + " only");
+            "expected UPS to ack " + peerName + "'s seqnum " + seqnum + " within " + seconds(patience)
+                + ", got acks of " + acksNotExpected + " only");
       }
-      acksSeen.add(ack);
+      acksNotExpected.add(ack);
     }
+  }
+
+  /** The inbox's counters: items UPS handled, and repeats it acked without handling them again. */
+  public InboundDedup.Stats inboxStats() {
+    return await(AskPattern.ask(inbox, InboundDedup.GetStats::new, patience, scheduler).toCompletableFuture(), "the inbox");
   }
 
   // --- what the peer sends

@@ -86,8 +86,8 @@ public final class UpsTestKit implements AutoCloseable {
     IN_MEMORY,
     /** pekko-persistence-jdbc on a new embedded H2 database under target/. */
     H2,
-    /** pekko-persistence-jdbc on PostgreSQL, at the URL given to {@link Builder#journal(String, String, String)}. */
-    POSTGRES
+    /** pekko-persistence-jdbc on the database given to {@link Builder#journal(String, String, String)}. */
+    DATABASE
   }
 
   public static final class Builder {
@@ -127,17 +127,20 @@ public final class UpsTestKit implements AutoCloseable {
       return this;
     }
 
-    /** Events on a new H2 database ({@link Journal#H2}) or in memory; for PostgreSQL, see the overload. */
+    /** Events on a new H2 database under target/ ({@link Journal#H2}) or in memory. */
     public Builder journal(Journal journal) {
-      if (journal == Journal.POSTGRES) throw new IllegalArgumentException("PostgreSQL needs a URL: journal(url, user, password)");
+      if (journal == Journal.DATABASE) throw new IllegalArgumentException("a database needs its URL: journal(url, user, password)");
       this.journal = journal;
       return this;
     }
 
-    /** Events (and the read side) on this PostgreSQL database, which the kit's tables may fill. */
-    public Builder journal(String postgresUrl, String user, String password) {
-      this.journal = Journal.POSTGRES;
-      this.dbUrl = postgresUrl;
+    /**
+     * Events (and the read side) on this database, H2 or PostgreSQL ({@code jdbc:postgresql:…}),
+     * where the kit creates its tables when missing.
+     */
+    public Builder journal(String jdbcUrl, String user, String password) {
+      this.journal = Journal.DATABASE;
+      this.dbUrl = jdbcUrl;
       this.dbUser = user;
       this.dbPassword = password;
       return this;
@@ -188,7 +191,7 @@ public final class UpsTestKit implements AutoCloseable {
             // The read side (accounts, tracking numbers) needs a database even when events do not.
             case IN_MEMORY -> "jdbc:h2:mem:" + name;
             case H2 -> "jdbc:h2:file:./target/ups-kit/" + name;
-            case POSTGRES -> dbUrl;
+            case DATABASE -> dbUrl;
           });
       settings.put("mini-ups.db.user", dbUser);
       settings.put("mini-ups.db.password", dbPassword);

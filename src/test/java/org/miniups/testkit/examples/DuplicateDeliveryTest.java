@@ -1,5 +1,7 @@
 package org.miniups.testkit.examples;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,6 +44,7 @@ class DuplicateDeliveryTest {
     world.expectAck(delivered);
     world.resend(delivered); // our ack was lost, as far as the World knows
     world.expectAck(delivered);
+    assertEquals(1, world.inboxStats().duplicates(), "the repeat is recognised by its seqnum");
 
     amazon.ack(amazon.expectDelivered(101));
     amazon.expectNoMessage(ups.resendInterval().multipliedBy(2));

@@ -1,0 +1,98 @@
+package org.miniups.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.miniups.TestConfigs;
+import org.miniups.proto.WorldUps;
+import org.miniups.shipment.Shipment;
+
+/** The kit itself: its failures say what went wrong, and its time is the test's. */
+class UpsTestKitTest {
+
+  @Test
+  void anUnexpectedItemFailsNamingWhatCameInstead() {
+    try (UpsTestKit ups = UpsTestKit.start()) {
+      ups.connect();
+      ups.amazon().pickup(101, 7, 10, 20, 5, 5);
+      int truck = ups.amazon().expectPickupAccepted(101).getTruckid();
+
+      AssertionError error = assertThrows(AssertionError.class, () -> ups.world().expectGoDeliver(truck));
+      assertTrue(
+          error.getMessage().matches(
+              "expected UGoDeliver for truck 2 from UPS to the World, got UGoPickup\\(truckid: 2 whid: 7 seqnum: \\d+\\)"),
+          error.getMessage());
+    }
+  }
+
+  @Test
+  void anItemThatNeverComesFailsSayingSo() {
+    try (UpsTestKit ups = UpsTestKit.builder().patience(Duration.ofMillis(300)).start()) {
+      ups.connect();
+      AssertionError error = assertThrows(AssertionError.class, () -> ups.world().expectGoPickup(1));
+      assertEquals(
+          "expected UGoPickup for truck 1 from UPS to the World, got nothing within 300 ms"
+              + " (unacked items come again only when time passes the resend interval)",
+          error.getMessage());
+    }
+  }
+
+  @Test
+  void expectNoMessageLetsManualTimePassAndCatchesAResend() {
+    try (UpsTestKit ups = UpsTestKit.builder().resendInterval(Duration.ofSeconds(5)).start()) {
+      ups.connect();
+      ups.amazon().pickup(101, 7, 10, 20, 5, 5);
+      ups.amazon().expectPickupAccepted(101);
+      WorldUps.UGoPickup pickup = ups.world().expectGoPickup(2);
+
+      ups.world().expectNoMessage(Duration.ofSeconds(4)); // no wall-clock wait: ManualTime
+      AssertionError error = assertThrows(AssertionError.class, () -> ups.world().expectNoMessage(Duration.ofSeconds(3)));
+      assertEquals(
+          "expected nothing more from UPS to the World within 3 s of ManualTime, got " + ScriptedPeer.describe(pickup),
+          error.getMessage());
+    }
+  }
+
+  @Test
+  void anItemMissingARequiredFieldIsRefusedAsTheWireWouldRefuseIt() {
+    try (UpsTestKit ups = UpsTestKit.start()) {
+      ups.connect();
+      assertThrows(
+          com.google.protobuf.UninitializedMessageException.class,
+          () -> ups.world().send(WorldUps.UDeliveryMade.newBuilder().setTruckid(1)));
+    }
+  }
+
+  /** On request, events go to pekko-persistence-jdbc: the journal's table holds them. */
+  @ParameterizedTest
+  @EnumSource(TestConfigs.Database.class)
+  void theRealJournalOnRequest(TestConfigs.Database database) throws Exception {
+    String url = database.freshUrl();
+    UpsTestKit.Builder builder =
+        database == TestConfigs.Database.H2
+            ? UpsTestKit.builder().journal(url, "sa", "")
+            : UpsTestKit.builder().journal(url, "postgres", "");
+    try (UpsTestKit ups = builder.start()) {
+      ups.connect();
+      ups.amazon().pickup(101, 7, 10, 20, 5, 5);
+      ups.world().expectGoPickup(ups.amazon().expectPickupAccepted(101).getTruckid());
+      assertEquals(Shipment.Status.EN_ROUTE, ups.shipment(101).status());
+      try (Connection c = DriverManager.getConnection(url, database == TestConfigs.Database.H2 ? "sa" : "postgres", "");
+          Statement st = c.createStatement();
+          ResultSet rows =
+              st.executeQuery("SELECT COUNT(*) FROM \"event_journal\" WHERE \"persistence_id\" = 'Shipment|101'")) {
+        rows.next();
+        assertTrue(rows.getLong(1) >= 2, "shipment 101's events are in the journal table: " + rows.getLong(1));
+      }
+    }
+  }
+}
