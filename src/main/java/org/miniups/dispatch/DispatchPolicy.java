@@ -40,14 +40,17 @@ public interface DispatchPolicy {
   /**
    * Trips fill up before another truck is sent: a truck already bound for the warehouse with room
    * takes the shipment; otherwise the nearest idle truck goes. Distance is a fair proxy for time:
-   * every truck moves at the same speed. A truck whose pickup of the shipment the World refused is
-   * not asked again while another truck can go (once all were refused, all are tried again).
+   * every truck moves at the same speed. A shipment dispatched again (the World refused its pickup)
+   * waits for the truck Amazon was promised: PROTOCOL.md's UAPickupAccepted names the truck that
+   * collects it, once and for good.
    */
   static DispatchPolicy fillTripsThenNearest(int maxShipmentsPerTrip) {
     return (cargo, candidates) -> {
       int warehouse = cargo.warehouse().id();
-      List<Candidate> notRefused = candidates.stream().filter(c -> !cargo.refusedBy().contains(c.truckId())).toList();
-      Collection<Candidate> fleet = notRefused.isEmpty() ? candidates : notRefused;
+      Collection<Candidate> fleet =
+          cargo.promisedTruck() == 0
+              ? candidates
+              : candidates.stream().filter(c -> c.truckId() == cargo.promisedTruck()).toList();
       Comparator<Candidate> nearest =
           Comparator.<Candidate>comparingDouble(c -> c.truck().position().distanceTo(cargo.warehouse().location()))
               .thenComparingInt(Candidate::truckId);

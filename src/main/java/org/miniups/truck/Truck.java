@@ -99,13 +99,8 @@ public final class Truck
       boolean userLinked,
       long pickupSeqnum,
       int attempt,
-      List<Integer> refusedBy)
+      int promisedTruck)
       implements CborSerializable {
-
-    /** {@code refusedBy}: trucks whose pickup of it the World refused (none in events stored before it). */
-    public Cargo {
-      refusedBy = refusedBy == null ? List.of() : List.copyOf(refusedBy);
-    }
 
     public Cargo(
         long shipId,
@@ -115,7 +110,7 @@ public final class Truck
         boolean userLinked,
         long pickupSeqnum,
         int attempt) {
-      this(shipId, warehouse, destination, trackingNumber, userLinked, pickupSeqnum, attempt, List.of());
+      this(shipId, warehouse, destination, trackingNumber, userLinked, pickupSeqnum, attempt, 0);
     }
 
     /** "shipId#attempt": names this very assignment, in the truck's and the dispatcher's memory of it. */
@@ -123,15 +118,18 @@ public final class Truck
       return shipId + "#" + attempt;
     }
 
-    /** The next dispatch after the World refused truck {@code truckId}'s pickup of it. */
+    /**
+     * The next dispatch after the World refused truck {@code truckId}'s pickup of it. Amazon was
+     * told on the first dispatch which truck collects the shipment (UAPickupAccepted), and no
+     * message of the protocol changes that: every later dispatch goes to that truck.
+     */
     public Cargo refusedBy(int truckId) {
-      List<Integer> refused = new ArrayList<>(refusedBy);
-      refused.add(truckId);
-      return new Cargo(shipId, warehouse, destination, trackingNumber, userLinked, pickupSeqnum, attempt + 1, refused);
+      int promised = promisedTruck != 0 ? promisedTruck : truckId;
+      return new Cargo(shipId, warehouse, destination, trackingNumber, userLinked, pickupSeqnum, attempt + 1, promised);
     }
 
     Cargo goingTo(Location fixed) {
-      return new Cargo(shipId, warehouse, fixed, trackingNumber, userLinked, pickupSeqnum, attempt, refusedBy);
+      return new Cargo(shipId, warehouse, fixed, trackingNumber, userLinked, pickupSeqnum, attempt, promisedTruck);
     }
 
     WorldCommand.Drop drop() {

@@ -12,28 +12,30 @@ import org.miniups.truck.Truck;
 class DispatchPolicyTest {
   private static final Truck.Warehouse WH = new Truck.Warehouse(7, 10, 0);
   private final DispatchPolicy policy = DispatchPolicy.fillTripsThenNearest(10);
+  private final Truck.Cargo cargo = TestCargo.of(101, WH, new Truck.Location(5, 5));
 
-  private static DispatchPolicy.Candidate idle(int truckId, int x) {
+  private static DispatchPolicy.Candidate truck(int truckId, Truck.Phase phase, int x) {
     Truck.Summary summary =
-        new Truck.Summary(truckId, Truck.Phase.IDLE, "idle", new Truck.Location(x, 0), 0, 0, 0, 0, 0, null, Instant.EPOCH);
+        new Truck.Summary(truckId, phase, phase.name(), new Truck.Location(x, 0), 99, 0, 0, 0, 0, null, Instant.EPOCH);
     return new DispatchPolicy.Candidate(summary, 0, 0);
   }
 
-  private final List<DispatchPolicy.Candidate> fleet = List.of(idle(1, 0), idle(2, 8));
-  private final Truck.Cargo cargo = TestCargo.of(101, WH, new Truck.Location(5, 5));
-
   @Test
   void theNearestIdleTruckGoes() {
-    assertEquals(Optional.of(2), policy.choose(cargo, fleet));
+    assertEquals(Optional.of(2), policy.choose(cargo, List.of(truck(1, Truck.Phase.IDLE, 0), truck(2, Truck.Phase.IDLE, 8))));
   }
 
   @Test
-  void aTruckTheWorldRefusedIsNotAskedAgainWhileAnotherCanGo() {
-    assertEquals(Optional.of(1), policy.choose(cargo.refusedBy(2), fleet));
+  void aShipmentDispatchedAgainGoesToTheTruckAmazonWasPromisedEvenIfAnotherIsNearer() {
+    Truck.Cargo refused = cargo.refusedBy(1).refusedBy(2); // a second refusal keeps the first promise
+    assertEquals(1, refused.promisedTruck());
+    assertEquals(Optional.of(1), policy.choose(refused, List.of(truck(1, Truck.Phase.IDLE, 0), truck(2, Truck.Phase.IDLE, 8))));
   }
 
   @Test
-  void onceEveryTruckWasRefusedTheyAreAllTriedAgain() {
-    assertEquals(Optional.of(2), policy.choose(cargo.refusedBy(2).refusedBy(1), fleet));
+  void itWaitsWhileThatTruckIsBusy() {
+    assertEquals(
+        Optional.empty(),
+        policy.choose(cargo.refusedBy(1), List.of(truck(1, Truck.Phase.DELIVERING, 0), truck(2, Truck.Phase.IDLE, 8))));
   }
 }

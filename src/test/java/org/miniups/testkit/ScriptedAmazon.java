@@ -1,11 +1,16 @@
 package org.miniups.testkit;
 
 import com.google.protobuf.Message;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.miniups.amazon.AmazonCodec;
 import org.miniups.link.LinkConnection;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.proto.UpsAmazon;
+import org.miniups.sim.amazon.ProtocolReferee;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Amazon, scripted by a test: asks UPS for pickups, reports loads and asks for statuses ({@code
@@ -14,6 +19,12 @@ import org.miniups.proto.UpsAmazon;
  * UADelivered}, {@code UAStatus}, {@code UAErr}).
  */
 public final class ScriptedAmazon extends ScriptedPeer {
+  private static final Logger log = LoggerFactory.getLogger(ScriptedAmazon.class);
+
+  // The simulated Amazon's referee: a test fails as soon as UPS breaks a rule Amazon can observe.
+  private final ProtocolReferee referee = new ProtocolReferee(log, Set.of(), this::sentToUps);
+  private final Set<Long> judged = new HashSet<>();
+
   ScriptedAmazon(long worldId) {
     super("Amazon", worldId);
   }
@@ -69,6 +80,44 @@ public final class ScriptedAmazon extends ScriptedPeer {
   public UpsAmazon.UAErr expectError(long originSeqnum) {
     return expect(
         UpsAmazon.UAErr.class, "UAErr about Amazon's seqnum " + originSeqnum, m -> m.getOriginseqnum() == originSeqnum);
+  }
+
+  @Override
+  void judgeSent(Message sent) {
+    if (sent instanceof UpsAmazon.AUPickup pickup) referee.pickupQueued(pickup);
+    else if (sent instanceof UpsAmazon.AULoaded loaded) referee.loadedQueued(loaded);
+    else if (sent instanceof UpsAmazon.AUQuery query) referee.queryQueued(query);
+  }
+
+  /** As the simulated Amazon judges: each item for reuse of its seqnum, its first copy by its rules. */
+  @Override
+  void judgeReceived(Message received) {
+    int before = referee.violations().size();
+    long seqnum = (Long) received.getField(received.getDescriptorForType().findFieldByName("seqnum"));
+    referee.item(seqnum, received);
+    if (judged.add(seqnum)) {
+      if (received instanceof UpsAmazon.UAPickupAccepted accepted) referee.accepted(accepted);
+      else if (received instanceof UpsAmazon.UATruckArrived arrived) referee.arrived(arrived);
+      else if (received instanceof UpsAmazon.UAOutForDelivery out) referee.outForDelivery(out);
+      else if (received instanceof UpsAmazon.UADelivered delivered) referee.delivered(delivered);
+      else if (received instanceof UpsAmazon.UAStatus status) referee.status(status);
+      else if (received instanceof UpsAmazon.UAErr error) referee.error(error);
+    }
+    failOnNewViolations(before, describe(received));
+  }
+
+  @Override
+  void judgeAcks(List<Long> acks) {
+    int before = referee.violations().size();
+    referee.acks(acks);
+    failOnNewViolations(before, "acks " + acks);
+  }
+
+  private void failOnNewViolations(int before, String what) {
+    List<String> violations = referee.violations();
+    if (violations.size() > before) {
+      throw new AssertionError("UPS broke the protocol with " + what + ": " + violations.subList(before, violations.size()));
+    }
   }
 
   @Override

@@ -76,6 +76,22 @@ public abstract class ScriptedPeer {
   /** The UPS items in {@code message} (one of the peer's item types), decoded as the link decodes them. */
   abstract List<LinkConnection.Received> decode(Message item);
 
+  /**
+   * Judges what passes the link by the protocol's rules, as far as this peer can observe them: our
+   * item {@code sent}, UPS's item {@code received}, UPS's acks. A breach fails the test at once
+   * with the rule it broke. The default judges nothing.
+   */
+  void judgeSent(Message sent) {}
+
+  void judgeReceived(Message received) {}
+
+  void judgeAcks(List<Long> acks) {}
+
+  /** Whether this peer sent UPS an item under {@code seqnum}. */
+  boolean sentToUps(long seqnum) {
+    return sentToUps.containsKey(seqnum);
+  }
+
   // --- what UPS sends
 
   /** The next item UPS sends, whatever it is. */
@@ -106,6 +122,7 @@ public abstract class ScriptedPeer {
               + " (unacked items come again only when time passes the resend interval)");
     }
     Message sent = onTheWire(item);
+    judgeReceived(sent);
     if (!type.isInstance(sent) || !matches.test(type.cast(sent))) {
       throw new AssertionError("expected " + what + " from UPS to " + peerName + ", got " + describe(sent));
     }
@@ -122,9 +139,11 @@ public abstract class ScriptedPeer {
     settle();
     ResendSupervisor.Item item = traffic.items().poll();
     if (item != null) {
+      Message sent = onTheWire(item);
+      judgeReceived(sent);
       throw new AssertionError(
           "expected nothing more from UPS to " + peerName + " within " + seconds(duration) + " of ManualTime, got "
-              + describe(onTheWire(item)));
+              + describe(sent));
     }
   }
 
@@ -161,6 +180,7 @@ public abstract class ScriptedPeer {
             "expected UPS to ack " + peerName + "'s seqnum " + seqnum + " within " + seconds(patience)
                 + ", got acks of " + acksNotExpected + " only");
       }
+      judgeAcks(List.of(ack));
       acksNotExpected.add(ack);
     }
   }
@@ -182,6 +202,7 @@ public abstract class ScriptedPeer {
     long seqnum = builder.hasField(field) ? seqnumOf(builder) : nextSeqnum++;
     // Built in full: a message missing a field the protocol requires fails here, as on the wire.
     Message message = builder.setField(field, seqnum).build();
+    if (!sentToUps.containsKey(seqnum)) judgeSent(message);
     sentToUps.put(seqnum, message);
     linkRef().tell(new ScriptedLink.FromPeer(decode(message)));
     return seqnum;

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.miniups.TestConfigs;
+import org.miniups.proto.UpsAmazon;
 import org.miniups.proto.WorldUps;
 import org.miniups.shipment.Shipment;
 
@@ -69,6 +70,23 @@ class UpsTestKitTest {
       assertThrows(
           com.google.protobuf.UninitializedMessageException.class,
           () -> ups.world().send(WorldUps.UDeliveryMade.newBuilder().setTruckid(1)));
+    }
+  }
+
+  /** The scripted Amazon judges what UPS tells it as the simulated Amazon does: out of order fails. */
+  @Test
+  void scriptedAmazonFailsOnANoticeOutOfCausalOrder() {
+    try (UpsTestKit ups = UpsTestKit.start()) {
+      ups.connect();
+      ups.amazon().pickup(101, 7, 10, 20, 5, 5);
+      // As if UPS told of the truck's arrival before it accepted the pickup.
+      UpsAmazon.UATruckArrived early =
+          UpsAmazon.UATruckArrived.newBuilder().setTruckid(2).setWhid(7).addShipids(101).setSeqnum(999).build();
+
+      AssertionError error = assertThrows(AssertionError.class, () -> ups.amazon().judgeReceived(early));
+      assertTrue(
+          error.getMessage().startsWith("UPS broke the protocol with " + ScriptedPeer.describe(early) + ": [causal order"),
+          error.getMessage());
     }
   }
 

@@ -34,7 +34,7 @@ import org.slf4j.Logger;
  * Each breach becomes one violation: a sentence that starts with the rule and names the
  * shipments and seqnums, logged once at WARN. It only judges; what Amazon does stays in SimAmazon.
  */
-final class ProtocolReferee {
+public final class ProtocolReferee {
 
   /** PROTOCOL.md's package statuses; {@code exception: <reason>} besides. */
   private static final Set<String> STATUSES =
@@ -149,13 +149,13 @@ final class ProtocolReferee {
    * @param accounts the UPS user ids that name an existing account
    * @param sentToUps whether an item with this Amazon seqnum was written to a UPS connection
    */
-  ProtocolReferee(Logger log, Set<Long> accounts, LongPredicate sentToUps) {
+  public ProtocolReferee(Logger log, Set<Long> accounts, LongPredicate sentToUps) {
     this.log = log;
     this.accounts = Set.copyOf(accounts);
     this.sentToUps = sentToUps;
   }
 
-  List<String> violations() {
+  public List<String> violations() {
     return List.copyOf(violations);
   }
 
@@ -221,18 +221,18 @@ final class ProtocolReferee {
     earlyItemsReported = false;
   }
 
-  void pickupQueued(AUPickup pickup) {
+  public void pickupQueued(AUPickup pickup) {
     trips.put(pickup.getShipid(), new Trip(pickup));
     requests.put(pickup.getSeqnum(),
         "AUPickup seqnum " + pickup.getSeqnum() + " (shipment " + pickup.getShipid() + ")");
   }
 
-  void loadedQueued(AULoaded loaded) {
+  public void loadedQueued(AULoaded loaded) {
     Trip trip = trips.get(loaded.getShipid());
     if (trip != null && trip.loadedSeqnum == null) trip.loadedSeqnum = loaded.getSeqnum();
   }
 
-  void queryQueued(AUQuery query) {
+  public void queryQueued(AUQuery query) {
     Trip trip = trips.get(query.getShipid());
     if (trip != null && trip.querySeqnum == null) trip.querySeqnum = query.getSeqnum();
     requests.put(query.getSeqnum(),
@@ -270,7 +270,7 @@ final class ProtocolReferee {
     }
   }
 
-  void acks(List<Long> seqnums) {
+  public void acks(List<Long> seqnums) {
     for (long seqnum : seqnums) {
       if (!sentToUps.test(seqnum) && unsentAcksSeen.add(seqnum)) {
         breach("seqnums: UPS acked seqnum %d, which Amazon never sent it", seqnum);
@@ -279,7 +279,7 @@ final class ProtocolReferee {
   }
 
   /** Every UPS item, new or re-sent: one seqnum names one item for the life of the world. */
-  void item(long seqnum, Message item) {
+  public void item(long seqnum, Message item) {
     Message first = upsItems.putIfAbsent(seqnum, item);
     if (first != null && !first.equals(item)) {
       breach("seqnums: UPS seqnum %d came first as %s and again as %s",
@@ -287,7 +287,7 @@ final class ProtocolReferee {
     }
   }
 
-  void accepted(UAPickupAccepted notice) {
+  public void accepted(UAPickupAccepted notice) {
     long seqnum = notice.getSeqnum();
     Trip trip = trip(notice.getShipid(), Step.ACCEPTED.notice, seqnum);
     if (trip == null) return;
@@ -317,7 +317,7 @@ final class ProtocolReferee {
         notice.getSeqnum(), notice.getUserlinked(), notice.getShipid(), asked);
   }
 
-  void arrived(UATruckArrived notice) {
+  public void arrived(UATruckArrived notice) {
     long seqnum = notice.getSeqnum();
     if (notice.getShipidsCount() == 0) breach("truck arrival: UATruckArrived seqnum %d names no shipment", seqnum);
     for (long shipId : notice.getShipidsList()) {
@@ -342,7 +342,7 @@ final class ProtocolReferee {
     }
   }
 
-  void outForDelivery(UAOutForDelivery notice) {
+  public void outForDelivery(UAOutForDelivery notice) {
     long seqnum = notice.getSeqnum();
     Trip trip = trip(notice.getShipid(), Step.OUT_FOR_DELIVERY.notice, seqnum);
     if (trip == null) return;
@@ -372,7 +372,7 @@ final class ProtocolReferee {
     return missing;
   }
 
-  void delivered(UADelivered notice) {
+  public void delivered(UADelivered notice) {
     long seqnum = notice.getSeqnum();
     Trip trip = trip(notice.getShipid(), Step.DELIVERED.notice, seqnum);
     if (trip == null) return;
@@ -390,7 +390,7 @@ final class ProtocolReferee {
     trip.delivered = notice;
   }
 
-  void status(UAStatus notice) {
+  public void status(UAStatus notice) {
     long seqnum = notice.getSeqnum();
     Trip trip = trip(notice.getShipid(), "UAStatus", seqnum);
     if (trip == null) return;
@@ -407,7 +407,7 @@ final class ProtocolReferee {
     }
   }
 
-  void error(UAErr error) {
+  public void error(UAErr error) {
     long origin = error.getOriginseqnum();
     if (requests.containsKey(origin)) {
       answered(origin, "UAErr seqnum " + error.getSeqnum());

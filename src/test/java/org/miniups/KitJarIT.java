@@ -11,7 +11,7 @@ import java.util.zip.ZipEntry;
 import org.junit.jupiter.api.Test;
 
 /** The build packages the testers' kit as the {@code tests} jar: the kit's classes, nothing else. */
-class TestersKitJarIT {
+class KitJarIT {
   @Test
   void theTestsJarHoldsTheKitAlone() throws Exception {
     Path jar = Path.of("target", "mini-ups-tests.jar");
