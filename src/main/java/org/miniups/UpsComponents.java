@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.IntFunction;
+import java.util.function.LongFunction;
 import java.util.stream.IntStream;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -122,8 +124,8 @@ public record UpsComponents(
     ActorRef<ResendSupervisor.Command> amazonOutbox = ResendSupervisor.init(placement, "amazon", allocator);
     ActorRef<Topic.Command<Truck.Changed>> truckTopic = Truck.initTopic(placement);
     ActorRef<Topic.Command<Shipment.Changed>> shipmentTopic = Shipment.initTopic(placement);
-    java.util.function.LongFunction<RecipientRef<Shipment.Command>> shipments = id -> Shipment.entity(placement, id);
-    java.util.function.IntFunction<RecipientRef<Truck.Command>> trucks = id -> Truck.entity(placement, id);
+    LongFunction<RecipientRef<Shipment.Command>> shipments = id -> Shipment.entity(placement, id);
+    IntFunction<RecipientRef<Truck.Command>> trucks = id -> Truck.entity(placement, id);
     Shipment.init(placement, shipmentTopic, clock);
     ActorRef<Dispatcher.Command> dispatcher = Dispatcher.init(placement, truckIds, trucks, truckTopic, askTimeout);
     Truck.init(

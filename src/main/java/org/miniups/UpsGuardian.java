@@ -15,7 +15,8 @@ import org.miniups.persistence.JournalSchema;
  * The guardian of a node's actor system: prepares the database (journal tables, then the read
  * side), then starts the {@link UpsComponents} and reports them through {@code started}. Nothing
  * blocks an actor thread meanwhile. A database that cannot be prepared fails {@code started} with
- * one clear message and stops the system.
+ * one clear message; whoever started the system then terminates it (once: a guardian that stopped
+ * itself would run the coordinated shutdown a second time beside that).
  */
 public final class UpsGuardian {
   private UpsGuardian() {}
@@ -71,7 +72,6 @@ public final class UpsGuardian {
                     } catch (RuntimeException e) {
                       ready.readSide().close();
                       started.completeExceptionally(new IllegalStateException("could not start: " + UpsService.rootMessage(e), e));
-                      return Behaviors.stopped();
                     }
                     return Behaviors.ignore();
                   })
@@ -90,6 +90,6 @@ public final class UpsGuardian {
   private static Behavior<Command> failed(CompletableFuture<UpsComponents> started, String what, Throwable failure) {
     started.completeExceptionally(
         new IllegalStateException(what + ": " + UpsService.rootMessage(failure) + DATABASE_HINT, failure));
-    return Behaviors.stopped();
+    return Behaviors.ignore();
   }
 }

@@ -10,11 +10,13 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.apache.pekko.actor.PoisonPill;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -160,13 +162,13 @@ public final class UpsTestKit implements AutoCloseable {
       PeerLinks links =
           new PeerLinks() {
             @Override
-            public org.apache.pekko.actor.typed.Behavior<LinkConnection.Command> world(
+            public Behavior<LinkConnection.Command> world(
                 Ends ends, List<WorldConnection.TruckInit> fleet, ActorRef<WorldIdentity.Command> identity) {
               return world.link(ends);
             }
 
             @Override
-            public org.apache.pekko.actor.typed.Behavior<LinkConnection.Command> amazon(
+            public Behavior<LinkConnection.Command> amazon(
                 Ends ends, ActorRef<LinkConnection.Command> worldLink) {
               return amazon.link(ends);
             }
@@ -273,7 +275,7 @@ public final class UpsTestKit implements AutoCloseable {
     return testKit;
   }
 
-  private <T, R> R ask(RecipientRef<T> target, java.util.function.Function<ActorRef<R>, T> message) {
+  private <T, R> R ask(RecipientRef<T> target, Function<ActorRef<R>, T> message) {
     try {
       return AskPattern.<T, R>ask(target, message::apply, patience, testKit.system().scheduler())
           .toCompletableFuture()

@@ -63,6 +63,23 @@ class UpsTestKitTest {
     }
   }
 
+  /** Off by default, truck queries come on request, at their interval of ManualTime. */
+  @Test
+  void truckQueriesOnRequest() {
+    try (UpsTestKit ups = UpsTestKit.builder().truckQueries(Duration.ofSeconds(2)).resendInterval(Duration.ofMinutes(1)).start()) {
+      ups.connect();
+      ups.amazon().pickup(101, 7, 10, 20, 5, 5);
+      ups.amazon().expectPickupAccepted(101);
+      ups.world().ack(ups.world().expectGoPickup(2));
+
+      ups.timePasses(Duration.ofSeconds(2));
+      WorldUps.UQuery query = ups.world().expectQuery(2);
+      ups.world().ack(query);
+      ups.world().expectAck(ups.world().truckStatus(2, "traveling", 5, 9));
+      assertEquals(new org.miniups.truck.Truck.Location(5, 9), ups.truck(2).position());
+    }
+  }
+
   @Test
   void anItemMissingARequiredFieldIsRefusedAsTheWireWouldRefuseIt() {
     try (UpsTestKit ups = UpsTestKit.start()) {
