@@ -115,7 +115,7 @@ class SerializationTest {
   @Test
   void truckEventsStateAndCommands() {
     Truck.Warehouse wh = new Truck.Warehouse(1, 2, 3);
-    Truck.Cargo cargo = new Truck.Cargo(10, wh, new Truck.Location(4, 5), "1Z0123456789ABCDEF", true, 77, 1);
+    Truck.Cargo cargo = new Truck.Cargo(10, wh, new Truck.Location(4, 5), "1Z0123456789ABCDEF", true, 77, 1, 2);
     EffectLog<Truck.Effect> effects =
         EffectLog.<Truck.Effect>empty()
             .add("world", new Truck.ToWorld(new WorldCommand.GoPickup(1, 1)))
@@ -149,7 +149,7 @@ class SerializationTest {
         new Shipment.Details(10, 1, 2, 3, 4, 5, 77L, List.of(new Shipment.Item(1, "book", 2)));
     Shipment.Step step = new Shipment.Step(Shipment.Status.WAITING, 1, 0, 2, 3, AT, null);
     List<Shipment.HistoryEntry> history = List.of(new Shipment.HistoryEntry("created", AT, 2, 3, 0, null));
-    Truck.Cargo cargo = new Truck.Cargo(10, new Truck.Warehouse(1, 2, 3), new Truck.Location(4, 5), "1Z0123456789ABCDEF", false, 9, 0);
+    Truck.Cargo cargo = new Truck.Cargo(10, new Truck.Warehouse(1, 2, 3), new Truck.Location(4, 5), "1Z0123456789ABCDEF", false, 9, 0, 0);
     Dispatcher.Offer offer = new Dispatcher.Offer(1, List.of(10L));
     roundTrip(
         new Shipment.Created(details, "1Z0123456789ABCDEF", null, 9, AT),

@@ -7,7 +7,7 @@ public final class TestCargo {
   private TestCargo() {}
 
   public static Truck.Cargo of(long shipId, Truck.Warehouse warehouse, Truck.Location destination) {
-    return new Truck.Cargo(shipId, warehouse, destination, trackingNumber(shipId), false, 1000 + shipId, 0);
+    return new Truck.Cargo(shipId, warehouse, destination, trackingNumber(shipId), false, 1000 + shipId, 0, 0);
   }
 
   public static String trackingNumber(long shipId) {

@@ -131,7 +131,7 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
                   new Truck.Cargo(
                       pickup.shipId(), new Truck.Warehouse(wh.id(), wh.x(), wh.y()),
                       new Truck.Location(pickup.destX(), pickup.destY()), shipment.trackingNumber(),
-                      shipment.ownerId() != null, seqnum, 0);
+                      shipment.ownerId() != null, seqnum, 0, 0);
               // The truck tells Amazon the number once dispatched: it must resolve by then.
               return trackingIndex.register(shipment.trackingNumber(), shipment.shipId())
                   .thenCompose(indexed -> this.<Dispatcher.Command, Done>ask(dispatcher, replyTo -> new Dispatcher.Dispatch(cargo, replyTo)));

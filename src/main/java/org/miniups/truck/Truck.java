@@ -89,7 +89,8 @@ public final class Truck
    * An order to collect a shipment at {@code warehouse}: what the truck needs to tell Amazon and the
    * World about it. {@code destination} is Amazon's until the shipment fixes it on leaving;
    * {@code attempt} counts dispatches (a refused pickup dispatches it again, and only the first
-   * dispatch is announced to Amazon).
+   * dispatch is announced to Amazon); {@code promisedTruck} is the truck that announcement named,
+   * 0 before it (and in events stored before there was such a field).
    */
   public record Cargo(
       long shipId,
@@ -101,17 +102,6 @@ public final class Truck
       int attempt,
       int promisedTruck)
       implements CborSerializable {
-
-    public Cargo(
-        long shipId,
-        Warehouse warehouse,
-        Location destination,
-        String trackingNumber,
-        boolean userLinked,
-        long pickupSeqnum,
-        int attempt) {
-      this(shipId, warehouse, destination, trackingNumber, userLinked, pickupSeqnum, attempt, 0);
-    }
 
     /** "shipId#attempt": names this very assignment, in the truck's and the dispatcher's memory of it. */
     public String assignmentKey() {

@@ -104,6 +104,7 @@ class AmazonRequestRouterTest {
             shipment.trackingNumber(),
             shipment.ownerId() != null,
             seqnum,
+            0,
             0),
         dispatch.cargo());
     return shipment;
