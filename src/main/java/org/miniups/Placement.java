@@ -27,7 +27,8 @@ public interface Placement {
 
   /**
    * Registers the entities of {@code key}: one actor per entity id, started by {@code create} on
-   * its first message; with {@code passivateWhenIdle}, stopped after that long without one.
+   * its first message, and stopped after {@code passivateWhenIdle} without one (empty: the
+   * placement's own default, e.g. sharding's {@code default-idle-strategy}).
    */
   <T> void initEntities(EntityTypeKey<T> key, Function<String, Behavior<T>> create, Optional<Duration> passivateWhenIdle);
 

@@ -2,7 +2,6 @@ package org.miniups.dispatch;
 
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.List;
 import java.util.Optional;
 import org.miniups.truck.Truck;
 

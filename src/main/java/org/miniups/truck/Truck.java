@@ -556,7 +556,7 @@ public final class Truck
           int id = Integer.parseInt(entityId);
           return create(id, start.apply(id), links, topic, clock);
         },
-        Optional.empty()); // a fleet is small, and a truck keeps its own timers
+        Optional.empty()); // the placement's default idle time (cluster.conf)
   }
 
   public static RecipientRef<Command> entity(Placement placement, int truckId) {

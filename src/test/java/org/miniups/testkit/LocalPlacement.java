@@ -20,7 +20,7 @@ import org.miniups.Placement;
  * Every actor in one local actor system, so that nothing waits for cluster membership or a
  * singleton proxy's timers, which under {@code ManualTime} would never fire. Single actors are
  * children of the guardian; an entity is started on its first message and lives until the test
- * {@linkplain #stop stops} it (no passivation: a test is short, and passivation is sharding's).
+ * {@linkplain #forget forgets} it to restart it (no passivation: a test is short, and passivation is sharding's).
  */
 final class LocalPlacement implements Placement {
   private final ActorContext<?> guardian;

@@ -93,7 +93,7 @@ public final class ScriptedAmazon extends ScriptedPeer {
   @Override
   void judgeReceived(Message received) {
     int before = referee.violations().size();
-    long seqnum = (Long) received.getField(received.getDescriptorForType().findFieldByName("seqnum"));
+    long seqnum = seqnumOf(received);
     referee.item(seqnum, received);
     if (judged.add(seqnum)) {
       if (received instanceof UpsAmazon.UAPickupAccepted accepted) referee.accepted(accepted);

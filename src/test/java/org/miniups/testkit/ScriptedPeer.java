@@ -219,7 +219,7 @@ public abstract class ScriptedPeer {
 
   // --- plumbing
 
-  private static long seqnumOf(MessageOrBuilder item) {
+  static long seqnumOf(MessageOrBuilder item) {
     Descriptors.FieldDescriptor field = item.getDescriptorForType().findFieldByName("seqnum");
     if (field == null) throw new IllegalArgumentException(item.getDescriptorForType().getName() + " has no seqnum");
     return (Long) item.getField(field);
