@@ -2,8 +2,12 @@ package org.miniups;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Loads the configuration: {@code postgres.conf} when the database URL is a PostgreSQL one, else
@@ -13,12 +17,22 @@ import java.util.Map;
  */
 public final class AppConfig {
   public static final String DB_URL = "mini-ups.db.url";
+  public static final String SEED_NODES = "pekko.cluster.seed-nodes";
+  private static final Pattern SEED_NODE = Pattern.compile("pekko://mini-ups@[^\\s:@/]+:\\d{1,5}");
   private static final String H2_FILE = "jdbc:h2:file:";
   private static final String H2_ASYNC = "jdbc:h2:async:";
 
   private AppConfig() {}
 
   public static Config load(Map<String, ?> overrides) {
+    return load(overrides, System.getenv("CLUSTER_SEED_NODES"));
+  }
+
+  static Config load(Map<String, ?> givenOverrides, String seedNodesVariable) {
+    Map<String, Object> overrides = new HashMap<>(givenOverrides);
+    if (seedNodesVariable != null && !seedNodesVariable.isBlank() && !overrides.containsKey(SEED_NODES)) {
+      overrides.put(SEED_NODES, seedNodes(seedNodesVariable));
+    }
     Object url = overrides.get(DB_URL);
     if (url == null) url = System.getProperty(DB_URL);
     if (url == null) url = System.getenv("DB_URL");
@@ -30,6 +44,24 @@ public final class AppConfig {
     String safe = safeH2Url(configured);
     if (safe.equals(configured)) return config;
     return ConfigFactory.load(ConfigFactory.parseMap(Map.of(DB_URL, safe)).withFallback(unresolved));
+  }
+
+  /**
+   * CLUSTER_SEED_NODES as the list Pekko wants: comma-separated addresses of this system, e.g.
+   * {@code pekko://mini-ups@10.0.0.1:25520,pekko://mini-ups@10.0.0.2:25520}.
+   *
+   * @throws IllegalArgumentException naming the first entry that is not such an address
+   */
+  static List<String> seedNodes(String commaSeparated) {
+    List<String> nodes = Arrays.stream(commaSeparated.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    for (String node : nodes) {
+      if (!SEED_NODE.matcher(node).matches()) {
+        throw new IllegalArgumentException(
+            "CLUSTER_SEED_NODES: '" + node + "' is not a seed node address such as pekko://mini-ups@10.0.0.1:25520"
+                + " (give a comma-separated list)");
+      }
+    }
+    return nodes;
   }
 
   /**

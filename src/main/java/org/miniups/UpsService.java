@@ -187,6 +187,9 @@ public final class UpsService implements AutoCloseable {
     try {
       return ActorSystem.create(guardian, "mini-ups", config);
     } catch (RuntimeException e) {
+      if (!(rootCause(e) instanceof java.net.BindException)) {
+        throw new IllegalStateException("could not start the actor system: " + rootMessage(e), e);
+      }
       String address =
           config.getString("pekko.remote.artery.canonical.hostname")
               + ":"
@@ -199,9 +202,14 @@ public final class UpsService implements AutoCloseable {
   }
 
   static String rootMessage(Throwable e) {
+    Throwable root = rootCause(e);
+    return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+  }
+
+  private static Throwable rootCause(Throwable e) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) root = root.getCause();
-    return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    return root;
   }
 
   /** Stops the node as SIGTERM does (coordinated shutdown), and waits until it has stopped. */

@@ -61,6 +61,28 @@ class SerializationTest {
     }
   }
 
+  /** A message a developer forgot to mark: Java serialization would take it, were it allowed. */
+  record Unmarked(String text) implements java.io.Serializable {}
+
+  /**
+   * Java serialization is off: a message that is neither CborSerializable nor Persisted cannot
+   * leave the node or be stored, and says why; a marked one goes through jackson-cbor.
+   */
+  @Test
+  void aMessageThatIsNotCborSerializableIsRefused() {
+    org.apache.pekko.serialization.Serialization pekko =
+        org.apache.pekko.serialization.SerializationExtension.get(testKit.system());
+    scala.util.Try<byte[]> refused = pekko.serialize(new Unmarked("hello"));
+    assertTrue(refused.isFailure(), "an unmarked message is not serialized");
+    assertTrue(
+        refused.failed().get().getMessage().startsWith("Attempted to serialize message using Java serialization"),
+        refused.failed().get().getMessage());
+    assertTrue(pekko.serialize(new Object()).isFailure(), "nor is an object without any binding");
+    assertEquals(
+        "org.apache.pekko.serialization.jackson.JacksonCborSerializer",
+        pekko.findSerializerFor(new SequenceAllocator.Block(1, 1000)).getClass().getName());
+  }
+
   private static void roundTrip(Object... objects) {
     for (Object o : objects) assertEquals(o, serialization.verifySerialization(o, false), o.toString());
   }

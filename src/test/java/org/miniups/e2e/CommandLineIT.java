@@ -76,6 +76,18 @@ class CommandLineIT {
   }
 
   @Test
+  void aTakenClusterPortOrABadSeedNodeListIsOneLine() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      assertOneLine(
+          run("serve-taken-cluster-port", Map.of("CLUSTER_PORT", String.valueOf(taken.getLocalPort()), "HTTP_PORT", "0"), "serve"),
+          1, "could not open the cluster port 127.0.0.1:" + taken.getLocalPort());
+    }
+    assertOneLine(
+        run("serve-bad-seed-nodes", Map.of("CLUSTER_SEED_NODES", "pekko://mini-ups@127.0.0.1:25520,127.0.0.1:25521"), "serve"),
+        2, "CLUSTER_SEED_NODES: '127.0.0.1:25521' is not a seed node address such as pekko://mini-ups@10.0.0.1:25520");
+  }
+
+  @Test
   void aDatabaseThatIsNotThereOrAWrongUrlIsOneLine() {
     int nobody = JarProcess.freePort();
     assertOneLine(
