@@ -68,6 +68,7 @@ public record UpsComponents(
     ActorRef<Topic.Command<Truck.Changed>> truckTopic,
     ActorRef<Topic.Command<Shipment.Changed>> shipmentTopic,
     ActorRef<LinkConnection.Opened> fleetWakeUp,
+    ActorRef<PeerConnector.Command> peerConnector,
     ReadSideDatabase readSide,
     ActorRef<Accounts.Command> accounts,
     SessionTokens sessions,
@@ -155,10 +156,15 @@ public record UpsComponents(
         truckIds.stream()
             .map(id -> new WorldConnection.TruckInit(id, startingPoint(id).x(), startingPoint(id).y()))
             .toList();
+    ActorRef<PeerConnector.Command> peerConnector =
+        PeerConnector.init(placement, app.getLong("world.id"), worldIdentity, truckIds, trucks, askTimeout);
     ActorRef<LinkConnection.Command> worldConnection =
         placement.singleton(
-            links.world(new PeerLinks.Ends(worldOutbox, worldInbox), fleet, worldIdentity), "world-connection");
-    placement.spawn(TruckPoller.create(truckTopic, worldOutbox, app.getDuration("fleet.query-interval")), "truck-poller");
+            PeerConnector.announcingWorld(
+                peerConnector, links.world(new PeerLinks.Ends(worldOutbox, worldInbox), fleet, worldIdentity)),
+            "world-connection");
+    // One poller in the cluster: every truck is asked once per interval, however many nodes.
+    placement.singleton(TruckPoller.create(truckTopic, worldOutbox, app.getDuration("fleet.query-interval")), "truck-poller");
 
     // The Amazon link.
     ActorRef<WarehouseRegistry.Command> warehouses = WarehouseRegistry.init(placement);
@@ -179,7 +185,9 @@ public record UpsComponents(
     ActorRef<InboundDedup.Command> amazonInbox = InboundDedup.init(placement, "amazon", "Amazon", amazonRouter);
     ActorRef<LinkConnection.Command> amazonConnection =
         placement.singleton(
-            links.amazon(new PeerLinks.Ends(amazonOutbox, amazonInbox), worldConnection), "amazon-connection");
+            PeerConnector.announcingAmazon(
+                peerConnector, links.amazon(new PeerLinks.Ends(amazonOutbox, amazonInbox), worldConnection)),
+            "amazon-connection");
     ActorRef<LinkConnection.Opened> fleetWakeUp = placement.spawn(FleetWakeUp.create(truckIds, trucks), "fleet-wake-up");
 
     // The package index follows the journal's tags, which only the JDBC journal can be asked for.
@@ -197,7 +205,7 @@ public record UpsComponents(
     UpsComponents components =
         new UpsComponents(
             placement, truckIds, askTimeout, allocator, worldIdentity, worldOutbox, worldInbox, worldConnection,
-            amazonOutbox, amazonInbox, amazonConnection, dispatcher, truckTopic, shipmentTopic, fleetWakeUp, readSide,
+            amazonOutbox, amazonInbox, amazonConnection, dispatcher, truckTopic, shipmentTopic, fleetWakeUp, peerConnector, readSide,
             accounts, sessions, directory, known, trackingNumbers, databaseMonitor, metrics, truckPositions,
             liveUpdateHub, KillSwitches.shared("live-updates"));
     components.stopInOrder(jvmMetrics);
@@ -220,33 +228,21 @@ public record UpsComponents(
   /**
    * Runs as a UPS does in production: rejoins the world this database belongs to right away (so
    * trucks keep moving while Amazon is away) and keeps connecting to Amazon, which names the world.
-   * The fleet starts with the first link that opens.
+   * The fleet starts with the first link that opens. In a cluster every node asks; the links open
+   * wherever the singletons run, also after they moved (see {@link PeerConnector}).
    */
   public void connectToPeers() {
-    long configured = placement.system().settings().config().getLong("mini-ups.world.id");
-    AskPattern.<WorldIdentity.Command, WorldIdentity.State>ask(
-            worldIdentity, WorldIdentity.Get::new, askTimeout, placement.system().scheduler())
-        .thenAccept(
-            known -> {
-              long world = configured != 0 ? configured : known.worldId();
-              if (world != 0) worldConnection.tell(new LinkConnection.Open(world, fleetWakeUp));
-            });
-    amazonConnection.tell(new LinkConnection.Open(0, fleetWakeUp));
+    peerConnector.tell(new PeerConnector.Connect());
   }
 
   /**
-   * On shutdown the links go first, so nothing arrives for actors that are stopping; the live
+   * On shutdown the links go first (each connection leaves its peer from the node it runs on, see
+   * {@link LinkConnection}), so nothing arrives for actors that are stopping; the live
    * updates end before the HTTP server unbinds; the database closes last, once every entity has
    * written what it had.
    */
   private void stopInOrder(ServiceMetrics jvmMetrics) {
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(placement.system());
-    for (var link : List.of(amazonConnection, worldConnection)) {
-      shutdown.addTask(
-          CoordinatedShutdown.PhaseServiceUnbind(),
-          "leave-" + link.path().name(),
-          () -> AskPattern.ask(link, LinkConnection.Leave::new, Duration.ofSeconds(5), placement.system().scheduler()));
-    }
     shutdown.addTask(
         CoordinatedShutdown.PhaseBeforeServiceUnbind(),
         "end-live-updates",

@@ -23,7 +23,14 @@ public final class UpsGuardian {
 
   public sealed interface Command {}
 
-  private record SchemaReady(Throwable failure) implements Command {}
+  private record SchemaReady(Throwable failure, int attempt) implements Command {}
+
+  /**
+   * Nodes of a cluster that start together create the journal's tables together: PostgreSQL's
+   * {@code CREATE TABLE IF NOT EXISTS} is not safe against a concurrent one and fails with a
+   * duplicate key in its catalog. The tables exist then, so trying again succeeds.
+   */
+  private static final int SCHEMA_ATTEMPTS = 3;
 
   private record ReadSideReady(ReadSideDatabase readSide, Throwable failure) implements Command {}
 
@@ -46,11 +53,18 @@ public final class UpsGuardian {
           Placement placed = placement.apply(context);
           Config config = context.getSystem().settings().config();
           String url = config.getString(AppConfig.DB_URL);
-          context.pipeToSelf(JournalSchema.createIfNotExists(context.getSystem()), (done, failure) -> new SchemaReady(failure));
+          context.pipeToSelf(JournalSchema.createIfNotExists(context.getSystem()), (done, failure) -> new SchemaReady(failure, 1));
           return Behaviors.receive(Command.class)
               .onMessage(
                   SchemaReady.class,
                   ready -> {
+                    if (ready.failure() != null && ready.attempt() < SCHEMA_ATTEMPTS && createdMeanwhile(ready.failure())) {
+                      context.getLog().info("Another node created the journal's tables meanwhile; checking them again");
+                      context.pipeToSelf(
+                          JournalSchema.createIfNotExists(context.getSystem()),
+                          (done, failure) -> new SchemaReady(failure, ready.attempt() + 1));
+                      return Behaviors.same();
+                    }
                     if (ready.failure() != null) {
                       return failed(started, "Could not prepare the database at " + url, ready.failure());
                     }
@@ -77,6 +91,11 @@ public final class UpsGuardian {
                   })
               .build();
         });
+  }
+
+  private static boolean createdMeanwhile(Throwable failure) {
+    String message = UpsService.rootMessage(failure);
+    return message.contains("duplicate key") || message.contains("already exists");
   }
 
   private static ReadSideDatabase openReadSide(Config config) {

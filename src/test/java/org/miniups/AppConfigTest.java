@@ -41,7 +41,7 @@ class AppConfigTest {
   void theSplitBrainResolverKeepsTheMajority() {
     var config = AppConfig.load(Map.of(), null);
     assertEquals("keep-majority", config.getString("pekko.cluster.split-brain-resolver.active-strategy"));
-    assertEquals(7, config.getDuration("pekko.cluster.split-brain-resolver.stable-after").toSeconds());
+    assertEquals(5, config.getDuration("pekko.cluster.split-brain-resolver.stable-after").toSeconds());
     assertEquals(
         "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider", config.getString("pekko.cluster.downing-provider-class"));
   }

@@ -72,7 +72,13 @@ final class OpsRoutes extends ApiDirectives {
     return out;
   }
 
-  record Health(boolean worldConnected, boolean amazonConnected, boolean databaseReachable, String databaseError) {}
+  /** @param singletonsNode where the outboxes (and beside them the links) run; null: not answering */
+  record Health(
+      boolean worldConnected,
+      boolean amazonConnected,
+      boolean databaseReachable,
+      String databaseError,
+      String singletonsNode) {}
 
   /**
    * Link state as the outboxes see it (up while a connection carries their items): no route
@@ -80,16 +86,18 @@ final class OpsRoutes extends ApiDirectives {
    * database is away) counts as down, so /health always answers.
    */
   private CompletionStage<Health> health() {
-    CompletableFuture<Boolean> world =
-        askQuickly(backend.worldOutbox(), ResendSupervisor.GetStatus::new).thenApply(s -> s != null && s.linkUp());
+    CompletableFuture<ResendSupervisor.Status> worldOutbox = askQuickly(backend.worldOutbox(), ResendSupervisor.GetStatus::new);
+    CompletableFuture<Boolean> world = worldOutbox.thenApply(s -> s != null && s.linkUp());
     CompletableFuture<Boolean> amazon =
         askQuickly(backend.amazonOutbox(), ResendSupervisor.GetStatus::new).thenApply(s -> s != null && s.linkUp());
     CompletableFuture<DatabaseMonitor.Status> database = askQuickly(backend.database(), DatabaseMonitor.GetStatus::new);
     return CompletableFuture.allOf(world, amazon, database)
         .thenApply(done -> {
           DatabaseMonitor.Status db = database.join();
+          ResendSupervisor.Status outbox = worldOutbox.join();
           return new Health(
-              world.join(), amazon.join(), db != null && db.reachable(), db == null ? "not answering" : db.error());
+              world.join(), amazon.join(), db != null && db.reachable(), db == null ? "not answering" : db.error(),
+              outbox == null ? null : outbox.node());
         });
   }
 
@@ -111,6 +119,7 @@ final class OpsRoutes extends ApiDirectives {
     database.put("reachable", health.databaseReachable());
     if (health.databaseError() != null) database.put("error", health.databaseError());
     body.put("database", database);
+    ClusterMembership.of(backend.system()).ifPresent(cluster -> body.put("cluster", cluster.withSingletonsAt(health.singletonsNode())));
     return complete(Json.response(up ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body));
   }
 

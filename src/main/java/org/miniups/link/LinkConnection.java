@@ -8,12 +8,15 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -190,6 +193,7 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
   private final ActorRef<ResendSupervisor.Transmit> transmitAdapter;
   private final ActorRef<InboundDedup.Ack> ackAdapter;
   private final Backoff backoff;
+  private final Optional<Cancellable> leaveOnShutdown;
 
   private Phase phase = Phase.CLOSED;
   private final List<ActorRef<Done>> leaving = new ArrayList<>();
@@ -223,6 +227,25 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
     this.transmitAdapter = context.messageAdapter(ResendSupervisor.Transmit.class, OutboxTransmit::new);
     this.ackAdapter = context.messageAdapter(InboundDedup.Ack.class, InboxAck::new);
     this.backoff = new Backoff(settings.minBackoff(), settings.maxBackoff());
+    this.leaveOnShutdown = leaveWhenThisNodeStops(context);
+  }
+
+  /**
+   * The node that runs the connection (in a cluster: the singletons' node, and only that one)
+   * leaves the peer first when it shuts down, so nothing arrives for actors that are stopping. The
+   * task goes with the connection: a connection that moved to another node leaves from there.
+   */
+  private static Optional<Cancellable> leaveWhenThisNodeStops(ActorContext<Command> context) {
+    try {
+      return Optional.of(
+          CoordinatedShutdown.get(context.getSystem())
+              .addCancellableTask(
+                  CoordinatedShutdown.PhaseServiceUnbind(),
+                  "leave-" + context.getSelf().path().name(),
+                  () -> AskPattern.ask(context.getSelf(), Leave::new, Duration.ofSeconds(5), context.getSystem().scheduler())));
+    } catch (IllegalStateException shutdownUnderWay) {
+      return Optional.empty(); // started while the node stops: nobody to leave yet
+    }
   }
 
   @Override
@@ -558,6 +581,7 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
   }
 
   private Behavior<Command> onStop() {
+    leaveOnShutdown.ifPresent(Cancellable::cancel);
     if (session != null) session.close();
     return this;
   }

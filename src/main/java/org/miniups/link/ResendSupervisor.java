@@ -115,8 +115,11 @@ public final class ResendSupervisor
   /** {@code origin} is empty when the seqnum is unknown (or acked too long ago to remember). */
   public record Sender(Optional<Origin> origin) implements CborSerializable {}
 
-  /** Counters for health and metrics. */
-  public record Status(int unacked, int unackedVolatile, long sent, long resent, boolean linkUp)
+  /**
+   * Counters for health and metrics; {@code node} is the address of the node the outbox runs on
+   * (the singletons' node: the links run beside their outboxes).
+   */
+  public record Status(int unacked, int unackedVolatile, long sent, long resent, boolean linkUp, String node)
       implements CborSerializable {}
 
   private enum Flush implements Command {
@@ -594,7 +597,7 @@ public final class ResendSupervisor
 
   private Effect<Event, State> onGetStatus(State state, GetStatus cmd) {
     int unacked = state.pending.size() - ackedNotRecorded.size();
-    cmd.replyTo().tell(new Status(unacked, volatileByKey.size(), sent, resent, link != null));
+    cmd.replyTo().tell(new Status(unacked, volatileByKey.size(), sent, resent, link != null, context.getSystem().address().toString()));
     return Effect().none();
   }
 

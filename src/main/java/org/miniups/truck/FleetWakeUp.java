@@ -2,6 +2,7 @@ package org.miniups.truck;
 
 import java.util.List;
 import java.util.function.IntFunction;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.RecipientRef;
@@ -24,10 +25,15 @@ public final class FleetWakeUp {
                     LinkConnection.Opened.class,
                     LinkConnection.Opened::accepted,
                     opened -> {
-                      truckIds.forEach(id -> truck.apply(id).tell(new Truck.GetSummary(context.getSystem().ignoreRef())));
+                      wake(truckIds, truck, context.getSystem());
                       return Behaviors.ignore(); // later openings: the fleet is running
                     })
                 .onMessage(LinkConnection.Opened.class, refused -> Behaviors.same())
                 .build());
+  }
+
+  /** Starts every truck that is not running (any message does; a summary asks for nothing). */
+  public static void wake(List<Integer> truckIds, IntFunction<RecipientRef<Truck.Command>> truck, ActorSystem<?> system) {
+    truckIds.forEach(id -> truck.apply(id).tell(new Truck.GetSummary(system.ignoreRef())));
   }
 }

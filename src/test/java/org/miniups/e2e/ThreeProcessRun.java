@@ -68,6 +68,7 @@ public final class ThreeProcessRun implements AutoCloseable {
   private final Map<String, String> upsEnv = new HashMap<>();
   private final List<JarProcess> processes = new ArrayList<>();
   private final List<JarProcess> upsRuns = new ArrayList<>();
+  private final Map<JarProcess, Integer> upsHttpPorts = new HashMap<>();
   private JarProcess world;
   private JarProcess amazon;
   private int worldRuns;
@@ -164,7 +165,19 @@ public final class ThreeProcessRun implements AutoCloseable {
     return amazon;
   }
 
+  /** Starts UPS and waits until it serves HTTP. */
   public JarProcess startUps() {
+    JarProcess ups = startUps(Map.of());
+    awaitServing(ups);
+    return ups;
+  }
+
+  /**
+   * Starts a UPS process with these variables over the usual ones: a node of a cluster gets its
+   * own CLUSTER_PORT, HTTP_PORT and the CLUSTER_SEED_NODES. Returns at once (see {@link
+   * #awaitServing}), so that nodes can start together.
+   */
+  public JarProcess startUps(Map<String, String> nodeEnv) {
     Map<String, String> env = new HashMap<>();
     env.put("DB_URL", dbUrl);
     env.put("DB_USER", System.getProperty("test.pg.user", "postgres"));
@@ -179,10 +192,16 @@ public final class ThreeProcessRun implements AutoCloseable {
     env.put("CLUSTER_PORT", String.valueOf(JarProcess.freePort()));
     env.put("HTTP_PORT", String.valueOf(httpPort));
     env.putAll(upsEnv);
+    env.putAll(nodeEnv);
     JarProcess ups = track(JarProcess.start(scenario + "-ups-" + (upsRuns.size() + 1), env, "serve"));
     upsRuns.add(ups);
-    ups.awaitLine(l -> l.startsWith("Tracking site and API at") || l.startsWith("mini-UPS could not"), Duration.ofSeconds(90));
+    upsHttpPorts.put(ups, Integer.parseInt(env.get("HTTP_PORT")));
     return ups;
+  }
+
+  /** Waits until a UPS process serves HTTP (or says it could not start). */
+  public static void awaitServing(JarProcess ups) {
+    ups.awaitLine(l -> l.startsWith("Tracking site and API at") || l.startsWith("mini-UPS could not"), Duration.ofSeconds(90));
   }
 
   private JarProcess track(JarProcess process) {
@@ -280,15 +299,32 @@ public final class ThreeProcessRun implements AutoCloseable {
     return new Snapshot(amazonReport().orElse(null), worldReport().orElse(null), upsUnacked());
   }
 
-  /** Items the UPS outboxes hold unacked, from /metrics; empty while UPS does not answer. */
+  /**
+   * Items the UPS outboxes hold unacked, from the /metrics of the latest UPS process that answers
+   * (in a cluster each node asks the outboxes wherever they run); empty while none answers.
+   */
   public Optional<Long> upsUnacked() {
+    for (JarProcess ups : reversed(upsRuns)) {
+      if (!ups.isAlive()) continue;
+      Optional<Long> unacked = upsUnacked(upsHttpPorts.get(ups));
+      if (unacked.isPresent()) return unacked;
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<Long> upsUnacked(int port) {
+    return metric(port, UNACKED);
+  }
+
+  /** The sum of a UPS metric over both peers, from /metrics on {@code port}; empty unless both are there. */
+  public static Optional<Long> metric(int port, Pattern perPeer) {
     try {
       HttpResponse<String> metrics =
           HTTP.send(
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics")).timeout(Duration.ofSeconds(5)).build(),
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).timeout(Duration.ofSeconds(5)).build(),
               HttpResponse.BodyHandlers.ofString());
       if (metrics.statusCode() != 200) return Optional.empty();
-      Matcher m = UNACKED.matcher(metrics.body());
+      Matcher m = perPeer.matcher(metrics.body());
       long total = 0;
       int peers = 0;
       while (m.find()) {
