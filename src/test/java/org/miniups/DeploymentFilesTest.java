@@ -62,6 +62,48 @@ class DeploymentFilesTest {
     assertEquals("amazon", env.get("AMAZON_HOST").asText());
   }
 
+  /**
+   * The cluster profile: three nodes, each reachable by the others at its own CLUSTER_HOST, all
+   * given the same seed list naming the three (which our config reads as a list), the same
+   * database, peers and session secret; the single node stays out of the profile's way.
+   */
+  @Test
+  void theClusterProfileWiresThreeNodesIntoOneCluster() throws Exception {
+    JsonNode services = compose().get("services");
+    String config = allConfig();
+    assertTrue(config.contains("${?CLUSTER_HOST}") && config.contains("${?CLUSTER_PORT}"), "conf/ reads the node's address");
+    List<String> seeds = null;
+    JsonNode first = null;
+    for (int n = 1; n <= 3; n++) {
+      JsonNode node = services.get("ups-" + n);
+      assertTrue(node != null, "service ups-" + n);
+      assertEquals(List.of("cluster"), List.of(node.get("profiles").get(0).asText()), "ups-" + n + " is in the cluster profile");
+      assertEquals(1, node.get("profiles").size());
+      assertEquals("serve", node.get("command").get(0).asText());
+      JsonNode env = node.get("environment");
+      assertEquals("ups-" + n, env.get("CLUSTER_HOST").asText(), "ups-" + n + " is known to the others by its service name");
+      List<String> nodeSeeds =
+          AppConfig.load(java.util.Map.of(), env.get("CLUSTER_SEED_NODES").asText()).getStringList(AppConfig.SEED_NODES);
+      assertEquals(
+          List.of("pekko://mini-ups@ups-1:" + env.get("CLUSTER_PORT").asText(),
+              "pekko://mini-ups@ups-2:" + env.get("CLUSTER_PORT").asText(),
+              "pekko://mini-ups@ups-3:" + env.get("CLUSTER_PORT").asText()),
+          nodeSeeds);
+      if (first == null) {
+        first = env;
+        seeds = nodeSeeds;
+      }
+      assertEquals(seeds, nodeSeeds, "one seed list for all");
+      for (String shared : List.of("DB_URL", "WORLD_HOST", "AMAZON_HOST", "SESSION_SECRET", "UPS_TRUCKS")) {
+        assertEquals(first.get(shared).asText(), env.get(shared).asText(), shared + " is the same on every node");
+      }
+      assertTrue(env.get("DB_URL").asText().startsWith("jdbc:postgresql://db:"), "one PostgreSQL journal");
+      assertTrue(!env.get("SESSION_SECRET").asText().isBlank(), "sessions signed alike on every node");
+      assertEquals("808" + n + ":" + env.get("HTTP_PORT").asText(), node.get("ports").get(0).asText());
+    }
+    assertTrue(services.get("ups").get("profiles") == null, "the single node runs without a profile");
+  }
+
   @Test
   void imageBuildsTheRunnableJar() throws Exception {
     String dockerfile = Files.readString(Path.of("Dockerfile"));

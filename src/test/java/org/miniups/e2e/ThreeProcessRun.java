@@ -340,6 +340,22 @@ public final class ThreeProcessRun implements AutoCloseable {
     }
   }
 
+  /** Members with status Up in the cluster as the node serving HTTP on {@code port} sees it (0: no answer). */
+  public static long upMembers(int port) {
+    try {
+      long up = 0;
+      for (var member : Health.of(port).body().path("cluster").path("members")) {
+        if (member.path("status").asText().equals("Up")) up++;
+      }
+      return up;
+    } catch (IOException e) {
+      return 0;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 0;
+    }
+  }
+
   /** The highest resident set size of the process so far, in MiB (Linux's VmHWM). */
   public static long peakRssMib(JarProcess process) {
     try {
