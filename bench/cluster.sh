@@ -11,8 +11,12 @@
 # process in target/processes/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -B -q -P cluster verify | grep -E '^cluster' || true
+mkdir -p target/bench
+status=0
+mvn -B -P cluster verify > target/bench/cluster-scenarios.log 2>&1 || status=$?
+grep -E '^cluster|Tests run:|FAIL' target/bench/cluster-scenarios.log || true
 for f in target/resilience/cluster-*.json; do echo "$(basename "$f" .json): $(tr -d '\n ' < "$f")"; done
+[ "$status" -eq 0 ] || { echo "cluster scenarios failed (target/bench/cluster-scenarios.log)"; exit "$status"; }
 [ "${1:-}" = --scenarios ] && exit
 mvn -B -q dependency:build-classpath -Dmdep.outputFile=target/bench/classpath.txt -Dmdep.includeScope=test
 java -cp "target/test-classes:target/classes:$(cat target/bench/classpath.txt)" -Dminiups.jar=target/mini-ups.jar \

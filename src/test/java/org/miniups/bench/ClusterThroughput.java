@@ -72,6 +72,9 @@ public final class ClusterThroughput {
         if (nodes > 1) env.put("CLUSTER_SEED_NODES", seeds);
         env.put("RESEND_INTERVAL", "5s");
         env.put("TRUCK_QUERY_INTERVAL", "2s");
+        // An experiment's settings for every node, e.g. -Dbench.ups-java-options=-Dpekko.cluster...
+        String javaOptions = System.getProperty("bench.ups-java-options", "");
+        if (!javaOptions.isBlank()) env.put("JAVA_TOOL_OPTIONS", javaOptions);
         started.add(run.startUps(env));
       }
       started.forEach(ThreeProcessRun::awaitServing);

@@ -46,6 +46,10 @@ public final class ThreeProcessRun implements AutoCloseable {
       return new Settings(packages, rate, percent, speed, trucks, resendInterval);
     }
 
+    public Settings withResendInterval(String interval) {
+      return new Settings(packages, rate, flakiness, speed, trucks, interval);
+    }
+
     public Settings withRate(double perSecond) {
       return new Settings(packages, perSecond, flakiness, speed, trucks, resendInterval);
     }
