@@ -107,6 +107,7 @@ class ClusterIT {
     List<String> breaches = run.awaitSettled(PATIENCE);
     double seconds = seconds(started);
     assertEquals(List.of(), breaches, "invariants");
+    assertEveryNodeTracksEveryPackage(packages);
     assertEquals(List.of(), Invariants.unexpectedErrors(run.upsRuns(), List.of()), "ERROR lines in the UPS logs");
     Map<String, Object> figures = figures(packages);
     figures.put("nodes", 3);
@@ -176,6 +177,32 @@ class ClusterIT {
             + " the new singletons re-sent %d items as the links came up, %d in all (of %d sent), the World saw %d"
             + " repeats%n",
         packages, stopSeconds, handover, resentAsTheLinksCameUp, resentAfterHandover, sentAfterHandover, worldDuplicates);
+  }
+
+  /**
+   * Every node answers the tracking API for packages whose shipments live on any node, the same
+   * way: each of a sample of tracking numbers is delivered, seen from every node.
+   */
+  private void assertEveryNodeTracksEveryPackage(int packages) throws Exception {
+    List<String> sample = new ArrayList<>();
+    try (var db = java.sql.DriverManager.getConnection(run.dbUrl(), System.getProperty("test.pg.user", "postgres"), "");
+        var rows = db.createStatement().executeQuery("SELECT tracking_number FROM tracking_number ORDER BY ship_id")) {
+      for (int row = 0; rows.next(); row++) if (row % Math.max(1, packages / 20) == 0) sample.add(rows.getString(1));
+    }
+    assertTrue(sample.size() >= 10, "a sample of tracking numbers: " + sample);
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    for (Node node : live()) {
+      for (String number : sample) {
+        var response =
+            http.send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + node.httpPort() + "/api/packages/" + number))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), number + " from " + node.address() + ": " + response.body());
+        assertEquals("delivered", new ObjectMapper().readTree(response.body()).path("status").asText(), number + " from " + node.address());
+      }
+    }
   }
 
   /** Where every live node says the singletons run (they agree once the cluster has settled). */
