@@ -158,7 +158,26 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
     }
     return this.<Truck.Command, Truck.LoadReply>ask(
             trucks.apply(loaded.truckId()), replyTo -> new Truck.ConfirmLoaded(loaded.shipId(), replyTo))
-        .thenCompose(reply -> reply.accepted() ? done() : refuse(seqnum, reply.reason()));
+        .thenCompose(reply -> reply.accepted() ? done() : loadedEarlier(seqnum, loaded, reply.reason()));
+  }
+
+  /**
+   * The truck does not (or no longer) carry the shipment. An AULoaded naming the truck that
+   * collected it is valid whatever happened since (PROTOCOL.md), e.g. one handled again after a
+   * crash, once the shipment was delivered: the shipment, which keeps its truck for good, decides.
+   */
+  private CompletionStage<Done> loadedEarlier(long seqnum, AmazonRequest.Loaded loaded, String truckRefusal) {
+    return this.<Shipment.Command, Shipment.Summary>ask(shipments.apply(loaded.shipId()), Shipment.Get::new)
+        .thenCompose(
+            shipment -> {
+              if (!shipment.exists()) return refuse(seqnum, "shipment " + loaded.shipId() + " is unknown");
+              if (shipment.wasCollectedBy(loaded.truckId())) {
+                log.debug("Amazon's load {} of shipment {} on truck {} changes nothing now ({})",
+                    seqnum, loaded.shipId(), loaded.truckId(), shipment.status().text);
+                return done();
+              }
+              return refuse(seqnum, truckRefusal);
+            });
   }
 
   private CompletionStage<Done> query(long seqnum, AmazonRequest.Query query) {
@@ -168,7 +187,7 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
               if (!shipment.exists()) return refuse(seqnum, "shipment " + query.shipId() + " is unknown");
               return position(shipment)
                   .thenCompose(
-                      at -> store("status/" + seqnum, new AmazonNotice.Status(shipment.shipId(), shipment.status().text, at.x(), at.y())));
+                      at -> store("status/" + seqnum, new AmazonNotice.Status(shipment.shipId(), shipment.protocolStatus(), at.x(), at.y())));
             });
   }
 

@@ -243,6 +243,26 @@ public final class Shipment
     public Instant updatedAt() {
       return history.isEmpty() ? null : history.get(history.size() - 1).at();
     }
+
+    /** The status as PROTOCOL.md spells it for Amazon: an exception names its reason. */
+    public String protocolStatus() {
+      if (status == Status.EXCEPTION && exceptionReason != null) return "exception: " + exceptionReason;
+      return status.text;
+    }
+
+    /**
+     * Whether truck {@code truckId} was at the warehouse for this shipment (it was announced to
+     * Amazon there, so Amazon may load onto it), whatever happened since. The shipment records
+     * this for good, while the truck forgets a shipment once it is off the truck; and it records
+     * leaving with that truck before the truck departs, so the record never lags the truck.
+     */
+    public boolean wasCollectedBy(int truckId) {
+      return history.stream()
+          .anyMatch(entry -> entry.truckId() == truckId && COLLECTED.contains(entry.status()));
+    }
+
+    private static final Set<String> COLLECTED =
+        Set.of(Status.WAITING.text, Status.LOADING.text, Status.OUT_FOR_DELIVERY.text, Status.DELIVERED.text);
   }
 
   // --- state

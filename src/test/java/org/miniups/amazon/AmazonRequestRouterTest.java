@@ -184,11 +184,87 @@ class AmazonRequestRouterTest {
     expectRefusal(5, "truck 9 is not one of ours");
     handled(stranger);
 
-    CompletionStage<?> wrongTruck = router.handle(6, new AmazonRequest.Loaded(10, 2));
-    Truck.ConfirmLoaded confirm = truck.expectMessageClass(Truck.ConfirmLoaded.class);
-    confirm.replyTo().tell(new Truck.LoadReply(false, "shipment 10 is not assigned to truck 2"));
-    expectRefusal(6, "shipment 10 is not assigned to truck 2");
+    CompletionStage<?> unknownShipment = router.handle(6, new AmazonRequest.Loaded(10, 2));
+    truckRefuses("shipment 10 is not assigned to truck 2");
+    expectRefusal(6, "shipment 10 is unknown");
+    handled(unknownShipment);
+
+    accept(1, pickup(10, 1, 1, 1, null));
+    step(10, Shipment.Status.EN_ROUTE, 1);
+    step(10, Shipment.Status.WAITING, 1);
+    CompletionStage<?> wrongTruck = router.handle(7, new AmazonRequest.Loaded(10, 2));
+    truckRefuses("shipment 10 is not assigned to truck 2");
+    expectRefusal(7, "shipment 10 is not assigned to truck 2");
     handled(wrongTruck);
+  }
+
+  @Test
+  void aLoadBeforeTheTruckArrivedIsRefused() throws Exception {
+    accept(1, pickup(10, 1, 1, 1, null));
+    step(10, Shipment.Status.EN_ROUTE, 2);
+    CompletionStage<?> early = router.handle(5, new AmazonRequest.Loaded(10, 2));
+    truckRefuses("truck 2 has not arrived at the warehouse yet");
+    expectRefusal(5, "truck 2 has not arrived at the warehouse yet");
+    handled(early);
+  }
+
+  /**
+   * PROTOCOL.md: an AULoaded naming the truck that collected the shipment is acked and never
+   * answered with UAErr, whatever happened since. The truck has forgotten a delivered shipment
+   * (and one whose delivery the World refused); the shipment has not.
+   */
+  @Test
+  void aLoadHandledAgainOnceTheShipmentMovedOnChangesNothingAndIsNotRefused() throws Exception {
+    accept(1, pickup(10, 1, 1, 1, null));
+    step(10, Shipment.Status.EN_ROUTE, 2);
+    step(10, Shipment.Status.WAITING, 2);
+    step(10, Shipment.Status.LOADING, 2);
+    TestProbe<Shipment.Destination> destination = testKit.createTestProbe();
+    shipments.get(10L).tell(new Shipment.LeaveWarehouse(2, 0, destination.getRef()));
+    destination.receiveMessage();
+    step(10, Shipment.Status.DELIVERED, 2);
+
+    CompletionStage<?> again = router.handle(5, new AmazonRequest.Loaded(10, 2));
+    truckRefuses("shipment 10 is not assigned to truck 2");
+    handled(again);
+    outbox.expectNoMessage(Duration.ofMillis(200));
+
+    accept(2, pickup(11, 1, 1, 1, null));
+    step(11, Shipment.Status.EN_ROUTE, 2);
+    step(11, Shipment.Status.WAITING, 2);
+    step(11, Shipment.Status.EXCEPTION, 2);
+    CompletionStage<?> afterException = router.handle(6, new AmazonRequest.Loaded(11, 2));
+    truckRefuses("shipment 11 is not assigned to truck 2");
+    handled(afterException);
+    outbox.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void aQueryAfterDeliveryGetsTheFinalStatusAndAnExceptionItsReason() throws Exception {
+    accept(1, pickup(10, 1, 3, 4, null));
+    step(10, Shipment.Status.DELIVERED, 2);
+    CompletionStage<?> delivered = router.handle(8, new AmazonRequest.Query(10));
+    expectAnswer("status/8", new AmazonNotice.Status(10, "delivered", 5, 6));
+    handled(delivered);
+
+    accept(2, pickup(11, 1, 3, 4, null));
+    step(11, Shipment.Status.EXCEPTION, 2);
+    CompletionStage<?> exception = router.handle(9, new AmazonRequest.Query(11));
+    expectAnswer("status/9", new AmazonNotice.Status(11, "exception: the World refused the pickup", 3, 4));
+    handled(exception);
+  }
+
+  private void truckRefuses(String reason) {
+    truck.expectMessageClass(Truck.ConfirmLoaded.class).replyTo().tell(new Truck.LoadReply(false, reason));
+  }
+
+  /** Truck {@code truckId} reports a step of the shipment, as its effects do. */
+  private void step(long shipId, Shipment.Status status, int truckId) {
+    String detail = status == Shipment.Status.EXCEPTION ? "the World refused the pickup" : null;
+    TestProbe<Done> stepped = testKit.createTestProbe();
+    shipments.get(shipId).tell(
+        new Shipment.Update(new Shipment.Step(status, truckId, 0, 0, 0, java.time.Instant.now(), detail), stepped.getRef()));
+    stepped.receiveMessage();
   }
 
   @Test

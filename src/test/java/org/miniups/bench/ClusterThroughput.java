@@ -58,7 +58,7 @@ public final class ClusterThroughput {
   }
 
   private static double run(int nodes, int packages, int repetition) {
-    ThreeProcessRun.Settings settings = new ThreeProcessRun.Settings(packages, 100_000, 0, Integer.MAX_VALUE, 200, "3s");
+    ThreeProcessRun.Settings settings = new ThreeProcessRun.Settings(packages, 100_000, 0, Integer.MAX_VALUE, 200, "3s", false);
     try (ThreeProcessRun run = new ThreeProcessRun("throughput-" + nodes + "-nodes-" + repetition, settings)) {
       run.startWorld();
       List<Integer> clusterPorts = new ArrayList<>();

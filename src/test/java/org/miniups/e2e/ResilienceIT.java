@@ -90,6 +90,29 @@ class ResilienceIT {
     record(run, Map.of("sigkills", kills, "seconds", seconds(started)));
   }
 
+  /**
+   * Amazon sends each delivered shipment's AULoaded once more (a valid request that changes
+   * nothing, PROTOCOL.md), and UPS is SIGKILLed right after deliveries, while such loads are in its
+   * inbox unfinished: after the restart each is handled again, long after its truck forgot the
+   * shipment. The referee counts any UAErr to a valid request as a breach.
+   */
+  @Test
+  void upsKilledRightAfterDeliveriesWhileLoadsAreHandledAgain() throws Exception {
+    int packages = FULL ? 300 : 100;
+    int kills = FULL ? 5 : 2;
+    ThreeProcessRun run =
+        run("ups-sigkill-after-delivery", ThreeProcessRun.defaults().withPackages(packages).withRate(25).withLoadAgainAfterDelivery());
+    long started = System.nanoTime();
+    run.startAll();
+    for (int kill = 1; kill <= kills; kill++) {
+      run.awaitDelivered((long) kill * packages / (kills + 2), PATIENCE);
+      ThreeProcessRun.kill(run.ups());
+      run.startUps();
+    }
+    assertSettledCleanly(run, List.of());
+    record(run, Map.of("sigkills", kills, "loadsSentAgain", packages, "seconds", seconds(started)));
+  }
+
   @Test
   void theWorldAndAmazonKilledAndResumedFromTheirSavedState() throws Exception {
     int packages = FULL ? 300 : 120;

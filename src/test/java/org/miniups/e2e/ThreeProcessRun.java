@@ -36,27 +36,33 @@ public final class ThreeProcessRun implements AutoCloseable {
   /**
    * @param speed the World's simspeed (larger is faster)
    * @param resendInterval of all three, e.g. "300ms"
+   * @param loadAgainAfterDelivery Amazon sends each delivered shipment's AULoaded once more
    */
-  public record Settings(int packages, double rate, int flakiness, int speed, int trucks, String resendInterval) {
+  public record Settings(
+      int packages, double rate, int flakiness, int speed, int trucks, String resendInterval, boolean loadAgainAfterDelivery) {
     public Settings withPackages(int n) {
-      return new Settings(n, rate, flakiness, speed, trucks, resendInterval);
+      return new Settings(n, rate, flakiness, speed, trucks, resendInterval, loadAgainAfterDelivery);
     }
 
     public Settings withFlakiness(int percent) {
-      return new Settings(packages, rate, percent, speed, trucks, resendInterval);
+      return new Settings(packages, rate, percent, speed, trucks, resendInterval, loadAgainAfterDelivery);
     }
 
     public Settings withResendInterval(String interval) {
-      return new Settings(packages, rate, flakiness, speed, trucks, interval);
+      return new Settings(packages, rate, flakiness, speed, trucks, interval, loadAgainAfterDelivery);
     }
 
     public Settings withRate(double perSecond) {
-      return new Settings(packages, perSecond, flakiness, speed, trucks, resendInterval);
+      return new Settings(packages, perSecond, flakiness, speed, trucks, resendInterval, loadAgainAfterDelivery);
+    }
+
+    public Settings withLoadAgainAfterDelivery() {
+      return new Settings(packages, rate, flakiness, speed, trucks, resendInterval, true);
     }
   }
 
   public static Settings defaults() {
-    return new Settings(100, 20, 0, 1000, 20, "300ms");
+    return new Settings(100, 20, 0, 1000, 20, "300ms", false);
   }
 
   private final String scenario;
@@ -152,10 +158,9 @@ public final class ThreeProcessRun implements AutoCloseable {
   }
 
   public JarProcess startAmazon() {
-    amazon =
-        track(
-            JarProcess.start(
-                scenario + "-amazon-" + ++amazonRuns, Map.of(),
+    List<String> args =
+        new ArrayList<>(
+            List.of(
                 "amazon",
                 "--world-host", "127.0.0.1",
                 "--world-port", String.valueOf(worldAmazonPort),
@@ -165,6 +170,8 @@ public final class ThreeProcessRun implements AutoCloseable {
                 "--resend-interval", settings.resendInterval(),
                 "--state-dir", dir.resolve("amazon-state").toAbsolutePath().toString(),
                 "--report", amazonReportFile().toAbsolutePath().toString()));
+    if (settings.loadAgainAfterDelivery()) args.add("--load-again-after-delivery");
+    amazon = track(JarProcess.start(scenario + "-amazon-" + ++amazonRuns, Map.of(), args.toArray(String[]::new)));
     amazon.awaitLine(l -> l.startsWith("Simulated Amazon"), Duration.ofSeconds(60));
     return amazon;
   }

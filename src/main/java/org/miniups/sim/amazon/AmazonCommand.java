@@ -49,6 +49,9 @@ public final class AmazonCommand implements Callable<Integer> {
   @Option(names = "--report", description = "Keep a JSON report (per shipment: notices heard, destinations, where delivered; the referee's violations; unacked items; connections; allDelivered) in this file, rewritten at most every 250 ms while something changes and on exit.")
   Path reportFile;
 
+  @Option(names = "--load-again-after-delivery", description = "After each delivery, send that shipment's AULoaded once more under a new seqnum: a valid request UPS must ack and answer with nothing, as one handled again after a crash.")
+  boolean loadAgainAfterDelivery;
+
   @Override
   public Integer call() throws Exception {
     SimAmazonSettings settings;
@@ -64,6 +67,7 @@ public final class AmazonCommand implements Callable<Integer> {
               .withResendInterval(parseDuration(resendInterval));
       if (stateDir != null) settings = settings.withStateDir(stateDir);
       if (reportFile != null) settings = settings.withReportFile(reportFile);
+      if (loadAgainAfterDelivery) settings = settings.withLoadAgainAfterDelivery();
     } catch (IllegalArgumentException e) {
       System.err.println("Invalid setting: " + e.getMessage());
       return 2;

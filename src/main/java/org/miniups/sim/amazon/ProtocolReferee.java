@@ -65,7 +65,8 @@ public final class ProtocolReferee {
       Map<Long, String> answers,
       Map<Long, SavedItem> upsItems,
       Set<Long> unsentAcksSeen,
-      List<String> violations) {}
+      List<String> violations,
+      Map<Long, String> valid) {}
 
   /** A trip's messages as protobuf bytes; a step not heard yet is null. */
   record SavedTrip(
@@ -134,6 +135,15 @@ public final class ProtocolReferee {
   private final Map<Long, String> requests = new HashMap<>();
   /** The first answer to each of those, by the request's seqnum. */
   private final Map<Long, String> answers = new HashMap<>();
+  /**
+   * Our requests that PROTOCOL.md calls valid, described, by seqnum: UPS must not answer one of
+   * them with UAErr (a pickup consistent with every earlier one, a load onto the truck announced
+   * for the shipment, a query about a shipment UPS accepted).
+   */
+  private final Map<Long, String> valid = new HashMap<>();
+  /** Warehouse addresses as our pickups gave them, by id, and the other way round. */
+  private final Map<Integer, List<Integer>> warehouseAddresses = new HashMap<>();
+  private final Map<List<Integer>, Integer> warehousesByAddress = new HashMap<>();
   /** The first item UPS sent under each of its seqnums. */
   private final Map<Long, Message> upsItems = new HashMap<>();
   private final Set<Long> unsentAcksSeen = new HashSet<>();
@@ -174,7 +184,7 @@ public final class ProtocolReferee {
     }
     Map<Long, SavedItem> items = new HashMap<>();
     upsItems.forEach((seqnum, item) -> items.put(seqnum, SavedItem.of(item)));
-    return new Saved(savedTrips, requests, answers, items, new TreeSet<>(unsentAcksSeen), violations);
+    return new Saved(savedTrips, requests, answers, items, new TreeSet<>(unsentAcksSeen), violations, valid);
   }
 
   /** Remembers what a previous process saw; call before anything else happens. */
@@ -188,12 +198,14 @@ public final class ProtocolReferee {
       trip.loadedSeqnum = savedTrip.loadedSeqnum();
       trip.querySeqnum = savedTrip.querySeqnum();
       trips.put(trip.pickup.getShipid(), trip);
+      learnWarehouse(trip.pickup);
     }
     requests.putAll(saved.requests());
     answers.putAll(saved.answers());
     saved.upsItems().forEach((seqnum, item) -> upsItems.put(seqnum, item.parse()));
     unsentAcksSeen.addAll(saved.unsentAcksSeen());
     violations.addAll(saved.violations());
+    if (saved.valid() != null) valid.putAll(saved.valid()); // null in states saved before it was kept
   }
 
   private static byte[] bytesOrNull(Message message) {
@@ -222,21 +234,54 @@ public final class ProtocolReferee {
   }
 
   public void pickupQueued(AUPickup pickup) {
+    String described = "AUPickup seqnum " + pickup.getSeqnum() + " (shipment " + pickup.getShipid() + ")";
+    if (isConsistent(pickup)) valid.put(pickup.getSeqnum(), described);
     trips.put(pickup.getShipid(), new Trip(pickup));
-    requests.put(pickup.getSeqnum(),
-        "AUPickup seqnum " + pickup.getSeqnum() + " (shipment " + pickup.getShipid() + ")");
+    learnWarehouse(pickup);
+    requests.put(pickup.getSeqnum(), described);
   }
 
+  /** Its warehouse's id and address agree with every earlier pickup, and its shipid is new or has the same content. */
+  private boolean isConsistent(AUPickup pickup) {
+    List<Integer> address = addressOf(pickup);
+    int id = pickup.getWarehouse().getId();
+    if (!address.equals(warehouseAddresses.getOrDefault(id, address))) return false;
+    if (warehousesByAddress.getOrDefault(address, id) != id) return false;
+    Trip earlier = trips.get(pickup.getShipid());
+    return earlier == null || sameContent(earlier.pickup, pickup);
+  }
+
+  private void learnWarehouse(AUPickup pickup) {
+    warehouseAddresses.putIfAbsent(pickup.getWarehouse().getId(), addressOf(pickup));
+    warehousesByAddress.putIfAbsent(addressOf(pickup), pickup.getWarehouse().getId());
+  }
+
+  private static List<Integer> addressOf(AUPickup pickup) {
+    return List.of(pickup.getWarehouse().getX(), pickup.getWarehouse().getY());
+  }
+
+  private static boolean sameContent(AUPickup a, AUPickup b) {
+    return a.toBuilder().clearSeqnum().buildPartial().equals(b.toBuilder().clearSeqnum().buildPartial());
+  }
+
+  /** Valid when it names the truck UATruckArrived announced for the shipment, whatever happened since. */
   public void loadedQueued(AULoaded loaded) {
     Trip trip = trips.get(loaded.getShipid());
-    if (trip != null && trip.loadedSeqnum == null) trip.loadedSeqnum = loaded.getSeqnum();
+    if (trip == null) return;
+    if (trip.loadedSeqnum == null) trip.loadedSeqnum = loaded.getSeqnum();
+    if (trip.arrival != null && trip.arrival.getTruckid() == loaded.getTruckid()) {
+      valid.put(loaded.getSeqnum(),
+          "AULoaded seqnum " + loaded.getSeqnum() + " (shipment " + loaded.getShipid() + " on truck "
+              + loaded.getTruckid() + ", announced in UATruckArrived seqnum " + trip.arrival.getSeqnum() + ")");
+    }
   }
 
   public void queryQueued(AUQuery query) {
     Trip trip = trips.get(query.getShipid());
+    String described = "AUQuery seqnum " + query.getSeqnum() + " (shipment " + query.getShipid() + ")";
     if (trip != null && trip.querySeqnum == null) trip.querySeqnum = query.getSeqnum();
-    requests.put(query.getSeqnum(),
-        "AUQuery seqnum " + query.getSeqnum() + " (shipment " + query.getShipid() + ")");
+    if (trip != null && trip.accepted != null) valid.put(query.getSeqnum(), described + ", which UPS accepted");
+    requests.put(query.getSeqnum(), described);
   }
 
   // ---- what UPS says -------------------------------------------------------------------------
@@ -409,6 +454,11 @@ public final class ProtocolReferee {
 
   public void error(UAErr error) {
     long origin = error.getOriginseqnum();
+    String validRequest = valid.get(origin);
+    if (validRequest != null) {
+      breach("valid request refused: UAErr seqnum %d answers %s, which PROTOCOL.md calls valid, with \"%s\"",
+          error.getSeqnum(), validRequest, error.getErr());
+    }
     if (requests.containsKey(origin)) {
       answered(origin, "UAErr seqnum " + error.getSeqnum());
     } else if (!sentToUps.test(origin)) {

@@ -401,6 +401,10 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
   private void onLoaded(Shipment shipment) {
     shipment.loaded = true;
     loaded.merge(shipment.id, 1, Integer::sum);
+    sendLoaded(shipment);
+  }
+
+  private void sendLoaded(Shipment shipment) {
     long seqnum = nextSeqnum();
     AULoaded notice =
         AULoaded.newBuilder()
@@ -564,6 +568,10 @@ final class SimAmazon extends AbstractBehavior<SimAmazon.Command> {
     boolean first = delivered.merge(notice.getShipid(), 1, Integer::sum) == 1;
     if (first && shipments.containsKey(notice.getShipid()) && ++shipmentsDelivered == settings.packages()) {
       getContext().getLog().info("UPS delivered all {} shipments", shipmentsDelivered);
+    }
+    Shipment shipment = shipments.get(notice.getShipid());
+    if (first && settings.loadAgainAfterDelivery() && shipment != null && shipment.loadingOnto != null) {
+      sendLoaded(shipment);
     }
     deliveredAt.put(notice.getShipid(), new int[] {notice.getX(), notice.getY()});
   }

@@ -33,6 +33,9 @@ import java.util.OptionalInt;
  *     Amazon resumes (the same world, shipments, seqnums, referee); empty keeps it in memory only
  * @param reportFile a JSON {@link SimAmazonReport} rewritten while something changes; empty for
  *     none
+ * @param loadAgainAfterDelivery after each UADelivered, send that shipment's AULoaded once more
+ *     under a new seqnum: a valid request (PROTOCOL.md) that UPS must ack and answer with nothing,
+ *     as a request handled again after a crash is
  */
 public record SimAmazonSettings(
     String worldHost,
@@ -51,7 +54,8 @@ public record SimAmazonSettings(
     List<Long> unknownUpsUserIds,
     int queryEvery,
     Optional<Path> stateDir,
-    Optional<Path> reportFile) {
+    Optional<Path> reportFile,
+    boolean loadAgainAfterDelivery) {
 
   public static final int DEFAULT_WORLD_PORT = 23456;
   public static final int DEFAULT_UPS_PORT = 34567;
@@ -119,59 +123,60 @@ public record SimAmazonSettings(
         List.of(),
         0,
         Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        false);
   }
 
   /** Where the World listens for Amazon. */
   public SimAmazonSettings withWorld(String newWorldHost, int newWorldPort) {
     return new SimAmazonSettings(newWorldHost, newWorldPort, host, upsPort, warehouses, packages,
-        rate, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
+        rate, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile, loadAgainAfterDelivery);
   }
 
   public SimAmazonSettings withUpsPort(int value) {
     return new SimAmazonSettings(worldHost, worldPort, host, value, warehouses, packages, rate,
-        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile, loadAgainAfterDelivery);
   }
 
   /** The interface the UPS port binds to. */
   public SimAmazonSettings withHost(String bindHost) {
     return new SimAmazonSettings(worldHost, worldPort, bindHost, upsPort, warehouses, packages,
-        rate, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
+        rate, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile, loadAgainAfterDelivery);
   }
 
   public SimAmazonSettings withWarehouses(int count) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, count, packages, rate,
-        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile, loadAgainAfterDelivery);
   }
 
   public SimAmazonSettings withPackages(int count) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, count, rate,
-        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile, loadAgainAfterDelivery);
   }
 
   public SimAmazonSettings withRate(double perSecond) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages,
-        perSecond, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
+        perSecond, upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile, loadAgainAfterDelivery);
   }
 
   public SimAmazonSettings withUpsUserIds(List<Long> ids) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
-        ids, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
+        ids, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile, loadAgainAfterDelivery);
   }
 
   public SimAmazonSettings withGrid(int halfSize) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
-        upsUserIds, halfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
+        upsUserIds, halfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile, loadAgainAfterDelivery);
   }
 
   public SimAmazonSettings withResendInterval(Duration value) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
-        upsUserIds, gridHalfSize, value, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
+        upsUserIds, gridHalfSize, value, randomSeed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile, loadAgainAfterDelivery);
   }
 
   public SimAmazonSettings withRandomSeed(long seed) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
-        upsUserIds, gridHalfSize, resendInterval, seed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile);
+        upsUserIds, gridHalfSize, resendInterval, seed, simSpeed, maxFrameBytes, unknownUpsUserIds, queryEvery, stateDir, reportFile, loadAgainAfterDelivery);
   }
 
   /** {@code null} leaves the world's speed as it is. */
@@ -179,12 +184,12 @@ public record SimAmazonSettings(
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
         upsUserIds, gridHalfSize, resendInterval, randomSeed,
         speed == null ? OptionalInt.empty() : OptionalInt.of(speed), maxFrameBytes,
-        unknownUpsUserIds, queryEvery, stateDir, reportFile);
+        unknownUpsUserIds, queryEvery, stateDir, reportFile, loadAgainAfterDelivery);
   }
 
   public SimAmazonSettings withMaxFrameBytes(int value) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
-        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, value, unknownUpsUserIds, queryEvery, stateDir, reportFile);
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, value, unknownUpsUserIds, queryEvery, stateDir, reportFile, loadAgainAfterDelivery);
   }
 
   /** Every pickup of the run in the first emission, as in a benchmark that measures a burst. */
@@ -195,26 +200,32 @@ public record SimAmazonSettings(
   /** Ids that name no UPS account, see {@link #unknownUpsUserIds()}. */
   public SimAmazonSettings withUnknownUpsUserIds(List<Long> ids) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
-        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, ids, queryEvery, stateDir, reportFile);
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes, ids, queryEvery, stateDir, reportFile, loadAgainAfterDelivery);
   }
 
   /** 0 turns queries off, see {@link #queryEvery()}. */
   public SimAmazonSettings withQueryEvery(int n) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
         upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes,
-        unknownUpsUserIds, n, stateDir, reportFile);
+        unknownUpsUserIds, n, stateDir, reportFile, loadAgainAfterDelivery);
   }
 
   public SimAmazonSettings withStateDir(Path dir) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
         upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes,
-        unknownUpsUserIds, queryEvery, Optional.of(dir), reportFile);
+        unknownUpsUserIds, queryEvery, Optional.of(dir), reportFile, loadAgainAfterDelivery);
   }
 
   public SimAmazonSettings withReportFile(Path file) {
     return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
         upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes,
-        unknownUpsUserIds, queryEvery, stateDir, Optional.of(file));
+        unknownUpsUserIds, queryEvery, stateDir, Optional.of(file), loadAgainAfterDelivery);
+  }
+
+  public SimAmazonSettings withLoadAgainAfterDelivery() {
+    return new SimAmazonSettings(worldHost, worldPort, host, upsPort, warehouses, packages, rate,
+        upsUserIds, gridHalfSize, resendInterval, randomSeed, simSpeed, maxFrameBytes,
+        unknownUpsUserIds, queryEvery, stateDir, reportFile, true);
   }
 
   private static void requireText(String name, String value) {

@@ -417,10 +417,13 @@ class SimAmazonServerTest {
     long accepted3 = ups.accepted(3, TRUCK);
     long other3 = ups.accepted(3, TRUCK, "T3-other");
     long unknown = ups.accepted(99, TRUCK);
-    ups.error("bad coordinates", ups.pickups.get(4L).getSeqnum()); // one UAErr alone is an answer
+    long pickup4 = ups.pickups.get(4L).getSeqnum();
+    long refused4 = ups.error("bad coordinates", pickup4); // one answer, but to a valid pickup
 
     assertEquals(
         List.of(
+            "valid request refused: UAErr seqnum " + refused1 + " answers AUPickup seqnum " + pickup1
+                + " (shipment 1), which PROTOCOL.md calls valid, with \"no truck today\"",
             "one answer: AUPickup seqnum " + pickup1 + " (shipment 1) was answered by UAPickupAccepted seqnum "
                 + accepted1 + " and again by UAErr seqnum " + refused1,
             "tracking number: UAPickupAccepted seqnum " + empty2 + " for shipment 2 has an empty tracking number",
@@ -428,7 +431,9 @@ class SimAmazonServerTest {
                 + accepted3 + " and again by UAPickupAccepted seqnum " + other3,
             "tracking number: UAPickupAccepted seqnum " + other3 + " gives shipment 3 tracking number \"T3-other\", "
                 + "but UAPickupAccepted seqnum " + accepted3 + " gave \"T3\"",
-            "unknown shipment: UAPickupAccepted seqnum " + unknown + " names shipment 99, whose AUPickup Amazon never sent"),
+            "unknown shipment: UAPickupAccepted seqnum " + unknown + " names shipment 99, whose AUPickup Amazon never sent",
+            "valid request refused: UAErr seqnum " + refused4 + " answers AUPickup seqnum " + pickup4
+                + " (shipment 4), which PROTOCOL.md calls valid, with \"bad coordinates\""),
         violationsOnceAcked(ups));
   }
 
@@ -538,6 +543,32 @@ class SimAmazonServerTest {
         violationsOnceAcked(ups));
   }
 
+  /** PROTOCOL.md calls these requests valid: a UAErr for one is a breach, whatever came before it. */
+  @Test
+  void aUAErrToAValidPickupOrLoadIsABreach() throws Exception {
+    start(0, fast().withWarehouses(1).withPackages(2));
+    FakeUps ups = connectAndJoin();
+    ups.pump("2 pickups", () -> ups.pickups.size() == 2);
+    AUPickup one = ups.pickups.get(1L);
+    AUPickup two = ups.pickups.get(2L);
+    ups.accepted(1, TRUCK);
+    ups.awaitAtWarehouse(TRUCK, one.getWarehouse().getId());
+    long arrival = ups.truckArrived(TRUCK, one.getWarehouse().getId(), List.of(1L));
+    ups.pump("AULoaded for shipment 1", () -> ups.loaded.containsKey(1L));
+    long loadedOne = ups.loaded.get(1L).getSeqnum();
+    long refusedLoad = ups.error("shipment 1 is not assigned to truck " + TRUCK, loadedOne);
+    long refusedPickup = ups.error("no", two.getSeqnum());
+
+    assertEquals(
+        List.of(
+            "valid request refused: UAErr seqnum " + refusedLoad + " answers AULoaded seqnum " + loadedOne
+                + " (shipment 1 on truck " + TRUCK + ", announced in UATruckArrived seqnum " + arrival + "), which"
+                + " PROTOCOL.md calls valid, with \"shipment 1 is not assigned to truck " + TRUCK + "\"",
+            "valid request refused: UAErr seqnum " + refusedPickup + " answers AUPickup seqnum " + two.getSeqnum()
+                + " (shipment 2), which PROTOCOL.md calls valid, with \"no\""),
+        violationsOnceAcked(ups));
+  }
+
   @Test
   void seqnumsAreNeverReusedForOtherContentAndOnlySentItemsAreAcked() throws Exception {
     start(0, fast().withPackages(1));
@@ -596,6 +627,8 @@ class SimAmazonServerTest {
                 + " and again by UAStatus seqnum " + second2,
             "status: UAStatus seqnum " + bad4 + " gives shipment 4 status \"en route\", which is none of PROTOCOL.md's"
                 + " package statuses",
+            "valid request refused: UAErr seqnum " + error4 + " answers AUQuery seqnum " + query4
+                + " (shipment 4), which UPS accepted, which PROTOCOL.md calls valid, with \"no such package\"",
             "one answer: AUQuery seqnum " + query4 + " (shipment 4) was answered by UAStatus seqnum " + bad4
                 + " and again by UAErr seqnum " + error4,
             "one answer: UAStatus seqnum " + unasked + " for shipment 1 answers no AUQuery"),
