@@ -95,7 +95,7 @@ class ProductionAccountsTest {
       }
       CompletableFuture.allOf(logins.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
     } finally {
-      poller.shutdownNow();
+      poller.shutdown(); // no new poll; the one under way is measured too
       poller.awaitTermination(15, TimeUnit.SECONDS);
       clients.shutdownNow();
     }
