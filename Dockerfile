@@ -9,7 +9,11 @@ COPY src src
 RUN mvn -B -q package -DskipTests
 
 FROM eclipse-temurin:17-jre
+# No root at run time: the service runs as its own user, who may write only /app (where demo keeps data/).
+RUN groupadd --system ups && useradd --system --gid ups --home-dir /app --shell /usr/sbin/nologin ups
 WORKDIR /app
 COPY --from=build /src/target/mini-ups.jar /app/mini-ups.jar
+RUN chown ups:ups /app
+USER ups
 ENTRYPOINT ["java", "-jar", "/app/mini-ups.jar"]
 CMD ["serve"]

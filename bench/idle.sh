@@ -9,6 +9,8 @@
 #   bench/idle.sh [trucks] [window seconds]      defaults: 200 trucks, 60 s
 # PostgreSQL must listen on 127.0.0.1:5432 (user postgres, trust authentication).
 set -euo pipefail
+# serve refuses to start without a secret of 32+ bytes that is nobody else's: one per run.
+export SESSION_SECRET="${SESSION_SECRET:-$(head -c 48 /dev/urandom | base64 -w0)}"
 cd "$(dirname "$0")/.."
 trucks=${1:-200}
 window=${2:-60}

@@ -18,6 +18,8 @@
 # Env: BENCH_HTTP_PORT (18080), BENCH_BUILD=1 (rebuild the jar first), UPS_TRUCKS (200).
 # Writes target/bench/recovery.json and prints a Markdown table.
 set -euo pipefail
+# serve refuses to start without a secret of 32+ bytes that is nobody else's: one per run.
+export SESSION_SECRET="${SESSION_SECRET:-$(head -c 48 /dev/urandom | base64 -w0)}"
 source "$(dirname "$0")/tracking-lib.sh"
 cd "$BENCH_ROOT"
 

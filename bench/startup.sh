@@ -21,6 +21,8 @@
 # seconds, default 30; 0: not at all) for a second in which the machine was at least 80 % idle.
 # Needs curl and python3 (for free ports).
 set -euo pipefail
+# serve refuses to start without a secret of 32+ bytes that is nobody else's: one per run.
+export SESSION_SECRET="${SESSION_SECRET:-$(head -c 48 /dev/urandom | base64 -w0)}"
 cd "$(dirname "$0")/.."
 
 runs=5

@@ -14,6 +14,8 @@
 # the java that will run it, and start the jar by the path used here. With an archive that does
 # not fit, the JVM says so in one warning and starts without it, as it does with none.
 set -euo pipefail
+# serve refuses to start without a secret of 32+ bytes that is nobody else's: one per run.
+export SESSION_SECRET="${SESSION_SECRET:-$(head -c 48 /dev/urandom | base64 -w0)}"
 cd "$(dirname "$0")/.."
 
 jar="${1:-target/mini-ups.jar}"

@@ -20,6 +20,7 @@ import org.miniups.sim.amazon.SimAmazonSettings;
 import org.miniups.sim.amazon.SimAmazonStats;
 import org.miniups.sim.world.SimWorldServer;
 import org.miniups.sim.world.SimWorldSettings;
+import org.miniups.user.SessionSecret;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -151,9 +152,16 @@ public final class Main implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      var settings = AppConfig.load(node.overrides());
+      // Before anything starts: a guessable secret lets anyone sign a session for any account.
+      Optional<String> weakSecret = SessionSecret.problem(settings.getString("mini-ups.accounts.session-secret"));
+      if (weakSecret.isPresent()) {
+        System.err.println("mini-UPS could not start: " + weakSecret.get());
+        return 1;
+      }
       UpsService service;
       try {
-        service = UpsService.start(AppConfig.load(node.overrides()));
+        service = UpsService.start(settings);
       } catch (IllegalStateException e) {
         System.err.println("mini-UPS could not start: " + e.getMessage());
         return 1;

@@ -41,6 +41,7 @@ import org.miniups.truck.FleetWakeUp;
 import org.miniups.truck.Truck;
 import org.miniups.user.Accounts;
 import org.miniups.user.LoginLimiter;
+import org.miniups.user.PasswordHasher;
 import org.miniups.user.SessionTokens;
 import org.miniups.user.UserRepository;
 import org.miniups.world.TruckPoller;
@@ -99,10 +100,13 @@ public record UpsComponents(
     ActorRef<Accounts.Command> accounts =
         placement.spawn(
             Accounts.create(
-                new UserRepository(readSide.dataSource(), accountSettings.getInt("bcrypt-cost"), clock),
+                new UserRepository(readSide.dataSource(), clock),
+                new PasswordHasher(
+                    accountSettings.getInt("bcrypt-cost"), accountSettings.getInt("bcrypt-threads"), accountSettings.getInt("bcrypt-queue")),
                 sessions,
                 new LoginLimiter(
-                    accountSettings.getInt("login-max-failures"), accountSettings.getDuration("login-window"), clock)),
+                    accountSettings.getInt("login-max-failures"), accountSettings.getDuration("login-window"),
+                    accountSettings.getLong("login-limiter-size"), clock)),
             "accounts");
     ActorRef<PackageDirectory.Command> directory =
         placement.spawn(PackageDirectory.create(readSide.dataSource()), "package-directory");

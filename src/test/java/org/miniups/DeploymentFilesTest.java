@@ -10,8 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.miniups.user.SessionSecret;
 
 /**
  * No Docker engine runs here, so the compose file is checked statically: it parses, names its
@@ -109,5 +112,54 @@ class DeploymentFilesTest {
     String dockerfile = Files.readString(Path.of("Dockerfile"));
     assertTrue(dockerfile.contains("mvn -B -q package"));
     assertTrue(dockerfile.contains("mini-ups.jar"));
+  }
+
+  /** The image the service runs in (the last stage) switches to a user it creates, before the entry point. */
+  @Test
+  void theImageRunsAsANonRootUserCreatedInItsRuntimeStage() throws Exception {
+    String dockerfile = Files.readString(Path.of("Dockerfile"));
+    String runtime = dockerfile.substring(dockerfile.lastIndexOf("\nFROM "));
+    Matcher user = Pattern.compile("(?m)^USER\\s+([^\\s:]+)").matcher(runtime);
+    assertTrue(user.find(), "the runtime stage has a USER line:\n" + runtime);
+    String name = user.group(1);
+    assertTrue(!name.equals("root") && !name.equals("0"), "USER " + name + " is not root");
+    assertTrue(Pattern.compile("(?m)^RUN .*useradd .*\\b" + Pattern.quote(name) + "\\s*$").matcher(runtime).find(),
+        "the runtime stage creates " + name);
+    assertTrue(user.start() < runtime.indexOf("ENTRYPOINT"), "the entry point runs as " + name);
+  }
+
+  /** Every serve in compose needs SESSION_SECRET from the environment: there is no default to fall back on. */
+  @Test
+  void composeShipsNoSessionSecret() throws Exception {
+    JsonNode services = compose().get("services");
+    List<String> serving = new ArrayList<>();
+    services.fields().forEachRemaining(service -> {
+      if (!"serve".equals(service.getValue().path("command").path(0).asText())) return;
+      serving.add(service.getKey());
+      String secret = service.getValue().path("environment").path("SESSION_SECRET").asText();
+      assertTrue(secret.matches("\\$\\{SESSION_SECRET:\\?[^}]+}"), service.getKey() + " SESSION_SECRET: " + secret);
+    });
+    assertEquals(List.of("ups", "ups-1", "ups-2", "ups-3"), serving);
+  }
+
+  /** A value written in the repository next to SESSION_SECRET is one serve refuses (it is public). */
+  @Test
+  void noSessionSecretWrittenInTheRepositoryWouldBeAccepted() throws Exception {
+    Pattern assignment =
+        Pattern.compile("(?:SESSION_SECRET\\s*[=:]|session-secret\\s*=)\\s*[\"']?([^\\s\"'`]*)");
+    List<Path> files = new ArrayList<>(List.of(Path.of("docker-compose.yml"), Path.of("Dockerfile")));
+    for (String dir : List.of(".", "conf", "bench", "scripts")) {
+      try (Stream<Path> listed = Files.list(Path.of(dir))) {
+        listed.filter(f -> f.toString().matches(".*\\.(md|conf|sh|py|yml|yaml)$")).forEach(files::add);
+      }
+    }
+    for (Path file : files) {
+      Matcher found = assignment.matcher(Files.readString(file));
+      while (found.find()) {
+        String value = found.group(1);
+        if (value.startsWith("$")) continue; // taken from the environment
+        assertTrue(SessionSecret.problem(value).isPresent(), file + " publishes a session secret serve would accept: " + value);
+      }
+    }
   }
 }

@@ -2,7 +2,6 @@ package org.miniups.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -16,6 +15,7 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.miniups.user.Accounts;
+import org.miniups.user.SessionTokens;
 import org.miniups.user.User;
 
 /** What every API routes class needs: asking actors, who is calling, and reading JSON bodies. */
@@ -49,14 +49,18 @@ abstract class ApiDirectives extends AllDirectives {
                 }));
   }
 
-  /** The logged-in user, if any; an invalid or expired session counts as none. */
+  /**
+   * The logged-in user, if any; an invalid, expired or ended session (logout, new password) counts
+   * as none. Whether it ended is read from the database on every request, so every node agrees.
+   */
   Route optionalUser(Function<Optional<User>, Route> inner) {
     return withToken(
         token -> {
-          OptionalLong userId = token.map(t -> backend.sessions().verify(t)).orElse(OptionalLong.empty());
-          if (userId.isEmpty()) return inner.apply(Optional.empty());
+          Optional<SessionTokens.Session> session = token.flatMap(t -> backend.sessions().verify(t));
+          if (session.isEmpty()) return inner.apply(Optional.empty());
           CompletionStage<Optional<User>> user =
-              this.<Accounts.Command, Accounts.Found>ask(backend.accounts(), replyTo -> new Accounts.GetUser(userId.getAsLong(), replyTo))
+              this.<Accounts.Command, Accounts.Found>ask(
+                      backend.accounts(), replyTo -> new Accounts.GetSession(session.get().userId(), session.get().version(), replyTo))
                   .thenApply(found -> Optional.ofNullable(found.user()));
           return onSuccess(user, inner::apply);
         });

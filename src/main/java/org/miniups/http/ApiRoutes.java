@@ -24,7 +24,7 @@ public final class ApiRoutes extends AllDirectives {
   /** The paths served besides the site's files, as metrics name them; RouteTemplatesTest holds them to the OpenAPI document. */
   static final List<String> ROUTE_TEMPLATES = List.of(
       "/api/packages/{trackingNumber}", "/api/packages/{trackingNumber}/events",
-      "/api/packages/{trackingNumber}/destination", "/api/users", "/api/sessions", "/api/me", "/api/me/packages",
+      "/api/packages/{trackingNumber}/destination", "/api/users", "/api/sessions", "/api/me", "/api/me/packages", "/api/me/password",
       "/api/trucks", "/health", "/metrics", BenchRoutes.CONSTANT_TEMPLATE);
 
   private final PackageRoutes packages;

@@ -29,16 +29,27 @@ final class AccountRules {
 
   /** A message for the person registering, or empty when every field is acceptable. */
   static Optional<String> problem(String username, String password, String email) {
-    if (!USERNAME.matcher(username(username)).matches())
-      return Optional.of("username must be 3 to 32 characters: letters, digits, '_', '.' or '-'");
-    if (!passwordLengthOk(password))
-      return Optional.of("password must be " + MIN_PASSWORD + " to " + MAX_PASSWORD + " characters");
+    if (!USERNAME.matcher(username(username)).matches()) return Optional.of(USERNAME_RULE);
+    if (!passwordLengthOk(password)) return Optional.of(PASSWORD_RULE);
+    return profileProblem(username, email);
+  }
+
+  static final String USERNAME_RULE = "username must be 3 to 32 characters: letters, digits, '_', '.' or '-'";
+  static final String PASSWORD_RULE = "password must be " + MIN_PASSWORD + " to " + MAX_PASSWORD + " characters";
+
+  /** The rules of the fields besides the password. */
+  static Optional<String> profileProblem(String username, String email) {
+    if (!USERNAME.matcher(username(username)).matches()) return Optional.of(USERNAME_RULE);
     String mail = email(email);
     if (mail != null && mail.length() > MAX_EMAIL)
       return Optional.of("email must be at most " + MAX_EMAIL + " characters");
     if (mail != null && !EMAIL.matcher(mail).matches())
       return Optional.of("email must look like name@example.com");
     return Optional.empty();
+  }
+
+  static boolean passwordTooLong(String password) {
+    return password != null && password.codePointCount(0, password.length()) > MAX_PASSWORD;
   }
 
   static boolean passwordLengthOk(String password) {

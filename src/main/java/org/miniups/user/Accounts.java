@@ -4,22 +4,27 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.miniups.CborSerializable;
+import org.miniups.user.UserRepository.Credentials;
 
 /**
- * The accounts actor: routes only ask it. JDBC and bcrypt block, so they run on Pekko's blocking
- * dispatcher and come back through pipeToSelf; the login limiter is only touched here, on the
- * actor's own thread. A failing database answers 503 and logs one WARN line per request.
+ * The accounts actor: routes only ask it. JDBC runs on Pekko's blocking dispatcher, bcrypt on the
+ * {@link PasswordHasher}'s bounded pool (which this actor owns and closes), never one inside the
+ * other; results come back through pipeToSelf, and the login limiter is only touched here, on the
+ * actor's own thread. A failing database answers 503 and logs one WARN line per request; a full
+ * bcrypt queue answers 503 with Retry-After.
  */
 public final class Accounts extends AbstractBehavior<Accounts.Command> {
 
@@ -33,8 +38,12 @@ public final class Accounts extends AbstractBehavior<Accounts.Command> {
     }
   }
 
-  /** 201 with the user; 400 invalid input; 409 username taken; 503 database unavailable. */
-  public record Registered(User user, String error, int status) implements CborSerializable {}
+  /** 201 with the user; 400 invalid input; 409 username taken; 503 unavailable or busy (then retryAfterSeconds > 0). */
+  public record Registered(User user, String error, int status, long retryAfterSeconds) implements CborSerializable {
+    public Registered(User user, String error, int status) {
+      this(user, error, status, 0);
+    }
+  }
 
   public record Login(String username, String password, String clientAddress, ActorRef<LoggedIn> replyTo)
       implements Command {
@@ -44,16 +53,41 @@ public final class Accounts extends AbstractBehavior<Accounts.Command> {
     }
   }
 
-  /** 200 with user and token; 401 wrong username or password; 429 too many failures; 503. */
-  public record LoggedIn(User user, String token, String error, int status) implements CborSerializable {}
+  /**
+   * 200 with user and token; 400 a field longer than any account's; 401 wrong username or password;
+   * 403 wrong current password (a password change); 429 too many failures; 503 unavailable or busy.
+   * {@code retryAfterSeconds} > 0 with a 429 or a busy 503.
+   */
+  public record LoggedIn(User user, String token, String error, int status, long retryAfterSeconds) implements CborSerializable {
+    public LoggedIn(User user, String token, String error, int status) {
+      this(user, token, error, status, 0);
+    }
+  }
 
-  public record GetUser(long id, ActorRef<Found> replyTo) implements Command {}
+  /** The user of a valid token, if their sessions were not ended since it was issued. */
+  public record GetSession(long userId, long sessionVersion, ActorRef<Found> replyTo) implements Command {}
 
-  /** {@code user} null when unknown. */
+  /** {@code user} null when unknown or when the session has ended. */
   public record Found(User user) implements CborSerializable {}
 
+  /** Logout: ends every session of the user, on every node (a per-user version, not per token). */
+  public record EndSessions(long userId, long sessionVersion, ActorRef<SessionsEnded> replyTo) implements Command {}
+
+  /** 204 ended (or had already ended); 503 the database failed, and the sessions go on. */
+  public record SessionsEnded(int status, String error) implements CborSerializable {}
+
+  /** Replaces the password, ending every older session; answers a fresh session like a login. */
+  public record ChangePassword(
+      User user, String currentPassword, String newPassword, String clientAddress, ActorRef<LoggedIn> replyTo)
+      implements Command {
+    @Override
+    public String toString() {
+      return "ChangePassword[user=" + user + ", clientAddress=" + clientAddress + "]";
+    }
+  }
+
   /**
-   * Whether {@code profileId} is a UPS account. Like {@link GetUser}, unanswered when the database
+   * Whether {@code profileId} is a UPS account. Like {@link GetSession}, unanswered when the database
    * fails: false would wrongly say "no such account", so the asker's timeout says "unknown".
    */
   public record Exists(long profileId, ActorRef<Boolean> replyTo) implements Command {}
@@ -65,25 +99,35 @@ public final class Accounts extends AbstractBehavior<Accounts.Command> {
     }
   }
 
-  /** A finished password check; {@code user} null when it failed, {@code warning} set when the database did. */
-  private record Checked(String username, String clientAddress, ActorRef<LoggedIn> replyTo, User user, String warning)
+  /** A finished password check (a login or a change), counted against {@code username} and the address. */
+  private record Checked(String username, String clientAddress, ActorRef<LoggedIn> replyTo, LoggedIn answer, Throwable failure)
       implements Command {}
 
   static final String UNAVAILABLE = "the account service is unavailable";
+  static final String BUSY = "too many logins at once; try again in a second";
+  static final long BUSY_RETRY_AFTER_SECONDS = 1;
   static final String WRONG_CREDENTIALS = "wrong username or password";
+  static final String WRONG_CURRENT_PASSWORD = "the current password is wrong";
+  static final String TOO_LONG =
+      "username must be at most " + AccountRules.MAX_USERNAME + " and password at most " + AccountRules.MAX_PASSWORD + " characters";
+  private static final LoggedIn WRONG = new LoggedIn(null, null, WRONG_CREDENTIALS, 401);
 
   private final UserRepository repository;
+  private final PasswordHasher hasher;
   private final SessionTokens tokens;
   private final LoginLimiter limiter;
   private final Executor blocking;
 
-  public static Behavior<Command> create(UserRepository repository, SessionTokens tokens, LoginLimiter limiter) {
-    return Behaviors.setup(context -> new Accounts(context, repository, tokens, limiter));
+  public static Behavior<Command> create(
+      UserRepository repository, PasswordHasher hasher, SessionTokens tokens, LoginLimiter limiter) {
+    return Behaviors.setup(context -> new Accounts(context, repository, hasher, tokens, limiter));
   }
 
-  private Accounts(ActorContext<Command> context, UserRepository repository, SessionTokens tokens, LoginLimiter limiter) {
+  private Accounts(
+      ActorContext<Command> context, UserRepository repository, PasswordHasher hasher, SessionTokens tokens, LoginLimiter limiter) {
     super(context);
     this.repository = repository;
+    this.hasher = hasher;
     this.tokens = tokens;
     this.limiter = limiter;
     this.blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
@@ -94,10 +138,16 @@ public final class Accounts extends AbstractBehavior<Accounts.Command> {
     return newReceiveBuilder()
         .onMessage(Register.class, this::onRegister)
         .onMessage(Login.class, this::onLogin)
-        .onMessage(GetUser.class, this::onGetUser)
+        .onMessage(ChangePassword.class, this::onChangePassword)
+        .onMessage(GetSession.class, this::onGetSession)
+        .onMessage(EndSessions.class, this::onEndSessions)
         .onMessage(Exists.class, this::onExists)
         .onMessage(Answer.class, this::onAnswer)
         .onMessage(Checked.class, this::onChecked)
+        .onSignal(PostStop.class, stopped -> {
+          hasher.close();
+          return this;
+        })
         .build();
   }
 
@@ -107,12 +157,14 @@ public final class Accounts extends AbstractBehavior<Accounts.Command> {
       cmd.replyTo().tell(new Registered(null, problem.get(), 400));
       return this;
     }
-    offload(
-        () -> repository.create(cmd.username(), cmd.password(), cmd.email()),
+    pipe(
+        hasher.hash(cmd.password()).thenApplyAsync(hash -> repository.create(cmd.username(), cmd.email(), hash), blocking),
         (user, failure) -> {
           if (failure == null) return new Answer<>(cmd.replyTo(), new Registered(user, null, 201), null);
           if (failure instanceof UsernameTakenException taken)
             return new Answer<>(cmd.replyTo(), new Registered(null, taken.getMessage(), 409), null);
+          if (failure instanceof PasswordHasher.Busy)
+            return new Answer<>(cmd.replyTo(), new Registered(null, BUSY, 503, BUSY_RETRY_AFTER_SECONDS), null);
           return new Answer<>(cmd.replyTo(), new Registered(null, UNAVAILABLE, 503), warning("registering", failure));
         });
     return this;
@@ -120,50 +172,99 @@ public final class Accounts extends AbstractBehavior<Accounts.Command> {
 
   private Behavior<Command> onLogin(Login cmd) {
     String username = AccountRules.username(cmd.username());
-    OptionalLong wait = limiter.retryAfterSeconds(username, cmd.clientAddress());
-    if (wait.isPresent()) {
-      cmd.replyTo().tell(new LoggedIn(null, null, "too many failed logins; try again in " + wait.getAsLong() + " s", 429));
+    // Before any bookkeeping: no account has such a name or password, and the limiter keeps none.
+    if (username.length() > AccountRules.MAX_USERNAME || AccountRules.passwordTooLong(cmd.password())) {
+      cmd.replyTo().tell(new LoggedIn(null, null, TOO_LONG, 400));
       return this;
     }
-    // Counted before the check finishes, so a burst of parallel guesses cannot overshoot the limit;
-    // a success clears it.
-    limiter.failed(username, cmd.clientAddress());
-    if (!AccountRules.passwordLengthOk(cmd.password()) || username.length() > AccountRules.MAX_USERNAME) {
-      cmd.replyTo().tell(new LoggedIn(null, null, WRONG_CREDENTIALS, 401)); // no such account can exist
+    if (refusedByLimiter(username, cmd.clientAddress(), cmd.replyTo())) return this;
+    if (!AccountRules.passwordLengthOk(cmd.password())) {
+      cmd.replyTo().tell(WRONG); // no account has such a password
       return this;
     }
-    offload(
-        () -> repository.authenticate(username, cmd.password()),
-        (user, failure) ->
-            new Checked(
-                username,
-                cmd.clientAddress(),
-                cmd.replyTo(),
-                failure == null ? user.orElse(null) : null,
-                failure == null ? null : warning("logging in", failure)));
+    CompletableFuture<LoggedIn> answer =
+        CompletableFuture.supplyAsync(() -> repository.credentials(username), blocking)
+            .thenCompose(found -> hasher.matches(cmd.password(), found.map(Credentials::passwordHash).orElse(null))
+                .thenApply(ok -> ok ? session(found.get().user(), found.get().sessionVersion()) : WRONG));
+    pipeChecked(answer, username, cmd.clientAddress(), cmd.replyTo());
     return this;
+  }
+
+  private Behavior<Command> onChangePassword(ChangePassword cmd) {
+    if (!AccountRules.passwordLengthOk(cmd.newPassword())) {
+      cmd.replyTo().tell(new LoggedIn(null, null, AccountRules.PASSWORD_RULE, 400));
+      return this;
+    }
+    if (!AccountRules.passwordLengthOk(cmd.currentPassword())) { // no account has such a password
+      cmd.replyTo().tell(new LoggedIn(null, null, WRONG_CURRENT_PASSWORD, 403));
+      return this;
+    }
+    String username = cmd.user().username();
+    if (refusedByLimiter(username, cmd.clientAddress(), cmd.replyTo())) return this;
+    LoggedIn wrong = new LoggedIn(null, null, WRONG_CURRENT_PASSWORD, 403);
+    LoggedIn ended = new LoggedIn(null, null, "log in first", 401);
+    CompletableFuture<LoggedIn> answer =
+        CompletableFuture.supplyAsync(() -> repository.credentials(cmd.user().id()), blocking)
+            .thenCompose(found -> hasher.matches(cmd.currentPassword(), found.map(Credentials::passwordHash).orElse(null))
+                .thenCompose(ok -> !ok
+                    ? CompletableFuture.completedFuture(found.isPresent() ? wrong : ended)
+                    : hasher.hash(cmd.newPassword())
+                        .thenApplyAsync(hash -> repository.changePassword(cmd.user().id(), found.get().passwordHash(), hash), blocking)
+                        .thenApply(version -> version.isPresent() ? session(found.get().user(), version.getAsLong()) : ended)));
+    pipeChecked(answer, username, cmd.clientAddress(), cmd.replyTo());
+    return this;
+  }
+
+  /** Answers 429 when the limit is reached; else counts a failure now, which a success clears. */
+  private boolean refusedByLimiter(String username, String clientAddress, ActorRef<LoggedIn> replyTo) {
+    OptionalLong wait = limiter.retryAfterSeconds(username, clientAddress);
+    if (wait.isPresent()) {
+      replyTo.tell(new LoggedIn(null, null, "too many failed logins; try again in " + wait.getAsLong() + " s", 429, wait.getAsLong()));
+      return true;
+    }
+    // Counted before the check finishes, so a burst of parallel guesses cannot overshoot the limit.
+    limiter.failed(username, clientAddress);
+    return false;
+  }
+
+  private LoggedIn session(User user, long sessionVersion) {
+    return new LoggedIn(user, tokens.issue(user.id(), sessionVersion), null, 200);
+  }
+
+  private void pipeChecked(CompletionStage<LoggedIn> answer, String username, String clientAddress, ActorRef<LoggedIn> replyTo) {
+    pipe(answer, (value, failure) -> new Checked(username, clientAddress, replyTo, value, failure));
   }
 
   private Behavior<Command> onChecked(Checked checked) {
-    if (checked.warning() != null) {
-      getContext().getLog().warn(checked.warning());
+    if (checked.failure() instanceof PasswordHasher.Busy) {
+      checked.replyTo().tell(new LoggedIn(null, null, BUSY, 503, BUSY_RETRY_AFTER_SECONDS));
+    } else if (checked.failure() != null) {
+      getContext().getLog().warn(warning("checking a password", checked.failure()));
       checked.replyTo().tell(new LoggedIn(null, null, UNAVAILABLE, 503));
-    } else if (checked.user() == null) {
-      checked.replyTo().tell(new LoggedIn(null, null, WRONG_CREDENTIALS, 401));
     } else {
-      limiter.succeeded(checked.username(), checked.clientAddress());
-      checked.replyTo().tell(new LoggedIn(checked.user(), tokens.issue(checked.user().id()), null, 200));
+      if (checked.answer().status() == 200) limiter.succeeded(checked.username(), checked.clientAddress());
+      checked.replyTo().tell(checked.answer());
     }
     return this;
   }
 
-  private Behavior<Command> onGetUser(GetUser cmd) {
+  private Behavior<Command> onGetSession(GetSession cmd) {
     offload(
-        () -> repository.find(cmd.id()),
+        () -> repository.findSession(cmd.userId(), cmd.sessionVersion()),
         (user, failure) ->
             failure == null
                 ? new Answer<>(cmd.replyTo(), new Found(user.orElse(null)), null)
-                : new Answer<>(cmd.replyTo(), null, warning("finding user " + cmd.id(), failure)));
+                : new Answer<>(cmd.replyTo(), null, warning("checking the session of user " + cmd.userId(), failure)));
+    return this;
+  }
+
+  private Behavior<Command> onEndSessions(EndSessions cmd) {
+    offload(
+        () -> repository.endSessions(cmd.userId(), cmd.sessionVersion()),
+        (ended, failure) ->
+            failure == null
+                ? new Answer<>(cmd.replyTo(), new SessionsEnded(204, null), null)
+                : new Answer<>(cmd.replyTo(), new SessionsEnded(503, UNAVAILABLE), warning("logging out user " + cmd.userId(), failure)));
     return this;
   }
 
@@ -184,7 +285,11 @@ public final class Accounts extends AbstractBehavior<Accounts.Command> {
   }
 
   private <T> void offload(Supplier<T> work, BiFunction<T, Throwable, Command> toMessage) {
-    getContext().pipeToSelf(CompletableFuture.supplyAsync(work, blocking), (value, failure) -> toMessage.apply(value, unwrap(failure)));
+    pipe(CompletableFuture.supplyAsync(work, blocking), toMessage);
+  }
+
+  private <T> void pipe(CompletionStage<T> work, BiFunction<T, Throwable, Command> toMessage) {
+    getContext().pipeToSelf(work, (value, failure) -> toMessage.apply(value, unwrap(failure)));
   }
 
   private static Throwable unwrap(Throwable failure) {

@@ -7,16 +7,16 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.OptionalLong;
+import java.util.Optional;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Stateless signed session tokens: {@code "<userId>.<expiresEpochSeconds>.<base64url HMAC-SHA256>"}.
- * Nothing is stored, so any node holding the same secret can check a token, and a token cannot be
- * revoked before it expires (keep the lifetime short enough for that).
+ * Signed session tokens: {@code "<userId>.<sessionVersion>.<expiresEpochSeconds>.<base64url HMAC-SHA256>"}.
+ * Any node holding the same secret can check the signature; whether the session has ended is the
+ * user's {@code session_version} in the database (see {@link UserRepository#findSession}).
  */
 public final class SessionTokens {
   private static final Logger log = LoggerFactory.getLogger(SessionTokens.class);
@@ -24,6 +24,9 @@ public final class SessionTokens {
   private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
   /** Far longer than any token we issue; spares hashing garbage. */
   private static final int MAX_TOKEN_LENGTH = 128;
+
+  /** Who a token is for, and the session version it was issued at. */
+  public record Session(long userId, long version) {}
 
   private final SecretKeySpec key;
   private final Duration lifetime;
@@ -51,29 +54,30 @@ public final class SessionTokens {
     return new SessionTokens(secretOrEmpty.getBytes(StandardCharsets.UTF_8), lifetime, clock);
   }
 
-  public String issue(long userId) {
-    String payload = userId + "." + clock.instant().plus(lifetime).getEpochSecond();
+  public String issue(long userId, long sessionVersion) {
+    String payload = userId + "." + sessionVersion + "." + clock.instant().plus(lifetime).getEpochSecond();
     return payload + "." + sign(payload);
   }
 
-  /** The user id, or empty for a malformed, tampered or expired token. */
-  public OptionalLong verify(String token) {
-    if (token == null || token.length() > MAX_TOKEN_LENGTH) return OptionalLong.empty();
-    int first = token.indexOf('.');
+  /** The session, or empty for a malformed, tampered or expired token. */
+  public Optional<Session> verify(String token) {
+    if (token == null || token.length() > MAX_TOKEN_LENGTH) return Optional.empty();
+    String[] parts = token.split("\\.", -1);
+    if (parts.length != 4) return Optional.empty();
     int last = token.lastIndexOf('.');
-    if (first <= 0 || last == first || token.indexOf('.', first + 1) != last) return OptionalLong.empty();
     String payload = token.substring(0, last);
     // Compare the encoded form: a base64 decoder would accept several spellings of one signature.
     byte[] expected = sign(payload).getBytes(StandardCharsets.US_ASCII);
     byte[] given = token.substring(last + 1).getBytes(StandardCharsets.US_ASCII);
-    if (!MessageDigest.isEqual(expected, given)) return OptionalLong.empty();
+    if (!MessageDigest.isEqual(expected, given)) return Optional.empty();
     try {
-      long userId = Long.parseLong(token.substring(0, first));
-      long expires = Long.parseLong(token.substring(first + 1, last));
-      if (clock.instant().getEpochSecond() >= expires) return OptionalLong.empty();
-      return OptionalLong.of(userId);
+      long userId = Long.parseLong(parts[0]);
+      long version = Long.parseLong(parts[1]);
+      long expires = Long.parseLong(parts[2]);
+      if (clock.instant().getEpochSecond() >= expires) return Optional.empty();
+      return Optional.of(new Session(userId, version));
     } catch (NumberFormatException e) {
-      return OptionalLong.empty(); // signed, but not by us (another secret's token format)
+      return Optional.empty(); // signed, but not by us (another secret's token format)
     }
   }
 

@@ -1,7 +1,5 @@
 package org.miniups.user;
 
-import at.favre.lib.crypto.bcrypt.BCrypt;
-import at.favre.lib.crypto.bcrypt.LongPasswordStrategies;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,53 +8,53 @@ import java.time.Clock;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.Optional;
+import java.util.OptionalLong;
 import javax.sql.DataSource;
 
 /**
- * JDBC access to {@code ups_user}; blocking, call it off the actor threads. Passwords are stored as
- * bcrypt hashes; bcrypt reads only the first 72 bytes of a password (truncated like every other
- * bcrypt implementation, so the hashes stay portable).
+ * JDBC access to {@code ups_user}; blocking, call it off the actor threads. It stores bcrypt
+ * hashes made by {@link PasswordHasher} and never hashes itself, so no connection is held while
+ * bcrypt runs. {@code session_version} is in every session token: raising it ends every session
+ * of the user, on every node, since each authenticated request reads it here.
  */
 public final class UserRepository {
   private static final String UNIQUE_VIOLATION = "23505"; // same on H2 and PostgreSQL
-  private static final BCrypt.Version VERSION = BCrypt.Version.VERSION_2A;
+
+  /** What a password check needs: the user, their hash and the version their sessions carry. */
+  public record Credentials(User user, String passwordHash, long sessionVersion) {
+    @Override
+    public String toString() { // records print every field; this one must not print the hash
+      return "Credentials[user=" + user + ", sessionVersion=" + sessionVersion + "]";
+    }
+  }
 
   private final DataSource dataSource;
-  private final int bcryptCost;
   private final Clock clock;
-  private final BCrypt.Hasher hasher = BCrypt.with(VERSION, LongPasswordStrategies.truncate(VERSION));
-  private final BCrypt.Verifyer verifyer = BCrypt.verifyer(VERSION, LongPasswordStrategies.truncate(VERSION));
-  /** Checked against for unknown users, so "no such user" takes as long as "wrong password". */
-  private final String decoyHash;
 
-  /** {@code bcryptCost} 10 in production; tests use 4 (each step doubles the time). */
-  public UserRepository(DataSource dataSource, int bcryptCost, Clock clock) {
+  public UserRepository(DataSource dataSource, Clock clock) {
     this.dataSource = dataSource;
-    this.bcryptCost = bcryptCost;
     this.clock = clock;
-    this.decoyHash = hasher.hashToString(bcryptCost, "not anyone's password".toCharArray());
   }
 
   /**
-   * Stores a new user (username in lower case, email trimmed).
+   * Stores a new user (username in lower case, email trimmed) with sessions at version 0.
    *
-   * @throws IllegalArgumentException when a field breaks the rules (see {@link Accounts})
+   * @throws IllegalArgumentException when the username or email breaks the rules (see {@link Accounts})
    * @throws UsernameTakenException when the username is taken, in any letter case
    * @throws AccountStoreException when the database fails
    */
-  public User create(String username, String password, String email) {
-    AccountRules.problem(username, password, email).ifPresent(p -> {
+  public User create(String username, String email, String passwordHash) {
+    AccountRules.profileProblem(username, email).ifPresent(p -> {
       throw new IllegalArgumentException(p);
     });
     String name = AccountRules.username(username);
     String mail = AccountRules.email(email);
-    String hash = hasher.hashToString(bcryptCost, password.toCharArray());
     String sql = "INSERT INTO ups_user (username, email, password_hash, created_at) VALUES (?, ?, ?, ?)";
     try (Connection c = dataSource.getConnection();
         PreparedStatement st = c.prepareStatement(sql, new String[] {"id"})) {
       st.setString(1, name);
       st.setString(2, mail);
-      st.setString(3, hash);
+      st.setString(3, passwordHash);
       st.setObject(4, LocalDateTime.ofInstant(clock.instant(), ZoneOffset.UTC));
       st.executeUpdate();
       try (ResultSet keys = st.getGeneratedKeys()) {
@@ -69,38 +67,83 @@ public final class UserRepository {
     }
   }
 
-  /** The user, when the password is theirs. Takes one bcrypt check whether or not the user exists. */
-  public Optional<User> authenticate(String username, String password) {
-    String name = AccountRules.username(username);
-    char[] secret = (password == null ? "" : password).toCharArray();
-    String sql = "SELECT id, username, email, password_hash FROM ups_user WHERE username = ?";
+  /** The credentials of {@code username} (any letter case), if there is such a user. */
+  public Optional<Credentials> credentials(String username) {
+    return credentials("username = ?", st -> st.setString(1, AccountRules.username(username)));
+  }
+
+  public Optional<Credentials> credentials(long id) {
+    return credentials("id = ?", st -> st.setLong(1, id));
+  }
+
+  private interface Binder {
+    void bind(PreparedStatement st) throws SQLException;
+  }
+
+  private Optional<Credentials> credentials(String where, Binder binder) {
+    String sql = "SELECT id, username, email, password_hash, session_version FROM ups_user WHERE " + where;
     try (Connection c = dataSource.getConnection();
         PreparedStatement st = c.prepareStatement(sql)) {
-      st.setString(1, name);
+      binder.bind(st);
       try (ResultSet rs = st.executeQuery()) {
-        if (!rs.next()) {
-          verifyer.verify(secret, decoyHash);
-          return Optional.empty();
-        }
-        User user = user(rs);
-        boolean ok = verifyer.verify(secret, rs.getString("password_hash")).verified;
-        return ok ? Optional.of(user) : Optional.empty();
+        return rs.next()
+            ? Optional.of(new Credentials(user(rs), rs.getString("password_hash"), rs.getLong("session_version")))
+            : Optional.empty();
       }
     } catch (SQLException e) {
-      throw new AccountStoreException("checking a password", e);
+      throw new AccountStoreException("reading credentials", e);
     }
   }
 
-  public Optional<User> find(long id) {
-    String sql = "SELECT id, username, email FROM ups_user WHERE id = ?";
+  /** The user, if their sessions are still at {@code version} (none has ended since it was issued). */
+  public Optional<User> findSession(long id, long version) {
+    String sql = "SELECT id, username, email FROM ups_user WHERE id = ? AND session_version = ?";
     try (Connection c = dataSource.getConnection();
         PreparedStatement st = c.prepareStatement(sql)) {
       st.setLong(1, id);
+      st.setLong(2, version);
       try (ResultSet rs = st.executeQuery()) {
         return rs.next() ? Optional.of(user(rs)) : Optional.empty();
       }
     } catch (SQLException e) {
       throw new AccountStoreException("finding a user", e);
+    }
+  }
+
+  /** Ends every session of the user issued at {@code version}; false when they had already ended. */
+  public boolean endSessions(long id, long version) {
+    String sql = "UPDATE ups_user SET session_version = session_version + 1 WHERE id = ? AND session_version = ?";
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement st = c.prepareStatement(sql)) {
+      st.setLong(1, id);
+      st.setLong(2, version);
+      return st.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw new AccountStoreException("ending sessions", e);
+    }
+  }
+
+  /**
+   * Replaces the hash {@code oldHash} with {@code newHash} and ends every session; returns the new
+   * session version, or empty when the password changed meanwhile (the old hash is gone).
+   */
+  public OptionalLong changePassword(long id, String oldHash, String newHash) {
+    String update =
+        "UPDATE ups_user SET password_hash = ?, session_version = session_version + 1 WHERE id = ? AND password_hash = ?";
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement st = c.prepareStatement(update);
+        PreparedStatement read = c.prepareStatement("SELECT session_version FROM ups_user WHERE id = ? AND password_hash = ?")) {
+      st.setString(1, newHash);
+      st.setLong(2, id);
+      st.setString(3, oldHash);
+      if (st.executeUpdate() != 1) return OptionalLong.empty();
+      read.setLong(1, id);
+      read.setString(2, newHash);
+      try (ResultSet rs = read.executeQuery()) {
+        return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+      }
+    } catch (SQLException e) {
+      throw new AccountStoreException("changing a password", e);
     }
   }
 

@@ -87,6 +87,18 @@ class CommandLineIT {
         2, "CLUSTER_SEED_NODES: '127.0.0.1:25521' is not a seed node address such as pekko://mini-ups@10.0.0.1:25520");
   }
 
+  /** Before it touches the database: anyone who knows the secret can sign a session for any account. */
+  @Test
+  void serveRefusesAMissingShortOrPublishedSessionSecretInOneLine() {
+    assertOneLine(run("serve-no-secret", Map.of("SESSION_SECRET", ""), "serve"), 1, "mini-UPS could not start: SESSION_SECRET is not set");
+    assertOneLine(
+        run("serve-short-secret", Map.of("SESSION_SECRET", "x".repeat(31)), "serve"), 1,
+        "mini-UPS could not start: SESSION_SECRET must be at least 32 bytes");
+    assertOneLine(
+        run("serve-published-secret", Map.of("SESSION_SECRET", "change-this-cluster-secret"), "serve"), 1,
+        "mini-UPS could not start: SESSION_SECRET is a value published in the mini-UPS repository");
+  }
+
   @Test
   void aDatabaseThatIsNotThereOrAWrongUrlIsOneLine() {
     int nobody = JarProcess.freePort();

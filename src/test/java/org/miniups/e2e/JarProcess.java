@@ -38,6 +38,15 @@ public final class JarProcess implements AutoCloseable {
    *
    * @param name names the log file; a restarted process takes a new name (its log is new too)
    */
+  /** One generated secret for every process of this test run, so the nodes of a cluster sign alike. */
+  public static final String SESSION_SECRET = generatedSecret();
+
+  private static String generatedSecret() {
+    byte[] bytes = new byte[48];
+    new java.security.SecureRandom().nextBytes(bytes);
+    return java.util.Base64.getEncoder().encodeToString(bytes);
+  }
+
   public static JarProcess start(String name, Map<String, String> env, String... args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -46,6 +55,7 @@ public final class JarProcess implements AutoCloseable {
     command.add(Path.of(System.getProperty("miniups.jar", "target/mini-ups.jar")).toAbsolutePath().toString());
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().put("SESSION_SECRET", SESSION_SECRET); // serve needs one; env may say otherwise
     builder.environment().putAll(env);
     try {
       Path workDir = Files.createDirectories(LOG_DIR.resolve(name)); // its ./data is its own

@@ -68,6 +68,7 @@ class UpsCrashIT {
             Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar, "serve");
     var env = builder.environment();
     env.put("DB_URL", dbUrl);
+    env.put("SESSION_SECRET", JarProcess.SESSION_SECRET);
     env.put("DB_USER", System.getProperty("test.pg.user", "postgres"));
     env.put("WORLD_HOST", "127.0.0.1");
     env.put("WORLD_PORT", String.valueOf(world.upsPort()));

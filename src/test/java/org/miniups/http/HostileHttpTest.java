@@ -478,24 +478,26 @@ class HostileHttpTest {
     assertEquals(alice.username, json(withToken("Cookie", "session=" + token).get("/api/me")).get("username").asText(), "as a cookie too");
 
     String[] parts = token.split("\\.");
-    String signature = parts[2];
+    String signature = parts[3];
     char flipped = signature.charAt(5) == 'A' ? 'B' : 'A';
     SessionTokens sameSecret = new SessionTokens(SECRET.getBytes(StandardCharsets.UTF_8), Duration.ofDays(7),
         Clock.fixed(Instant.now().minus(Duration.ofDays(8)), ZoneOffset.UTC));
     SessionTokens otherSecret = new SessionTokens("another secret, not the server's".getBytes(StandardCharsets.UTF_8),
         Duration.ofDays(7), Clock.systemUTC());
+    String versionAndExpiry = parts[1] + "." + parts[2];
     Map<String, String> bad = new LinkedHashMap<>();
-    bad.put("signature byte flipped", parts[0] + "." + parts[1] + "." + signature.substring(0, 5) + flipped + signature.substring(6));
-    bad.put("payload: another user", bob.id + "." + parts[1] + "." + signature);
-    bad.put("payload: later expiry", parts[0] + "." + (Long.parseLong(parts[1]) + 1) + "." + signature);
-    bad.put("expired", sameSecret.issue(alice.id));
-    bad.put("forged with another secret", otherSecret.issue(alice.id));
-    bad.put("no signature", parts[0] + "." + parts[1] + ".");
+    bad.put("signature byte flipped", parts[0] + "." + versionAndExpiry + "." + signature.substring(0, 5) + flipped + signature.substring(6));
+    bad.put("payload: another user", bob.id + "." + versionAndExpiry + "." + signature);
+    bad.put("payload: another session version", parts[0] + "." + (Long.parseLong(parts[1]) + 1) + "." + parts[2] + "." + signature);
+    bad.put("payload: later expiry", parts[0] + "." + parts[1] + "." + (Long.parseLong(parts[2]) + 1) + "." + signature);
+    bad.put("expired", sameSecret.issue(alice.id, 0));
+    bad.put("forged with another secret", otherSecret.issue(alice.id, 0));
+    bad.put("no signature", parts[0] + "." + versionAndExpiry + ".");
     bad.put("no dots", token.replace(".", ""));
     bad.put("extra part", token + ".x");
     bad.put("huge", token + "A".repeat(4000));
     bad.put("hostile", "' OR 1=1 --");
-    bad.put("negative id", "-1." + parts[1] + "." + signature);
+    bad.put("negative id", "-1." + versionAndExpiry + "." + signature);
     for (Map.Entry<String, String> forged : bad.entrySet()) {
       assertError(401, withToken("Authorization", "Bearer " + forged.getValue()).get("/api/me"));
       assertError(401, withToken("Cookie", "session=" + forged.getValue().replace(' ', '_')).get("/api/me"));

@@ -161,6 +161,7 @@ class HttpApiTest {
     assertTrue(cookie.startsWith("session="), cookie);
     assertTrue(cookie.contains("HttpOnly"), cookie);
     assertTrue(cookie.contains("SameSite=Strict"), cookie);
+    assertFalse(cookie.contains("Secure"), "plain HTTP unless SESSION_COOKIE_SECURE: " + cookie);
     assertEquals("grace", json(client.get("/api/me")).get("username").asText());
 
     // A bearer token works without cookies (and without the CSRF header).
@@ -177,6 +178,62 @@ class HttpApiTest {
     assertError(401, client.get("/api/me"), "log in");
   }
 
+  private static HttpResponse<String> withBearer(String method, String path, String token) throws Exception {
+    return HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create(fixture.url(path))).header("Authorization", "Bearer " + token)
+            .method(method, HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A logged-out token is refused, as is every other token of the user (one version per user). */
+  @Test
+  void logoutEndsTheTokenAndEveryOtherSessionOfTheUser() throws Exception {
+    Client laptop = new Client();
+    laptop.signUp("hopper");
+    Client phone = new Client();
+    String phoneToken = json(phone.write("POST", "/api/sessions", "{\"username\":\"hopper\",\"password\":\"correct horse\"}")).get("token").asText();
+    assertEquals(200, withBearer("GET", "/api/me", phoneToken).statusCode());
+
+    assertEquals(204, withBearer("DELETE", "/api/sessions", phoneToken).statusCode());
+    assertError(401, withBearer("GET", "/api/me", phoneToken), "log in");
+    assertError(401, laptop.get("/api/me"), "log in");
+    assertEquals(204, withBearer("DELETE", "/api/sessions", phoneToken).statusCode(), "logging out twice is fine");
+    assertEquals(200, laptop.write("POST", "/api/sessions", "{\"username\":\"hopper\",\"password\":\"correct horse\"}").statusCode());
+    assertEquals("hopper", json(laptop.get("/api/me")).get("username").asText(), "a new login works");
+  }
+
+  @Test
+  void aNewPasswordFollowsTheSignUpRulesAndEndsEveryOlderSession() throws Exception {
+    Client browser = new Client();
+    browser.signUp("lovelace");
+    String other = json(new Client().write("POST", "/api/sessions", "{\"username\":\"lovelace\",\"password\":\"correct horse\"}")).get("token").asText();
+    String path = "/api/me/password";
+    assertError(401, new Client().write("POST", path, "{\"current\":\"correct horse\",\"new\":\"battery staple\"}"), "log in");
+    assertError(403, browser.send("POST", path, "{\"current\":\"correct horse\",\"new\":\"battery staple\"}", false), "X-Requested-With");
+    assertError(400, browser.write("POST", path, "{\"current\":\"correct horse\",\"new\":\"short\"}"), "password must be 8 to 128 characters");
+    assertError(400, browser.write("POST", path, "{\"current\":\"correct horse\"}"), "\"new\" is required");
+    assertError(403, browser.write("POST", path, "{\"current\":\"wrong horse\",\"new\":\"battery staple\"}"), "the current password is wrong");
+    assertEquals(200, withBearer("GET", "/api/me", other).statusCode(), "nothing changed yet");
+
+    HttpResponse<String> changed = browser.write("POST", path, "{\"current\":\"correct horse\",\"new\":\"battery staple\"}");
+    assertEquals(200, changed.statusCode(), changed.body());
+    assertTrue(changed.headers().firstValue("Set-Cookie").orElse("").startsWith("session="), "a fresh session cookie");
+    assertFalse(changed.body().contains("battery"), "the password never comes back");
+    assertError(401, withBearer("GET", "/api/me", other), "log in");
+    assertEquals(200, withBearer("GET", "/api/me", json(changed).get("token").asText()).statusCode(), "the fresh token works");
+    assertEquals("lovelace", json(browser.get("/api/me")).get("username").asText(), "so does the fresh cookie");
+    assertError(401, new Client().write("POST", "/api/sessions", "{\"username\":\"lovelace\",\"password\":\"correct horse\"}"), "wrong username or password");
+    assertEquals(200, new Client().write("POST", "/api/sessions", "{\"username\":\"lovelace\",\"password\":\"battery staple\"}").statusCode());
+  }
+
+  /** A 16 000-character username is refused as such before the limiter counts anything. */
+  @Test
+  void anOverlongUsernameIsA400NotALimiterEntry() throws Exception {
+    Client client = new Client();
+    String body = "{\"username\":\"" + "m".repeat(16_000) + "\",\"password\":\"correct horse\"}";
+    for (int i = 0; i < 4; i++) assertError(400, client.write("POST", "/api/sessions", body), "username must be at most 32");
+  }
+
   @Test
   void loginIsRateLimited() throws Exception {
     Client client = new Client();
@@ -184,7 +241,9 @@ class HttpApiTest {
     for (int i = 0; i < 3; i++) {
       assertEquals(401, client.write("POST", "/api/sessions", "{\"username\":\"mallory-target\",\"password\":\"guess " + i + "\"}").statusCode());
     }
-    assertError(429, client.write("POST", "/api/sessions", "{\"username\":\"mallory-target\",\"password\":\"a good password\"}"), "too many");
+    HttpResponse<String> limited = client.write("POST", "/api/sessions", "{\"username\":\"mallory-target\",\"password\":\"a good password\"}");
+    assertError(429, limited, "too many");
+    assertTrue(Long.parseLong(limited.headers().firstValue("Retry-After").orElse("0")) > 0, "says when: " + limited.headers());
   }
 
   @Test
@@ -368,7 +427,7 @@ class HttpApiTest {
     Set<String> served = Set.of(
         "GET /api/packages/{trackingNumber}", "GET /api/packages/{trackingNumber}/events",
         "PUT /api/packages/{trackingNumber}/destination", "POST /api/users", "POST /api/sessions",
-        "DELETE /api/sessions", "GET /api/me", "GET /api/me/packages", "POST /api/me/packages", "GET /api/trucks",
+        "DELETE /api/sessions", "GET /api/me", "GET /api/me/packages", "POST /api/me/packages", "POST /api/me/password", "GET /api/trucks",
         "GET /health", "GET /metrics", "GET /api/openapi.yaml");
     assertEquals(new TreeSet<>(served), documented);
 

@@ -1,6 +1,7 @@
 package org.miniups.user;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -9,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 class LoginLimiterTest {
   private final MutableClock clock = new MutableClock(Instant.parse("2026-11-24T12:00:00Z"));
-  private final LoginLimiter limiter = new LoginLimiter(3, Duration.ofMinutes(5), clock);
+  private final LoginLimiter limiter = new LoginLimiter(3, Duration.ofMinutes(5), 100, clock);
 
   @Test
   void blocksAfterTooManyFailuresUntilTheOldestAgesOut() {
@@ -58,5 +59,20 @@ class LoginLimiterTest {
       clock.advance(Duration.ofMinutes(3));
     }
     assertEquals(OptionalLong.empty(), limiter.retryAfterSeconds("bob", "10.0.0.1"));
+  }
+
+  @Test
+  void keepsAtMostItsSizeOfKeysSoAFloodOfNamesCostsBoundedMemory() {
+    for (int i = 0; i < 10_000; i++) limiter.failed("name-" + i, "10.0.0.1");
+    assertTrue(limiter.keys() <= 100, "keys: " + limiter.keys());
+  }
+
+  @Test
+  void forgetsAKeyOnceItsLastFailureLeftTheWindow() {
+    limiter.failed("bob", "10.0.0.1");
+    clock.advance(Duration.ofMinutes(4));
+    limiter.failed("alice", "10.0.0.1");
+    clock.advance(Duration.ofMinutes(2));
+    assertEquals(1, limiter.keys(), "bob's failure aged out, alice's has not");
   }
 }
