@@ -138,6 +138,7 @@ public abstract class ScriptedPeer {
    */
   public void expectNoMessage(Duration duration) {
     clock.passes(duration);
+    settle();
     ResendSupervisor.Item item = traffic.items().poll();
     if (item != null) {
       Message sent = onTheWire(item);
@@ -227,16 +228,17 @@ public abstract class ScriptedPeer {
   /**
    * Waits until the link, the outbox and the link again have handled everything already sent to
    * them: what the test sent the link (an ack) has reached the outbox, and what the outbox sent
-   * (items) the test's queue. Before UPS starts its link there is nothing to wait for.
+   * (items) the test's queue.
    */
   void settle() {
-    if (!link.isDone()) return;
     syncLink();
     await(AskPattern.ask(outbox, ResendSupervisor.GetStatus::new, patience, scheduler).toCompletableFuture(), "the outbox");
     syncLink();
   }
 
-  private void syncLink() {
+  /** Waits until the link has handled what was sent to it; before UPS starts it there is nothing to wait for. */
+  void syncLink() {
+    if (!link.isDone()) return;
     await(AskPattern.<Object, Done>ask(linkRef(), ScriptedLink.Sync::new, patience, scheduler).toCompletableFuture(), "the link");
   }
 

@@ -253,8 +253,7 @@ public final class UpsTestKit implements AutoCloseable {
 
   /**
    * Lets {@code duration} of ManualTime pass: timers due meanwhile fire. It passes once both links
-   * and outboxes have handled what the test sent them, in steps of at most a second, each followed
-   * by the same wait (see {@link KitClock}).
+   * have handed on what the test sent them (see {@link KitClock}).
    */
   public void timePasses(Duration duration) {
     clock.passes(duration);
