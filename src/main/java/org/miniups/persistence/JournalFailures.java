@@ -3,6 +3,7 @@ package org.miniups.persistence;
 import java.time.Duration;
 import org.apache.pekko.actor.typed.BackoffSupervisorStrategy;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.slf4j.event.Level;
 
 /**
  * How every event-sourced actor meets a journal that fails (the database restarting or away): it
@@ -10,14 +11,15 @@ import org.apache.pekko.actor.typed.SupervisorStrategy;
  * database is back. Nothing is lost: what was not written was not acknowledged to anyone, and its
  * sender tries again. The restart keeps the actor's instance but cancels its timers: what an actor
  * keeps beside its state (acks not yet recorded, items in flight) and its timers are set anew on
- * {@code RecoveryCompleted}. Not logged per attempt (a stack trace a second per actor): {@link
- * org.miniups.db.DatabaseMonitor} reports the outage in one line.
+ * {@code RecoveryCompleted}. Each restart is logged at DEBUG only (at INFO it would be a stack
+ * trace a second per actor): {@link org.miniups.db.DatabaseMonitor} reports the outage in one line.
+ * The tests' logging shows these lines, so that a restart nobody expected is visible.
  */
 public final class JournalFailures {
   private JournalFailures() {}
 
   public static BackoffSupervisorStrategy restartWithBackoff() {
     return SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2)
-        .withLoggingEnabled(false);
+        .withLogLevel(Level.DEBUG);
   }
 }

@@ -16,7 +16,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import org.apache.pekko.Done;
-import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Scheduler;
@@ -44,7 +43,7 @@ public abstract class ScriptedPeer {
   private final Map<Long, Message> sentToUps = new HashMap<>();
   private final List<Long> acksNotExpected = new ArrayList<>();
   private long nextSeqnum = 1;
-  private ManualTime time;
+  private KitClock clock;
   private Scheduler scheduler;
   private Duration patience;
   private ActorRef<ResendSupervisor.Command> outbox;
@@ -62,8 +61,8 @@ public abstract class ScriptedPeer {
     return ScriptedLink.create(ends, target, traffic, link, opened);
   }
 
-  void attach(ManualTime time, Scheduler scheduler, Duration patience) {
-    this.time = time;
+  void attach(KitClock clock, Scheduler scheduler, Duration patience) {
+    this.clock = clock;
     this.scheduler = scheduler;
     this.patience = patience;
   }
@@ -132,12 +131,13 @@ public abstract class ScriptedPeer {
   }
 
   /**
-   * Lets {@code duration} of {@link ManualTime} pass (timers fire: re-sends, retries), then checks
-   * that UPS sent {@code peerName} nothing: neither before nor because of it. The outbox and the
-   * link have handled everything the timers gave them before the check.
+   * Lets {@code duration} of ManualTime pass as {@link UpsTestKit#timePasses} does (timers fire:
+   * re-sends, retries), then checks that UPS sent {@code peerName} nothing: neither before nor
+   * because of it. The outbox and the link have handled everything the timers gave them before the
+   * check.
    */
   public void expectNoMessage(Duration duration) {
-    time.timePasses(duration);
+    clock.passes(duration);
     settle();
     ResendSupervisor.Item item = traffic.items().poll();
     if (item != null) {
@@ -225,9 +225,20 @@ public abstract class ScriptedPeer {
     return (Long) item.getField(field);
   }
 
-  /** Waits until the outbox and then the link have handled everything already sent to them. */
+  /**
+   * Waits until the link, the outbox and the link again have handled everything already sent to
+   * them: what the test sent the link (an ack) has reached the outbox, and what the outbox sent
+   * (items) the test's queue.
+   */
   void settle() {
+    syncLink();
     await(AskPattern.ask(outbox, ResendSupervisor.GetStatus::new, patience, scheduler).toCompletableFuture(), "the outbox");
+    syncLink();
+  }
+
+  /** Waits until the link has handled what was sent to it; before UPS starts it there is nothing to wait for. */
+  void syncLink() {
+    if (!link.isDone()) return;
     await(AskPattern.<Object, Done>ask(linkRef(), ScriptedLink.Sync::new, patience, scheduler).toCompletableFuture(), "the link");
   }
 

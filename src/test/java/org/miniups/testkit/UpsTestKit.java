@@ -54,6 +54,7 @@ public final class UpsTestKit implements AutoCloseable {
 
   private final ActorTestKit testKit;
   private final ManualTime time;
+  private final KitClock clock;
   private final UpsComponents components;
   private final LocalPlacement placement;
   private final ScriptedWorld world;
@@ -69,8 +70,9 @@ public final class UpsTestKit implements AutoCloseable {
     this.world = world;
     this.amazon = amazon;
     this.patience = patience;
-    world.attach(time, testKit.system().scheduler(), patience);
-    amazon.attach(time, testKit.system().scheduler(), patience);
+    this.clock = new KitClock(time, List.of(world, amazon));
+    world.attach(clock, testKit.system().scheduler(), patience);
+    amazon.attach(clock, testKit.system().scheduler(), patience);
   }
 
   /** A kit with the defaults of {@link #builder()}. */
@@ -91,6 +93,23 @@ public final class UpsTestKit implements AutoCloseable {
     /** pekko-persistence-jdbc on the database given to {@link Builder#journal(String, String, String)}. */
     DATABASE
   }
+
+  /**
+   * Pekko times journal and snapshot calls and each event of a recovery on the system's scheduler,
+   * ManualTime here: a test's jump past such a timeout fails a write or a recovery still running
+   * in wall time, and the actor then waits in a restart backoff that only more ManualTime ends
+   * (the outbox answers nothing: "waited 5 s for the outbox in vain"). A call-timeout of 0 sets
+   * no timer at all (pekko's CircuitBreaker skips it); the recovery's timer cannot be 0.
+   */
+  static final Config TIMEOUTS_OUT_OF_REACH =
+      ConfigFactory.parseString(
+          """
+          pekko.persistence.journal-plugin-fallback {
+            circuit-breaker.call-timeout = 0s
+            recovery-event-timeout = 3650d
+          }
+          pekko.persistence.snapshot-store-plugin-fallback.circuit-breaker.call-timeout = 0s
+          """);
 
   public static final class Builder {
     private int trucks = 2;
@@ -204,7 +223,7 @@ public final class UpsTestKit implements AutoCloseable {
       settings.put("pekko.actor.provider", "local");
       settings.put("pekko.loglevel", "WARNING");
       Config base = extra.withFallback(AppConfig.load(settings));
-      Config manual = ManualTime.config();
+      Config manual = ManualTime.config().withFallback(TIMEOUTS_OUT_OF_REACH);
       if (journal != Journal.IN_MEMORY) return manual.withFallback(base);
       return manual
           .withFallback(PersistenceTestKitPlugin.getInstance().config())
@@ -232,9 +251,12 @@ public final class UpsTestKit implements AutoCloseable {
     return time;
   }
 
-  /** Lets {@code duration} of ManualTime pass: timers due meanwhile fire. */
+  /**
+   * Lets {@code duration} of ManualTime pass: timers due meanwhile fire. It passes once both links
+   * have handed on what the test sent them (see {@link KitClock}).
+   */
   public void timePasses(Duration duration) {
-    time.timePasses(duration);
+    clock.passes(duration);
   }
 
   public Duration resendInterval() {

@@ -9,6 +9,13 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.persistence.testkit.JournalOperation;
+import org.apache.pekko.persistence.testkit.ProcessingPolicy;
+import org.apache.pekko.persistence.testkit.ProcessingSuccess;
+import org.apache.pekko.persistence.testkit.WriteEvents;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -61,6 +68,49 @@ class UpsTestKitTest {
           "expected nothing more from UPS to the World within 3 s of ManualTime, got " + ScriptedPeer.describe(pickup),
           error.getMessage());
     }
+  }
+
+  /**
+   * The journal's circuit breaker times its calls on the system's scheduler, ManualTime's here: a
+   * jump past its call-timeout fails a write still in flight, and the writer then waits for a
+   * restart backoff that only more ManualTime would end. The kit's journals have no call-timeout
+   * within reach of a test's jumps, so the write lands and the outbox goes on.
+   */
+  @Test
+  void aJumpOfManualTimeDoesNotFailAJournalWriteInFlight() throws Exception {
+    // Resent only after a minute: the jump below brings the UGoPickup once.
+    try (UpsTestKit ups = UpsTestKit.builder().resendInterval(Duration.ofMinutes(1)).start()) {
+      ups.connect();
+      CountDownLatch writing = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      PersistenceTestKit journal = PersistenceTestKit.create(ups.testKit().system());
+      journal.withPolicy(holdTheFirstWrite("outbox-world", writing, release));
+
+      ups.amazon().pickup(101, 7, 10, 20, 5, 5);
+      assertTrue(writing.await(5, TimeUnit.SECONDS), "the World's outbox writes the UGoPickup");
+      // In one jump (the kit's own steps would wait for the outbox): past pekko's call-timeout of 10 s.
+      ups.time().timePasses(Duration.ofSeconds(11));
+      release.countDown();
+
+      ups.world().expectGoPickup(2); // the write landed and the outbox went on
+      ups.world().expectNoMessage(Duration.ZERO); // and it answers
+    }
+  }
+
+  /** Holds {@code persistenceId}'s first write in the journal until {@code release}. */
+  private static ProcessingPolicy<JournalOperation> holdTheFirstWrite(
+      String persistenceId, CountDownLatch writing, CountDownLatch release) {
+    return (id, operation) -> {
+      if (id.equals(persistenceId) && operation instanceof WriteEvents && writing.getCount() > 0) {
+        writing.countDown();
+        try {
+          release.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return ProcessingSuccess.getInstance();
+    };
   }
 
   /** Off by default, truck queries come on request, at their interval of ManualTime. */
