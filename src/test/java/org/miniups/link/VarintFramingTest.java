@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -32,7 +33,7 @@ class VarintFramingTest {
 
   private static List<ByteString> decode(List<ByteString> chunks, int max) throws Exception {
     return Source.from(chunks)
-        .via(VarintFraming.decoder(max))
+        .via(VarintFraming.decoder(max, Duration.ofSeconds(10)))
         .runWith(Sink.seq(), system)
         .toCompletableFuture()
         .get(5, TimeUnit.SECONDS);
