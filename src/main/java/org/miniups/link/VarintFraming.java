@@ -87,7 +87,13 @@ public final class VarintFraming {
           setHandler(in, new AbstractInHandler() {
             @Override
             public void onPush() {
-              List<ByteString> decoded = frames.add(grab(in));
+              List<ByteString> decoded;
+              try {
+                decoded = frames.add(grab(in));
+              } catch (ProtocolError e) {
+                failStage(e); // the owner logs it in one line; a thrown one would log a stack trace
+                return;
+              }
               if (decoded.isEmpty()) {
                 waitForMore();
               } else {

@@ -90,4 +90,29 @@ class VarintFramingTest {
         assertThrows(ExecutionException.class, () -> decode(List.of(header), 1 << 20));
     assertTrue(failure.getCause() instanceof ProtocolError);
   }
+
+  @Test
+  void aOneMibFrameIn64ByteChunksDecodesWithEachByteCopiedOnce() throws Exception {
+    int max = 1 << 20;
+    byte[] body = new byte[max];
+    new java.util.Random(20).nextBytes(body);
+    ByteArrayOutputStream wire = new ByteArrayOutputStream();
+    com.google.protobuf.CodedOutputStream header = com.google.protobuf.CodedOutputStream.newInstance(wire);
+    header.writeUInt32NoTag(body.length);
+    header.flush();
+    wire.write(body);
+    ByteString all = ByteString.fromArray(wire.toByteArray());
+    List<ByteString> chunks = new ArrayList<>();
+    for (int at = 0; at < all.size(); at += 64) chunks.add(all.slice(at, Math.min(all.size(), at + 64)));
+
+    assertEquals(List.of(ByteString.fromArray(body)), decode(chunks, max));
+
+    // The work is linear: the body is copied once, not once per chunk that extends it (which
+    // would be 16 384 chunks times half a MiB on average).
+    VarintFraming.Accumulator frames = new VarintFraming.Accumulator(max);
+    List<ByteString> decoded = new ArrayList<>();
+    for (ByteString chunk : chunks) decoded.addAll(frames.add(chunk));
+    assertEquals(1, decoded.size());
+    assertEquals(body.length, frames.bytesCopied());
+  }
 }
