@@ -91,11 +91,8 @@ class VarintFramingTest {
     assertTrue(failure.getCause() instanceof ProtocolError);
   }
 
-  @Test
-  void aOneMibFrameIn64ByteChunksDecodesWithEachByteCopiedOnce() throws Exception {
-    int max = 1 << 20;
-    byte[] body = new byte[max];
-    new java.util.Random(20).nextBytes(body);
+  /** {@code body}, length-prefixed, cut into 64-byte chunks. */
+  private static List<ByteString> in64ByteChunks(byte[] body) throws Exception {
     ByteArrayOutputStream wire = new ByteArrayOutputStream();
     com.google.protobuf.CodedOutputStream header = com.google.protobuf.CodedOutputStream.newInstance(wire);
     header.writeUInt32NoTag(body.length);
@@ -104,15 +101,29 @@ class VarintFramingTest {
     ByteString all = ByteString.fromArray(wire.toByteArray());
     List<ByteString> chunks = new ArrayList<>();
     for (int at = 0; at < all.size(); at += 64) chunks.add(all.slice(at, Math.min(all.size(), at + 64)));
+    return chunks;
+  }
 
-    assertEquals(List.of(ByteString.fromArray(body)), decode(chunks, max));
+  private static byte[] randomBytes(int size) {
+    byte[] body = new byte[size];
+    new java.util.Random(20).nextBytes(body);
+    return body;
+  }
 
-    // The work is linear: the body is copied once, not once per chunk that extends it (which
-    // would be 16 384 chunks times half a MiB on average).
-    VarintFraming.Accumulator frames = new VarintFraming.Accumulator(max);
+  @Test
+  void aOneMibFrameIn64ByteChunksDecodes() throws Exception {
+    byte[] body = randomBytes(1 << 20);
+    assertEquals(List.of(ByteString.fromArray(body)), decode(in64ByteChunks(body), 1 << 20));
+  }
+
+  @Test
+  void aFrameInManyChunksIsCopiedOnceNotOncePerChunk() throws Exception {
+    // Re-copying the partial frame on each chunk would copy 1 024 chunks times 32 KiB on average.
+    byte[] body = randomBytes(64 * 1024);
+    VarintFraming.Accumulator frames = new VarintFraming.Accumulator(1 << 20);
     List<ByteString> decoded = new ArrayList<>();
-    for (ByteString chunk : chunks) decoded.addAll(frames.add(chunk));
-    assertEquals(1, decoded.size());
-    assertEquals(body.length, frames.bytesCopied());
+    for (ByteString chunk : in64ByteChunks(body)) decoded.addAll(frames.add(chunk));
+    assertEquals(List.of(ByteString.fromArray(body)), decoded);
+    assertEquals(body.length, frames.bytesCopied(), "each byte of the body copied once");
   }
 }
