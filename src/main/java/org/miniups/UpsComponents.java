@@ -132,7 +132,7 @@ public record UpsComponents(
     LongFunction<RecipientRef<Shipment.Command>> shipments = id -> Shipment.entity(placement, id);
     IntFunction<RecipientRef<Truck.Command>> trucks = id -> Truck.entity(placement, id);
     Shipment.init(placement, shipmentTopic, clock);
-    ActorRef<Dispatcher.Command> dispatcher = Dispatcher.init(placement, truckIds, trucks, truckTopic, askTimeout);
+    ActorRef<Dispatcher.Command> dispatcher = Dispatcher.init(placement, truckIds, trucks, truckTopic, askTimeout, metrics);
     Truck.init(
         placement,
         UpsComponents::startingPoint,

@@ -1,6 +1,8 @@
 package org.miniups.dispatch;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,6 +34,7 @@ import org.miniups.Placement;
 import org.miniups.persistence.JournalFailures;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
+import org.miniups.link.Backoff;
 import org.miniups.link.GroupCommit;
 import org.miniups.truck.Truck;
 
@@ -41,6 +44,12 @@ import org.miniups.truck.Truck;
  * room its share of the queue in one offer (counting what it was offered and has not answered
  * yet), and the offers are recorded before the trucks are asked, so after a crash the same trucks
  * are asked again (they answer idempotently) rather than a second truck being sent.
+ *
+ * <p>A shipment dispatched again (the World refused its pickup) is held back before it is offered:
+ * {@code redispatch-backoff-min}, doubled per retry, at most {@code redispatch-backoff-max}, so a
+ * pickup the World keeps refusing is not retried in a tight loop. The hold is a timer, and the rest
+ * of the queue is planned meanwhile. The held shipment is in the recorded queue: after a restart it
+ * is held back for its whole delay again (from the restart), then offered.
  *
  * <p>Group commit: shipments queued, trucks' answers and the next round's offers that come up
  * while a write is in flight all go into the next single write.
@@ -66,6 +75,16 @@ public final class Dispatcher
   private record TruckAnswered(Offer offer, Truck.AssignmentReply reply, String failure) implements Command {}
 
   private record AskAgain(Offer offer) implements Command {}
+
+  /** A re-dispatched shipment has waited its delay: it may be offered now. */
+  private record RetryDue(long shipId) implements Command {}
+
+  /** How long a re-dispatched shipment waits: {@code min} on the first retry, doubled per retry, at most {@code max}. */
+  public record RetryBackoff(Duration min, Duration max) {
+    Duration before(int attempt) {
+      return Backoff.exponential(min, max, attempt);
+    }
+  }
 
   private enum Flush implements Command {
     INSTANCE
@@ -179,10 +198,14 @@ public final class Dispatcher
       List<Integer> fleet,
       IntFunction<RecipientRef<Truck.Command>> trucks,
       ActorRef<Topic.Command<Truck.Changed>> truckTopic,
-      Duration askTimeout) {
-    int perTrip = placement.system().settings().config().getInt("mini-ups.dispatch.max-shipments-per-trip");
+      Duration askTimeout,
+      MeterRegistry metrics) {
+    com.typesafe.config.Config config = placement.system().settings().config().getConfig("mini-ups.dispatch");
+    int perTrip = config.getInt("max-shipments-per-trip");
+    RetryBackoff backoff =
+        new RetryBackoff(config.getDuration("redispatch-backoff-min"), config.getDuration("redispatch-backoff-max"));
     return placement.singleton(
-        create(PERSISTENCE_ID, DispatchPolicy.fillTripsThenNearest(perTrip), fleet, trucks, truckTopic, askTimeout),
+        create(PERSISTENCE_ID, DispatchPolicy.fillTripsThenNearest(perTrip), fleet, trucks, truckTopic, askTimeout, backoff, metrics),
         "dispatcher");
   }
 
@@ -192,11 +215,15 @@ public final class Dispatcher
       List<Integer> fleet,
       IntFunction<RecipientRef<Truck.Command>> trucks,
       ActorRef<Topic.Command<Truck.Changed>> truckTopic,
-      Duration askTimeout) {
+      Duration askTimeout,
+      RetryBackoff retryBackoff,
+      MeterRegistry metrics) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
-                timers -> new Dispatcher(persistenceId, context, timers, policy, fleet, trucks, truckTopic, askTimeout)));
+                timers ->
+                    new Dispatcher(
+                        persistenceId, context, timers, policy, fleet, trucks, truckTopic, askTimeout, retryBackoff, metrics)));
   }
 
   private static final Duration RETRY_DELAY = Duration.ofSeconds(1);
@@ -207,6 +234,8 @@ public final class Dispatcher
   private final List<Integer> fleet;
   private final IntFunction<RecipientRef<Truck.Command>> trucks;
   private final Duration askTimeout;
+  private final RetryBackoff retryBackoff;
+  private final Counter retries;
   // Transient: what waits for the next write, the latest state each truck reported, and trucks
   // that declined and have not changed since.
   private final GroupCommit<Runnable> batch = new GroupCommit<>();
@@ -214,6 +243,7 @@ public final class Dispatcher
   private final List<Answer> answers = new ArrayList<>();
   private final Map<Integer, Truck.Summary> view = new HashMap<>();
   private final Set<Integer> declinedSinceChange = new HashSet<>();
+  private final Set<Long> heldBack = new HashSet<>();
   private State indexed;
   private Set<String> knownKeys = Set.of();
 
@@ -225,7 +255,9 @@ public final class Dispatcher
       List<Integer> fleet,
       IntFunction<RecipientRef<Truck.Command>> trucks,
       ActorRef<Topic.Command<Truck.Changed>> truckTopic,
-      Duration askTimeout) {
+      Duration askTimeout,
+      RetryBackoff retryBackoff,
+      MeterRegistry metrics) {
     super(persistenceId, JournalFailures.restartWithBackoff());
     this.context = context;
     this.timers = timers;
@@ -233,6 +265,11 @@ public final class Dispatcher
     this.fleet = List.copyOf(fleet);
     this.trucks = trucks;
     this.askTimeout = askTimeout;
+    this.retryBackoff = retryBackoff;
+    this.retries =
+        Counter.builder("miniups.dispatch.retries")
+            .description("Shipments dispatched again because the World refused their pickup")
+            .register(metrics);
     truckTopic.tell(Topic.subscribe(context.messageAdapter(Truck.Changed.class, c -> new FleetChanged(c.truck()))));
   }
 
@@ -255,6 +292,8 @@ public final class Dispatcher
               // Learn where every truck is before choosing; re-ask the trucks of open offers.
               fleet.forEach(this::learn);
               state.offers().forEach(offer -> ask(state, offer));
+              Set<Long> offered = state.offeredShipIds();
+              state.queue().stream().filter(c -> c.attempt() > 0 && !offered.contains(c.shipId())).forEach(this::holdBack);
             })
         .build();
   }
@@ -274,6 +313,7 @@ public final class Dispatcher
           if (state.isOpen(cmd.offer())) ask(state, cmd.offer());
           return Effect().none();
         })
+        .onCommand(RetryDue.class, (state, due) -> heldBack.remove(due.shipId()) ? waitForWrite(() -> {}) : Effect().none())
         .onCommand(Flush.class, this::onFlush)
         .onCommand(GetQueue.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state.view()))
         .build();
@@ -286,8 +326,22 @@ public final class Dispatcher
       knownKeys = state.knownKeys();
       toQueue.forEach(c -> knownKeys.add(c.assignmentKey()));
     }
-    if (knownKeys.add(cmd.cargo().assignmentKey())) toQueue.add(cmd.cargo());
+    if (knownKeys.add(cmd.cargo().assignmentKey())) {
+      toQueue.add(cmd.cargo());
+      if (cmd.cargo().attempt() > 0) {
+        retries.increment();
+        holdBack(cmd.cargo());
+      }
+    }
     return waitForWrite(() -> cmd.replyTo().tell(Done.getInstance()));
+  }
+
+  /** Not offered until its retry's delay has passed (a planning round then follows). */
+  private void holdBack(Truck.Cargo cargo) {
+    Duration delay = retryBackoff.before(cargo.attempt());
+    heldBack.add(cargo.shipId());
+    timers.startSingleTimer(new RetryDue(cargo.shipId()), new RetryDue(cargo.shipId()), delay);
+    context.getLog().info("Shipment {}: dispatching again (retry {}) in {}", cargo.shipId(), cargo.attempt(), Backoff.describe(delay));
   }
 
   private void learn(int truckId) {
@@ -377,7 +431,7 @@ public final class Dispatcher
     Set<Integer> unservable = new HashSet<>();
     for (Truck.Cargo cargo : state.queue()) {
       if (candidates.isEmpty()) break;
-      if (offered.contains(cargo.shipId()) || unservable.contains(cargo.warehouse().id())) continue;
+      if (offered.contains(cargo.shipId()) || heldBack.contains(cargo.shipId()) || unservable.contains(cargo.warehouse().id())) continue;
       Optional<Integer> truck = policy.choose(cargo, candidates.values());
       if (truck.isEmpty()) {
         unservable.add(cargo.warehouse().id());

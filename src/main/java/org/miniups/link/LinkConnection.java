@@ -30,7 +30,8 @@ import org.miniups.CborSerializable;
  * the de-duplicating inbox, and an ack goes out only once the inbox says its item is handled.
  *
  * <p>A refused or dropped connection is one log line and a reconnect after an exponential
- * backoff; an oversized or malformed frame drops the connection the same way. What differs
+ * backoff; an oversized or malformed frame, or half a frame whose rest does not come within
+ * {@code mini-ups.link.frame-read-timeout}, drops the connection the same way. What differs
  * between peers is the {@link Protocol}.
  */
 public final class LinkConnection extends AbstractBehavior<LinkConnection.Command> {
@@ -138,7 +139,8 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
       int maxFrameBytes,
       Duration minBackoff,
       Duration maxBackoff,
-      Duration connectTimeout) {
+      Duration connectTimeout,
+      Duration frameReadTimeout) {
     String address() {
       return host + ":" + port;
     }
@@ -151,7 +153,8 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
           (int) config.getMemorySize("mini-ups.link.max-frame-size").toBytes(),
           config.getDuration("mini-ups.link.reconnect-min-backoff"),
           config.getDuration("mini-ups.link.reconnect-max-backoff"),
-          Duration.ofSeconds(5));
+          Duration.ofSeconds(5),
+          config.getDuration("mini-ups.link.frame-read-timeout"));
     }
   }
 
@@ -316,6 +319,7 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
             settings.host(),
             settings.port(),
             settings.maxFrameBytes(),
+            settings.frameReadTimeout(),
             settings.connectTimeout(),
             getContext().getSelf(),
             new TcpSession.Events<>() {
@@ -448,6 +452,10 @@ public final class LinkConnection extends AbstractBehavior<LinkConnection.Comman
   private Behavior<Command> onTcpClosed(TcpClosed msg) {
     if (msg.generation() != generation || session == null) return this;
     if (phase == Phase.LEAVING) return left();
+    if (msg.failure().isPresent() && msg.failure().get() instanceof ProtocolError framing && phase != Phase.JUDGING) {
+      protocolError(framing.getMessage()); // the frames the peer sent broke the framing
+      return this;
+    }
     String why = msg.failure().map(LinkConnection::reason).orElse("closed by " + protocol.peerName());
     if (phase == Phase.JUDGING) {
       closedWhileJudging = Optional.of(why);

@@ -53,6 +53,7 @@ public final class TcpSession {
       String host,
       int port,
       int maxFrameBytes,
+      Duration frameReadTimeout,
       Duration connectTimeout,
       ActorRef<T> owner,
       Events<T> events) {
@@ -68,7 +69,7 @@ public final class TcpSession {
     Pair<Pair<Pair<BoundedSourceQueue<ByteString>, CompletionStage<Tcp.OutgoingConnection>>, UniqueKillSwitch>, CompletionStage<Done>> materialized =
         Source.<ByteString>queue(OUTGOING_BUFFER)
             .viaMat(tcp, Keep.both())
-            .via(VarintFraming.decoder(maxFrameBytes))
+            .via(VarintFraming.decoder(maxFrameBytes, frameReadTimeout))
             .viaMat(KillSwitches.single(), Keep.both())
             .toMat(Sink.foreach(body -> owner.tell(events.frame(body))), Keep.both())
             .run(system);

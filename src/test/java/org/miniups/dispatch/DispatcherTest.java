@@ -54,7 +54,8 @@ class DispatcherTest {
     return testKit.spawn(
         Dispatcher.create(
             id, DispatchPolicy.fillTripsThenNearest(PER_TRIP), List.of(1, 2), truckId -> trucks.get(truckId).getRef().narrow(), topic,
-            Duration.ofSeconds(3)));
+            Duration.ofSeconds(3), new Dispatcher.RetryBackoff(Duration.ofSeconds(1), Duration.ofSeconds(4)),
+            new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
   }
 
   private static Truck.Summary truck(int truckId, Truck.Phase phase, int x, int y, Truck.Warehouse bound, int cargo) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -32,7 +33,7 @@ class VarintFramingTest {
 
   private static List<ByteString> decode(List<ByteString> chunks, int max) throws Exception {
     return Source.from(chunks)
-        .via(VarintFraming.decoder(max))
+        .via(VarintFraming.decoder(max, Duration.ofSeconds(10)))
         .runWith(Sink.seq(), system)
         .toCompletableFuture()
         .get(5, TimeUnit.SECONDS);
@@ -88,5 +89,41 @@ class VarintFramingTest {
     ExecutionException failure =
         assertThrows(ExecutionException.class, () -> decode(List.of(header), 1 << 20));
     assertTrue(failure.getCause() instanceof ProtocolError);
+  }
+
+  /** {@code body}, length-prefixed, cut into 64-byte chunks. */
+  private static List<ByteString> in64ByteChunks(byte[] body) throws Exception {
+    ByteArrayOutputStream wire = new ByteArrayOutputStream();
+    com.google.protobuf.CodedOutputStream header = com.google.protobuf.CodedOutputStream.newInstance(wire);
+    header.writeUInt32NoTag(body.length);
+    header.flush();
+    wire.write(body);
+    ByteString all = ByteString.fromArray(wire.toByteArray());
+    List<ByteString> chunks = new ArrayList<>();
+    for (int at = 0; at < all.size(); at += 64) chunks.add(all.slice(at, Math.min(all.size(), at + 64)));
+    return chunks;
+  }
+
+  private static byte[] randomBytes(int size) {
+    byte[] body = new byte[size];
+    new java.util.Random(20).nextBytes(body);
+    return body;
+  }
+
+  @Test
+  void aOneMibFrameIn64ByteChunksDecodes() throws Exception {
+    byte[] body = randomBytes(1 << 20);
+    assertEquals(List.of(ByteString.fromArray(body)), decode(in64ByteChunks(body), 1 << 20));
+  }
+
+  @Test
+  void aFrameInManyChunksIsCopiedOnceNotOncePerChunk() throws Exception {
+    // Re-copying the partial frame on each chunk would copy 1 024 chunks times 32 KiB on average.
+    byte[] body = randomBytes(64 * 1024);
+    VarintFraming.Accumulator frames = new VarintFraming.Accumulator(1 << 20);
+    List<ByteString> decoded = new ArrayList<>();
+    for (ByteString chunk : in64ByteChunks(body)) decoded.addAll(frames.add(chunk));
+    assertEquals(List.of(ByteString.fromArray(body)), decoded);
+    assertEquals(body.length, frames.bytesCopied(), "each byte of the body copied once");
   }
 }

@@ -63,7 +63,8 @@ class WorldConnectionTest {
   private void connectTo(int port, long worldId) {
     var identity = testKit.spawn(WorldIdentity.create(PersistenceId.ofUniqueId("identity-" + UUID.randomUUID())));
     var settings =
-        new LinkConnection.Settings("127.0.0.1", port, 1024, Duration.ofMillis(100), Duration.ofMillis(400), Duration.ofSeconds(2));
+        new LinkConnection.Settings("127.0.0.1", port, 1024, Duration.ofMillis(100), Duration.ofMillis(400), Duration.ofSeconds(2),
+            Duration.ofSeconds(10));
     connection =
         testKit.spawn(
             WorldConnection.create(

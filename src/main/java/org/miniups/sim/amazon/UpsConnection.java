@@ -71,7 +71,7 @@ final class UpsConnection extends AbstractBehavior<UpsConnection.Command> {
     this.outgoing = out.first();
     ActorRef<Command> self = context.getSelf();
     Sink<ByteString, CompletionStage<Done>> in =
-        VarintFraming.decoder(maxFrameBytes)
+        VarintFraming.decoder(maxFrameBytes, VarintFraming.DEFAULT_FRAME_READ_TIMEOUT)
             .toMat(Sink.foreach(body -> self.tell(new FrameReceived(body))), Keep.right());
     // Coupled: when either direction ends, the whole TCP connection closes.
     CompletionStage<Done> inputDone =

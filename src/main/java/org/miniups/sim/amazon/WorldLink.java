@@ -14,6 +14,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.util.ByteString;
 import org.miniups.link.TcpSession;
+import org.miniups.link.VarintFraming;
 import org.miniups.proto.WorldAmazon.ACommands;
 import org.miniups.proto.WorldAmazon.AConnect;
 import org.miniups.proto.WorldAmazon.AConnected;
@@ -116,6 +117,7 @@ final class WorldLink extends AbstractBehavior<WorldLink.Command> {
             settings.worldHost(),
             settings.worldPort(),
             settings.maxFrameBytes(),
+            VarintFraming.DEFAULT_FRAME_READ_TIMEOUT,
             CONNECT_TIMEOUT,
             getContext().getSelf(),
             new TcpSession.Events<>() {

@@ -112,7 +112,7 @@ final class PeerConnection extends AbstractBehavior<PeerConnection.Command> {
     this.outgoing = out.first();
     ActorRef<Command> self = context.getSelf();
     Sink<ByteString, CompletionStage<Done>> in =
-        VarintFraming.decoder(maxFrameBytes)
+        VarintFraming.decoder(maxFrameBytes, VarintFraming.DEFAULT_FRAME_READ_TIMEOUT)
             .mapAsync(
                 1,
                 body ->
