@@ -645,6 +645,11 @@ public final class Truck
         .onSignal(
             RecoveryCompleted.instance(),
             state -> {
+              // Also after a restart on a failed write (same instance): loads and drops gathered
+              // for a write that never happened are void, their senders ask again.
+              batch.drain();
+              batched.clear();
+              departing = false;
               // Whatever was decided and not settled before a stop is delivered again.
               effects.deliver(state.effects());
               prepareDeparture(state);
@@ -774,6 +779,9 @@ public final class Truck
       return inBatch(decided ? null : new PackageDelivered(delivered.packageId(), null), () -> cmd.replyTo().tell(Done.getInstance()));
     }
     if (!batched.isEmpty() && !(cmd.event() instanceof WorldEvent.TruckReport)) return Effect().stash();
+    if (cmd.event() instanceof WorldEvent.PackageDelivered delivered && state.cargo(delivered.packageId()).isPresent()) {
+      return behindTheJournal(delivered);
+    }
     Instant at = now();
     Event event = null;
     if (cmd.event() instanceof WorldEvent.Finished finished) {
@@ -790,6 +798,20 @@ public final class Truck
     // Anything else is a repeat or arrives after the fact: acknowledged, nothing changes.
     if (event == null) return Effect().reply(cmd.replyTo(), Done.getInstance());
     return decide(state, List.of(event)).thenReply(cmd.replyTo(), s -> Done.getInstance());
+  }
+
+  /**
+   * The World delivered a package this truck has not sent out: the World acts only on commands
+   * that were written first, so this truck's journal holds a departure its state lacks (an
+   * incarnation on a node leaving the cluster wrote it after this one recovered). Acking would
+   * lose the delivery; instead the truck stops unanswered, and the report, asked again, meets an
+   * incarnation that reads the whole journal.
+   */
+  private ReplyEffect<Event, State> behindTheJournal(WorldEvent.PackageDelivered delivered) {
+    context.getLog().warn(
+        "Truck {}: the World delivered shipment {}, which this truck has not sent out; reading the journal again",
+        truckId, delivered.packageId());
+    return Effect().stop().thenNoReply();
   }
 
   private ReplyEffect<Event, State> onRefused(State state, CommandRefused cmd) {

@@ -20,6 +20,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.junit.jupiter.api.AfterAll;
@@ -42,6 +43,7 @@ class TruckTest {
   private static final ActorTestKit testKit =
       ActorTestKit.create(ManualTime.config().withFallback(TestConfigs.inMemory()));
   private static final ManualTime time = ManualTime.get(testKit.system());
+  private static final PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
   private static final Clock clock = Clock.fixed(Instant.parse("2026-11-24T12:00:00Z"), ZoneOffset.UTC);
   private static final Truck.Warehouse WH = new Truck.Warehouse(7, 10, 20);
   private static final Truck.Warehouse OTHER_WH = new Truck.Warehouse(8, -5, 3);
@@ -393,6 +395,89 @@ class TruckTest {
         : FishingOutcomes.continueAndIgnore());
     truck.restart(); // the answer never came
     departWith100();
+  }
+
+  /** Another incarnation of truck 3 on the same journal, with its own probes. */
+  private ActorRef<Truck.Command> anotherIncarnation(
+      TestProbe<ResendSupervisor.Command> world, TestProbe<ResendSupervisor.Command> amazon, TestProbe<Shipment.Command> steps) {
+    Truck.Links links =
+        new Truck.Links(world.getRef(), amazon.getRef(), shipId -> steps.getRef(), c -> CompletableFuture.completedFuture(Done.getInstance()));
+    TestProbe<Topic.Command<Truck.Changed>> topic = testKit.createTestProbe();
+    return testKit.spawn(Truck.create(3, new Truck.Location(0, 0), links, topic.getRef(), clock));
+  }
+
+  @Test
+  void aDeliveryThisTruckNeverSentOutIsNotAckedButReadFromTheJournalAgain() {
+    assign(cargo(100, WH), cargo(101, WH));
+    expectStored(worldOutbox);
+    expectStored(amazonOutbox);
+    expectSteps(2);
+    report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
+    expectStored(amazonOutbox);
+    expectSteps(2);
+    // An incarnation recovers now (as on a node a shard moved to while the old one still ran)…
+    TestProbe<ResendSupervisor.Command> behindsWorld = testKit.createTestProbe();
+    TestProbe<ResendSupervisor.Command> behindsAmazon = testKit.createTestProbe();
+    TestProbe<Shipment.Command> behindsShipments = testKit.createTestProbe();
+    ActorRef<Truck.Command> behind = anotherIncarnation(behindsWorld, behindsAmazon, behindsShipments);
+    TestProbe<Truck.Summary> summaries = testKit.createTestProbe();
+    behind.tell(new Truck.GetSummary(summaries.getRef()));
+    assertEquals(0, summaries.receiveMessage().loaded(), "recovered before the loads");
+    // …and the old one goes on: loads, leaves, and the World is told to deliver.
+    load(100);
+    expectSteps(1);
+    load(101);
+    expectSteps(1);
+    leave(2, 0, 0, 0);
+    expectStored(worldOutbox);
+    expectStored(amazonOutbox);
+
+    TestProbe<Done> acks = testKit.createTestProbe();
+    behind.tell(new Truck.ReportFromWorld(new WorldEvent.PackageDelivered(3, 100), acks.getRef()));
+    acks.expectTerminated(behind);
+    acks.expectNoMessage(Duration.ZERO); // a Done would have come before the stop
+
+    // Asked again, the report meets an incarnation that read the departure: the delivery counts.
+    TestProbe<ResendSupervisor.Command> freshAmazon = testKit.createTestProbe();
+    ActorRef<Truck.Command> fresh = anotherIncarnation(testKit.createTestProbe(), freshAmazon, testKit.createTestProbe());
+    fresh.tell(new Truck.ReportFromWorld(new WorldEvent.PackageDelivered(3, 100), acks.getRef()));
+    acks.expectMessage(Done.getInstance());
+    freshAmazon.fishForMessage(Duration.ofSeconds(3), m -> {
+      ResendSupervisor.Store store = (ResendSupervisor.Store) m;
+      ResendSupervisor.Origin first = store.first();
+      store.replyTo().tell(new ResendSupervisor.StoredThrough(first.entityType(), first.entityId(), first.effectId() + store.messages().size() - 1));
+      return store.messages().contains(new AmazonNotice.Delivered(100, 100, 1))
+          ? FishingOutcomes.complete()
+          : FishingOutcomes.continueAndIgnore();
+    });
+  }
+
+  @Test
+  void aDepartureUnderWayWhenAWriteFailsIsPreparedAgainAfterTheRestart() {
+    TestProbe<Shipment.Command> steps = testKit.createTestProbe();
+    ActorRef<Truck.Command> truck = anotherIncarnation(testKit.createTestProbe(), testKit.createTestProbe(), steps);
+    TestProbe<Object> answers = testKit.createTestProbe();
+    truck.tell(new Truck.AssignPickups(List.of(cargo(100, WH)), answers.getRef().narrow()));
+    truck.tell(new Truck.ReportFromWorld(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"), answers.getRef().narrow()));
+    truck.tell(new Truck.ConfirmLoaded(100, answers.getRef().narrow()));
+    answers.receiveSeveralMessages(3);
+    Shipment.LeaveWarehouse asked = leaveWarehouseAsked(steps);
+    // Another decision's write fails while the departure waits for its answers (which never come).
+    journal.failNextPersisted();
+    truck.tell(new Truck.CommandRefused(99, "no such command", answers.getRef().narrow()));
+    answers.expectNoMessage(Duration.ofMillis(200));
+    time.timePasses(Duration.ofSeconds(1)); // past the restart backoff, well short of the ask timeout
+    Shipment.LeaveWarehouse again = leaveWarehouseAsked(steps);
+    assertEquals(asked.truckId(), again.truckId());
+  }
+
+  private static Shipment.LeaveWarehouse leaveWarehouseAsked(TestProbe<Shipment.Command> steps) {
+    return (Shipment.LeaveWarehouse)
+        steps.fishForMessage(Duration.ofSeconds(3), m -> {
+              if (m instanceof Shipment.Update update) update.replyTo().tell(Done.getInstance());
+              return m instanceof Shipment.LeaveWarehouse ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore();
+            })
+            .get(0);
   }
 
   @Test
