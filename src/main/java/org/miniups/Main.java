@@ -20,6 +20,7 @@ import org.miniups.sim.amazon.SimAmazonSettings;
 import org.miniups.sim.amazon.SimAmazonStats;
 import org.miniups.sim.world.SimWorldServer;
 import org.miniups.sim.world.SimWorldSettings;
+import org.miniups.http.LiveStreamSlots;
 import org.miniups.user.SessionSecret;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -157,6 +158,12 @@ public final class Main implements Runnable {
       Optional<String> weakSecret = SessionSecret.problem(settings.getString("mini-ups.accounts.session-secret"));
       if (weakSecret.isPresent()) {
         System.err.println("mini-UPS could not start: " + weakSecret.get());
+        return 1;
+      }
+      try {
+        LiveStreamSlots.fromConfig(settings);
+      } catch (IllegalArgumentException e) {
+        System.err.println("mini-UPS could not start: " + e.getMessage());
         return 1;
       }
       UpsService service;

@@ -1,14 +1,11 @@
 package org.miniups.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.net.InetAddress;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
-import org.apache.pekko.http.javadsl.model.AttributeKeys;
-import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.HttpCookie;
 import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
@@ -64,11 +61,6 @@ final class AccountRoutes extends ApiDirectives {
    * The connection's peer, which the login limit counts failures by. Not extractClientIP: it
    * prefers X-Forwarded-For and the like, which any client can set to a new value per guess.
    */
-  private Route clientAddress(Function<String, Route> inner) {
-    return optionalAttribute(AttributeKeys.remoteAddress, address -> inner.apply(
-        address.flatMap(RemoteAddress::getAddress).map(InetAddress::getHostAddress).orElse("unknown")));
-  }
-
   private Route login(JsonNode body, String client) {
     String username = Json.requiredText(body, "username");
     String password = Json.requiredText(body, "password");

@@ -1,5 +1,8 @@
 package org.miniups.http;
 
+import java.net.InetAddress;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
+import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -88,6 +91,12 @@ abstract class ApiDirectives extends AllDirectives {
           }
           return inner.get();
         });
+  }
+
+  /** The address of the connection's peer (remote-address-attribute is on), what limits count by. */
+  Route clientAddress(Function<String, Route> inner) {
+    return optionalAttribute(AttributeKeys.remoteAddress, address -> inner.apply(
+        address.flatMap(RemoteAddress::getAddress).map(InetAddress::getHostAddress).orElse("unknown")));
   }
 
   /** A JSON object body of at most {@link #MAX_BODY_BYTES}. */

@@ -4,6 +4,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
@@ -34,6 +37,7 @@ public final class ApiRoutes extends AllDirectives {
   private final Route openApiDocument;
   private final Route bench;
   private final HttpMetrics metrics;
+  private final List<HttpHeader> securityHeaders;
 
   public ApiRoutes(Backend backend, PrometheusMeterRegistry registry) {
     this.packages = new PackageRoutes(backend);
@@ -42,12 +46,15 @@ public final class ApiRoutes extends AllDirectives {
     this.site = new SiteRoutes(StaticFiles.load("web"));
     this.openApiDocument = site.file("api/openapi.yaml");
     this.bench = BenchRoutes.fromConfig(backend.system().settings().config());
+    this.securityHeaders = SecurityHeaders.of(backend.system().settings().config().getBoolean("mini-ups.accounts.session-cookie-secure"));
     this.metrics = new HttpMetrics(registry, new RouteTemplates(Stream.concat(ROUTE_TEMPLATES.stream(), site.paths().stream()).toList()));
   }
 
   public Route routes() {
     RejectionHandler rejections = rejections();
-    return metrics.measured(() -> handleExceptions(exceptions(), () -> handleRejections(rejections, () -> concat(
+    // Outside the handlers, so that errors and rejections carry the headers too.
+    return metrics.measured(() -> respondWithHeaders(securityHeaders, () -> withRequestTimeoutResponse(this::timedOut,
+        () -> handleExceptions(exceptions(), () -> handleRejections(rejections, () -> concat(
         // Answered here, so the site's files never add their GET to an API path's 405.
         pathPrefix("api", () -> handleRejections(rejections, () -> concat(
             path("openapi.yaml", () -> openApiDocument),
@@ -56,7 +63,12 @@ public final class ApiRoutes extends AllDirectives {
             ops.apiRoutes(),
             bench))),
         ops.rootRoutes(),
-        site.routes()))));
+        site.routes()))))));
+  }
+
+  /** A request that takes longer than pekko's request-timeout: answered by the server, so the headers are added here. */
+  private HttpResponse timedOut(HttpRequest request) {
+    return Json.error(StatusCodes.SERVICE_UNAVAILABLE, "the service is busy; try again").addHeaders(securityHeaders);
   }
 
   private ExceptionHandler exceptions() {

@@ -16,6 +16,7 @@ public final class JsonParsingErrorHandler extends ParsingErrorHandler {
   @Override
   public HttpResponse handle(StatusCode status, ErrorInfo error, LoggingAdapter log, ServerSettings settings) {
     log.warning("Illegal request, responding with status '{}': {}", status, error.summary());
-    return Json.error(status, error.summary());
+    // No HSTS here: it needs the service's settings, and every routed response carries it anyway.
+    return Json.error(status, error.summary()).addHeaders(SecurityHeaders.of(false));
   }
 }

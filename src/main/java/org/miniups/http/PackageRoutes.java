@@ -13,6 +13,7 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.japi.Pair;
@@ -35,9 +36,11 @@ final class PackageRoutes extends ApiDirectives {
   private static final int MAX_PAGE_SIZE = 100;
 
   private final TrackingLookup trackingNumbers;
+  private final LiveStreamSlots liveStreams;
 
   PackageRoutes(Backend backend) {
     super(backend);
+    this.liveStreams = LiveStreamSlots.fromConfig(backend.system().settings().config());
     this.trackingNumbers =
         new TrackingLookup(backend.knownTrackingNumbers(), backend.directory(), backend.askTimeout(), backend.system().scheduler());
   }
@@ -46,7 +49,7 @@ final class PackageRoutes extends ApiDirectives {
     return concat(
         pathPrefix("packages", () -> pathPrefix(segment(), tn -> concat(
             pathEnd(() -> get(() -> optionalUser(user -> withShipment(tn, state -> completeView(state, user))))),
-            path("events", () -> get(() -> optionalUser(user -> withShipment(tn, state -> events(state, user))))),
+            path("events", () -> get(() -> clientAddress(client -> optionalUser(user -> withShipment(tn, state -> events(state, user, client)))))),
             path("destination", () -> put(() -> csrfSafe(() -> requireUser(user -> jsonBody(body -> changeDestination(tn, user, body))))))))),
         pathPrefix("me", () -> path("packages", () -> concat(
             get(() -> requireUser(this::myPackages)),
@@ -126,11 +129,22 @@ final class PackageRoutes extends ApiDirectives {
    * stream ends after the delivered view, or when the server stops; an empty heartbeat event keeps
    * proxies from closing it while nothing happens.
    */
-  private Route events(Shipment.Summary initial, Optional<User> user) {
+  private Route events(Shipment.Summary initial, Optional<User> user, String client) {
+    LiveStreamSlots.Outcome outcome = liveStreams.take(client);
+    if (outcome instanceof LiveStreamSlots.Refused refused) {
+      return respondWithHeader(RetryAfter.create(LiveStreamSlots.RETRY_AFTER_SECONDS), () -> complete(Json.error(refused.status(), refused.reason())));
+    }
+    Runnable release = ((LiveStreamSlots.Slot) outcome).release();
     LiveView live = new LiveView(initial, user.map(User::id).orElse(null));
+    // The slot is freed when the stream ends however it ends: completed, failed, cancelled by the
+    // client, or never run (a stream nobody subscribes to is cancelled after pekko's subscription-timeout).
     Pair<ActorRef<LiveUpdateHub.Update>, Source<LiveUpdateHub.Update, NotUsed>> updates =
         ActorSource.<LiveUpdateHub.Update>actorRef(
                 message -> false, message -> Optional.empty(), 256, OverflowStrategy.dropHead())
+            .watchTermination((ref, done) -> {
+              done.whenComplete((ok, failure) -> release.run());
+              return ref;
+            })
             .preMaterialize(backend.system());
     backend.liveUpdateHub().tell(new LiveUpdateHub.Follow(initial.shipId(), updates.first()));
     Source<ServerSentEvent, NotUsed> stream =

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
@@ -123,5 +124,18 @@ class BrowserTest {
         .executeScript("return document.documentElement.scrollWidth > window.innerWidth;");
     assertEquals(Boolean.FALSE, overflow, "no sideways scrolling at 375 px");
     screenshot("08-phone");
+    assertEquals(List.of(), Chromium.cspViolations(browser), "every page of the walk ran under the Content-Security-Policy");
+  }
+
+  /** The site runs under its Content-Security-Policy: a script injected inline is blocked, and the browser says so. */
+  @Test
+  void anInjectedInlineScriptDoesNotRunUnderTheContentSecurityPolicy() {
+    browser.get(fixture.url("/"));
+    Chromium.visible(wait, "#tracking-input");
+    assertEquals(List.of(), Chromium.cspViolations(browser), "the site itself breaks no rule of its policy");
+    ((JavascriptExecutor) browser).executeScript(
+        "var s = document.createElement('script'); s.textContent = 'window.injected = true'; document.body.appendChild(s);");
+    assertEquals(null, ((JavascriptExecutor) browser).executeScript("return window.injected === undefined ? null : window.injected"));
+    assertEquals(1, Chromium.cspViolations(browser).size(), "the browser reports the blocked script");
   }
 }
