@@ -28,7 +28,7 @@
  *             #profile-id      (shown after success: the UPS profile ID for Amazon checkout)
  *   Log in:   #login-username, #login-password, #login-submit
  *   Packages: #my-packages     container; one <tr data-tracking-number> per package
- *             #my-packages-empty (empty state), #claim-input, #claim-submit, #claim-message,
+ *             #my-packages-empty (empty state), #claim-input, #claim-x, #claim-y, #claim-submit, #claim-message,
  *             #page-prev, #page-next, #page-info (only when total > size)
  *   Fleet:    #trucks          <tbody>, one <tr data-truck-id> per truck; #fleet-map
  *
@@ -993,6 +993,9 @@
       id: 'claim-input', name: 'claim', 'class': 'input', type: 'text', autocomplete: 'off',
       autocapitalize: 'characters', spellcheck: 'false', placeholder: '1Z…', 'aria-describedby': 'claim-message'
     });
+    // The destination proves the package is yours, as a carrier asks for your postal code.
+    var claimX = h('input', { id: 'claim-x', name: 'x', 'class': 'input input-coord', type: 'number', step: '1', inputmode: 'numeric', 'aria-describedby': 'claim-message' });
+    var claimY = h('input', { id: 'claim-y', name: 'y', 'class': 'input input-coord', type: 'number', step: '1', inputmode: 'numeric', 'aria-describedby': 'claim-message' });
     var claimBtn = h('button', { id: 'claim-submit', type: 'submit', 'class': 'btn btn-dark' }, 'Add package');
     var claimMsg = h('p', { id: 'claim-message', 'class': 'msg', role: 'status' });
     var intro = h('p', { 'class': 'muted', id: 'my-packages-intro' });
@@ -1002,9 +1005,11 @@
     view.appendChild(h('section', { 'class': 'card', 'aria-label': 'Your packages' }, list));
     view.appendChild(h('section', { 'class': 'card', 'aria-labelledby': 'claim-h' },
       h('h2', { id: 'claim-h' }, 'Claim a package by tracking number'),
-      h('p', { 'class': 'muted' }, 'Shipped to you but not in your list? Add it with its tracking number.'),
+      h('p', { 'class': 'muted' }, 'Shipped to you but not in your list? Add it with its tracking number and the address (x, y) it is going to.'),
       h('form', { id: 'claim-form', 'class': 'inline-form', novalidate: true, onsubmit: onClaim },
         h('div', { 'class': 'field' }, h('label', { 'for': 'claim-input' }, 'Tracking number'), claimInput),
+        h('div', { 'class': 'field' }, h('label', { 'for': 'claim-x' }, 'x'), claimX),
+        h('div', { 'class': 'field' }, h('label', { 'for': 'claim-y' }, 'y'), claimY),
         claimBtn),
       claimMsg));
 
@@ -1031,19 +1036,31 @@
         return;
       }
       claimInput.removeAttribute('aria-invalid');
+      var x = parseInt(claimX.value, 10);
+      var y = parseInt(claimY.value, 10);
+      if (String(x) !== claimX.value.trim() || String(y) !== claimY.value.trim()) {
+        claimMsg.className = 'msg msg-error';
+        claimMsg.textContent = 'Enter the destination of the package as whole numbers x and y.';
+        (String(x) !== claimX.value.trim() ? claimX : claimY).focus();
+        return;
+      }
       claimBtn.disabled = true;
-      api('POST', '/api/me/packages', { trackingNumber: tn }).then(function (r) {
+      api('POST', '/api/me/packages', { trackingNumber: tn, x: x, y: y }).then(function (r) {
         if (!isCurrent(gen)) return;
         claimBtn.disabled = false;
         if (r.ok) {
           claimInput.value = '';
+          claimX.value = '';
+          claimY.value = '';
           claimMsg.className = 'msg msg-success';
           claimMsg.textContent = 'Added ' + tn + ' to your packages.';
           if (page !== 0) navigate('/packages'); else load(false);
         } else if (r.status === 401) {
           navigate('/login?next=/packages');
         } else {
-          showError(r.error);
+          // A wrong destination (403), a delivered or another's package (409), too many tries (429).
+          claimMsg.className = 'msg msg-error';
+          claimMsg.textContent = r.error;
         }
       });
     }

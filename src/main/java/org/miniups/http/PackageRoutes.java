@@ -23,6 +23,7 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
 import org.miniups.shipment.PackageDirectory;
 import org.miniups.shipment.Shipment;
 import org.miniups.shipment.TrackingNumbers;
+import org.miniups.user.Accounts;
 import org.miniups.user.User;
 
 /**
@@ -53,7 +54,7 @@ final class PackageRoutes extends ApiDirectives {
             path("destination", () -> put(() -> csrfSafe(() -> requireUser(user -> jsonBody(body -> changeDestination(tn, user, body))))))))),
         pathPrefix("me", () -> path("packages", () -> concat(
             get(() -> requireUser(this::myPackages)),
-            post(() -> csrfSafe(() -> requireUser(user -> jsonBody(body -> claim(user, body)))))))));
+            post(() -> csrfSafe(() -> requireUser(user -> clientAddress(client -> jsonBody(body -> claim(user, body, client))))))))));
   }
 
   /** The shipment a tracking number names, or a 404 (400 for something that is no tracking number). */
@@ -83,7 +84,7 @@ final class PackageRoutes extends ApiDirectives {
       return onSuccess(reply, answer -> switch (answer.refusal()) {
         case NONE -> completeView(answer.shipment(), Optional.of(user));
         case UNKNOWN -> complete(Json.error(StatusCodes.NOT_FOUND, answer.reason()));
-        case NOT_OWNER -> complete(Json.error(StatusCodes.FORBIDDEN, answer.reason()));
+        case NOT_OWNER, WRONG_PROOF -> complete(Json.error(StatusCodes.FORBIDDEN, answer.reason()));
         case TOO_LATE -> complete(Json.error(StatusCodes.CONFLICT, answer.reason()));
       });
     });
@@ -109,17 +110,49 @@ final class PackageRoutes extends ApiDirectives {
         "destination", new PackageViews.Point(s.destX(), s.destY()), "updatedAt", s.updatedAt());
   }
 
-  private Route claim(User user, JsonNode body) {
+  /**
+   * A claim proves the recipient with the package's current destination. Wrong proofs are counted
+   * per package and address by the login limiter, so guessing coordinates is throttled as guessing
+   * passwords is; the shipment decides (it alone knows its owner, status and destination for good).
+   */
+  private Route claim(User user, JsonNode body, String client) {
     String trackingNumber = Json.requiredText(body, "trackingNumber").trim();
     return withShipment(trackingNumber, state -> {
-      CompletionStage<Shipment.ClaimReply> reply =
-          ask(backend.shipments().apply(state.shipId()), replyTo -> new Shipment.Claim(user.id(), replyTo));
-      return onSuccess(reply, answer -> switch (answer.refusal()) {
-        case NONE -> completeView(answer.shipment(), Optional.of(user));
-        case UNKNOWN -> complete(Json.error(StatusCodes.NOT_FOUND, answer.reason()));
-        case NOT_OWNER, TOO_LATE -> complete(Json.error(StatusCodes.CONFLICT, answer.reason()));
+      int x = claimCoordinate(body, "x");
+      int y = claimCoordinate(body, "y");
+      String subject = "claim:" + state.shipId();
+      CompletionStage<Accounts.GuessAllowed> allowed =
+          ask(backend.accounts(), replyTo -> new Accounts.Guess(subject, client, replyTo));
+      return onSuccess(allowed, guess -> {
+        if (guess.retryAfterSeconds() > 0) {
+          return respondWithHeader(RetryAfter.create(guess.retryAfterSeconds()), () -> complete(Json.error(
+              StatusCodes.TOO_MANY_REQUESTS, "too many wrong claims; try again in " + guess.retryAfterSeconds() + " s")));
+        }
+        CompletionStage<Shipment.ClaimReply> reply =
+            ask(backend.shipments().apply(state.shipId()), replyTo -> new Shipment.Claim(user.id(), x, y, replyTo));
+        return onSuccess(reply, answer -> {
+          if (answer.refusal() == Shipment.Refusal.NONE) backend.accounts().tell(new Accounts.GuessedRight(subject, client));
+          return switch (answer.refusal()) {
+            case NONE -> completeView(answer.shipment(), Optional.of(user));
+            case UNKNOWN -> complete(Json.error(StatusCodes.NOT_FOUND, answer.reason()));
+            case NOT_OWNER, TOO_LATE -> complete(Json.error(StatusCodes.CONFLICT, answer.reason()));
+            // As a wrong current password is: the caller is logged in, the proof is wrong.
+            case WRONG_PROOF -> complete(Json.error(StatusCodes.FORBIDDEN, answer.reason()));
+          };
+        });
       });
     });
+  }
+
+  /** Both coordinates are named when either is missing: the number alone no longer claims a package. */
+  private static int claimCoordinate(JsonNode body, String field) {
+    JsonNode value = body.get(field);
+    if (value == null || !value.isIntegralNumber() || !value.canConvertToInt()
+        || Math.abs(value.longValue()) > COORDINATE_LIMIT) {
+      throw ApiError.badRequest("a claim needs the package's destination as \"x\" and \"y\", whole numbers from "
+          + -COORDINATE_LIMIT + " to " + COORDINATE_LIMIT);
+    }
+    return value.intValue();
   }
 
   /**

@@ -154,16 +154,24 @@ public final class Shipment
     NONE,
     UNKNOWN,
     NOT_OWNER,
-    TOO_LATE
+    TOO_LATE,
+    /** A claim whose proof (the destination) does not match. */
+    WRONG_PROOF
   }
 
   /** {@code refusal} NONE when the change was made, else why not ({@code reason} for people). */
   public record ChangeReply(Summary shipment, Refusal refusal, String reason) implements CborSerializable {}
 
-  /** A user takes an unlinked package into their list (by its tracking number). */
-  public record Claim(long userId, ActorRef<ClaimReply> replyTo) implements Command {}
+  /**
+   * A user takes an unlinked package into their list: by its tracking number and, as proof of
+   * being its recipient, its current destination ({@code x}, {@code y}), as a carrier asks for a
+   * recipient's postal code.
+   */
+  public record Claim(long userId, int x, int y, ActorRef<ClaimReply> replyTo) implements Command {}
 
   public record ClaimReply(Summary shipment, Refusal refusal, String reason) implements CborSerializable {}
+
+  public static final String CLAIM_PROOF_WRONG = "the tracking number and the destination do not match";
 
   public record Get(ActorRef<Summary> replyTo) implements Command {}
 
@@ -514,12 +522,23 @@ public final class Shipment
         s -> new ChangeReply(s.summary(), Refusal.NONE, null));
   }
 
+  /**
+   * The owner asking again gets the answer of the first time, whatever happened since; a delivered
+   * package or another's is refused before the proof is looked at, so a refusal of the proof says
+   * nothing a guesser could not learn anyway.
+   */
   private ReplyEffect<Event, State> claim(State state, Claim cmd) {
     if (state.ownerId() != null && state.ownerId() == cmd.userId()) {
       return Effect().reply(cmd.replyTo(), new ClaimReply(state.summary(), Refusal.NONE, null));
     }
+    if (state.status() == Status.DELIVERED) {
+      return Effect().reply(cmd.replyTo(), new ClaimReply(state.summary(), Refusal.TOO_LATE, "the package was already delivered"));
+    }
     if (state.ownerId() != null) {
       return Effect().reply(cmd.replyTo(), new ClaimReply(state.summary(), Refusal.NOT_OWNER, "this package already belongs to another account"));
+    }
+    if (state.destX() != cmd.x() || state.destY() != cmd.y()) {
+      return Effect().reply(cmd.replyTo(), new ClaimReply(state.summary(), Refusal.WRONG_PROOF, CLAIM_PROOF_WRONG));
     }
     return persist(
         new Claimed(cmd.userId(), clock.instant()), cmd.replyTo(), s -> new ClaimReply(s.summary(), Refusal.NONE, null));

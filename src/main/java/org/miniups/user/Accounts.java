@@ -92,6 +92,18 @@ public final class Accounts extends AbstractBehavior<Accounts.Command> {
    */
   public record Exists(long profileId, ActorRef<Boolean> replyTo) implements Command {}
 
+  /**
+   * A guess at a secret other than a password (a claim's proof of the destination), limited as
+   * logins are, by {@code subject} and address: counted as failed at once, so parallel guesses
+   * cannot overshoot, until {@link GuessedRight} clears it.
+   */
+  public record Guess(String subject, String clientAddress, ActorRef<GuessAllowed> replyTo) implements Command {}
+
+  /** {@code retryAfterSeconds} 0: go ahead; else the limit is reached (answer 429). */
+  public record GuessAllowed(long retryAfterSeconds) implements CborSerializable {}
+
+  public record GuessedRight(String subject, String clientAddress) implements Command {}
+
   /** A finished lookup; {@code answer} null means do not answer. */
   private record Answer<T>(ActorRef<T> replyTo, T answer, String warning) implements Command {
     void deliver() {
@@ -142,6 +154,8 @@ public final class Accounts extends AbstractBehavior<Accounts.Command> {
         .onMessage(GetSession.class, this::onGetSession)
         .onMessage(EndSessions.class, this::onEndSessions)
         .onMessage(Exists.class, this::onExists)
+        .onMessage(Guess.class, this::onGuess)
+        .onMessage(GuessedRight.class, this::onGuessedRight)
         .onMessage(Answer.class, this::onAnswer)
         .onMessage(Checked.class, this::onChecked)
         .onSignal(PostStop.class, stopped -> {
@@ -212,6 +226,18 @@ public final class Accounts extends AbstractBehavior<Accounts.Command> {
                         .thenApplyAsync(hash -> repository.changePassword(cmd.user().id(), found.get().passwordHash(), hash), blocking)
                         .thenApply(version -> version.isPresent() ? session(found.get().user(), version.getAsLong()) : ended)));
     pipeChecked(answer, username, cmd.clientAddress(), cmd.replyTo());
+    return this;
+  }
+
+  private Behavior<Command> onGuess(Guess cmd) {
+    OptionalLong wait = limiter.retryAfterSeconds(cmd.subject(), cmd.clientAddress());
+    if (wait.isEmpty()) limiter.failed(cmd.subject(), cmd.clientAddress());
+    cmd.replyTo().tell(new GuessAllowed(wait.orElse(0)));
+    return this;
+  }
+
+  private Behavior<Command> onGuessedRight(GuessedRight cmd) {
+    limiter.succeeded(cmd.subject(), cmd.clientAddress());
     return this;
   }
 

@@ -10,6 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.miniups.shipment.Shipment;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
@@ -137,5 +138,32 @@ class BrowserTest {
         "var s = document.createElement('script'); s.textContent = 'window.injected = true'; document.body.appendChild(s);");
     assertEquals(null, ((JavascriptExecutor) browser).executeScript("return window.injected === undefined ? null : window.injected"));
     assertEquals(1, Chromium.cspViolations(browser).size(), "the browser reports the blocked script");
+  }
+
+  /** A package Amazon shipped without a profile id is claimed with its number and its destination. */
+  @Test
+  void anUnlinkedPackageIsClaimedWithItsDestination() throws Exception {
+    browser.get(fixture.url("/#/register"));
+    Chromium.type(wait, "#register-username", "grace");
+    Chromium.type(wait, "#register-password", "compiler first");
+    Chromium.visible(wait, "#register-submit").click();
+    Chromium.visible(wait, "#profile-id");
+    String tn = fixture.createPackage(4343, null, 7, 8).trackingNumber();
+
+    browser.get(fixture.url("/#/packages"));
+    Chromium.type(wait, "#claim-input", tn);
+    Chromium.type(wait, "#claim-x", "7");
+    Chromium.type(wait, "#claim-y", "9");
+    Chromium.visible(wait, "#claim-submit").click();
+    wait.until(ExpectedConditions.textToBe(By.cssSelector("#claim-message"), Shipment.CLAIM_PROOF_WRONG));
+    assertTrue(browser.findElements(By.cssSelector("#login-username")).isEmpty(), "a wrong destination is no logout");
+
+    Chromium.type(wait, "#claim-y", "8");
+    Chromium.visible(wait, "#claim-submit").click();
+    wait.until(ExpectedConditions.textToBe(By.cssSelector("#claim-message"), "Added " + tn + " to your packages."));
+    wait.until(driver -> {
+      driver.navigate().refresh(); // the index may take a moment to list it
+      return !driver.findElements(By.cssSelector("#my-packages tr[data-tracking-number='" + tn + "']")).isEmpty();
+    });
   }
 }

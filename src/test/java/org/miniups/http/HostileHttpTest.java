@@ -587,7 +587,7 @@ class HostileHttpTest {
     assertEquals(bob.username, json(bob.get("/api/me")).get("username").asText());
     assertNothingOf(alice, secretItem, json(bob.get("/api/me")));
 
-    HttpResponse<String> claim = bob.send("POST", "/api/me/packages", body("trackingNumber", tn));
+    HttpResponse<String> claim = bob.send("POST", "/api/me/packages", "{\"trackingNumber\":\"" + tn + "\",\"x\":5,\"y\":6}");
     assertError(409, claim);
     assertNothingOf(alice, secretItem, json(claim));
     HttpResponse<String> move = bob.send("PUT", "/api/packages/" + tn + "/destination", "{\"x\":66,\"y\":66}");

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.miniups.TestConfigs;
+import org.miniups.shipment.Shipment;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.Set;
@@ -298,7 +299,7 @@ class HttpApiTest {
     String second = newPackage(userId);
     String unlinked = newPackage(null);
 
-    HttpResponse<String> claimed = user.write("POST", "/api/me/packages", "{\"trackingNumber\":\"" + unlinked + "\"}");
+    HttpResponse<String> claimed = user.write("POST", "/api/me/packages", claim(unlinked, 5, 6));
     assertEquals(200, claimed.statusCode(), claimed.body());
     TrackingFixture.await(() -> json(user.get("/api/me/packages")).get("total").asInt() == 3, "the claimed package listed");
     JsonNode page = json(user.get("/api/me/packages?page=0&size=2"));
@@ -310,9 +311,60 @@ class HttpApiTest {
 
     Client other = new Client();
     other.signUp("noah");
-    assertError(409, other.write("POST", "/api/me/packages", "{\"trackingNumber\":\"" + unlinked + "\"}"), "another account");
+    assertError(409, other.write("POST", "/api/me/packages", claim(unlinked, 5, 6)), "another account");
     assertError(400, user.get("/api/me/packages?size=1000"), "\"size\"");
     assertError(401, new Client().get("/api/me/packages"), "log in");
+  }
+
+  private static String claim(String trackingNumber, int x, int y) {
+    return "{\"trackingNumber\":\"" + trackingNumber + "\",\"x\":" + x + ",\"y\":" + y + "}";
+  }
+
+  @Test
+  void aClaimProvesTheRecipientWithTheDestinationAndGuessesAreThrottledLikePasswords() throws Exception {
+    Client guesser = new Client();
+    guesser.signUp("mallory");
+    String unlinked = newPackage(null); // to (5, 6)
+    assertError(400, guesser.write("POST", "/api/me/packages", "{\"trackingNumber\":\"" + unlinked + "\"}"),
+        "a claim needs the package's destination as \"x\" and \"y\"");
+    assertError(400, guesser.write("POST", "/api/me/packages", "{\"trackingNumber\":\"" + unlinked + "\",\"x\":5,\"y\":\"6\"}"),
+        "\"x\" and \"y\"");
+    // Wrong destinations: refused as a wrong current password is, then throttled (the fixture allows 3 failures).
+    for (int guess = 0; guess < 3; guess++) {
+      assertError(403, guesser.write("POST", "/api/me/packages", claim(unlinked, guess, 0)), Shipment.CLAIM_PROOF_WRONG);
+    }
+    HttpResponse<String> throttled = guesser.write("POST", "/api/me/packages", claim(unlinked, 5, 6));
+    assertError(429, throttled, "too many wrong claims");
+    assertTrue(throttled.headers().firstValue("Retry-After").isPresent(), throttled.headers().toString());
+    assertTrue(json(new Client().get("/api/packages/" + unlinked)).get("ownerId").isNull(), "nobody owns it");
+
+    // Its recipient, from another address's account, proves it and owns it.
+    Client recipient = new Client();
+    long recipientId = recipient.signUp("olivia");
+    HttpResponse<String> claimed = recipient.write("POST", "/api/me/packages", claim(unlinked, 5, 6));
+    // The limit counts by package and address: the same loopback address is throttled until the window passes.
+    assertError(429, claimed, "too many wrong claims");
+    String another = newPackage(null);
+    HttpResponse<String> owned = recipient.write("POST", "/api/me/packages", claim(another, 5, 6));
+    assertEquals(200, owned.statusCode(), owned.body());
+    assertEquals(recipientId, json(owned).get("ownerId").asLong());
+    assertEquals(200, recipient.write("POST", "/api/me/packages", claim(another, 0, 0)).statusCode(), "the owner asking again: the first answer");
+  }
+
+  @Test
+  void aDeliveredPackageIsNoLongerClaimed() throws Exception {
+    Client late = new Client();
+    late.signUp("peggy");
+    long shipId = nextShipId.incrementAndGet();
+    String tn = fixture.createPackage(shipId, null, 5, 6).trackingNumber();
+    fixture.assignTruck(shipId, 20, 30);
+    fixture.truckArrives();
+    fixture.loaded(shipId);
+    fixture.delivered(shipId);
+    TrackingFixture.await(() -> "delivered".equals(json(late.get("/api/packages/" + tn)).get("status").asText()), "delivered");
+    assertError(409, late.write("POST", "/api/me/packages", claim(tn, 5, 6)), "already delivered");
+    assertError(409, late.write("POST", "/api/me/packages", claim(tn, 0, 0)), "already delivered");
+    fixture.truckIdle();
   }
 
   @Test

@@ -169,18 +169,41 @@ class ShipmentTest {
     assertFalse(summary.exists());
   }
 
+  private CommandResultWithReply<Shipment.Command, Shipment.Event, Shipment.State, Shipment.ClaimReply> claim(
+      long userId, int x, int y) {
+    return shipment.runCommand(replyTo -> new Shipment.Claim(userId, x, y, replyTo));
+  }
+
   @Test
-  void anUnlinkedPackageCanBeClaimedOnceAndThenBelongsToItsClaimer() {
+  void anUnlinkedPackageIsClaimedWithItsDestinationOnceAndThenBelongsToItsClaimer() {
     create(DETAILS, null, 9);
-    var claimed = shipment.<Shipment.ClaimReply>runCommand(replyTo -> new Shipment.Claim(5, replyTo));
+    var wrong = claim(5, 30, 41);
+    assertEquals(Shipment.Refusal.WRONG_PROOF, wrong.reply().refusal());
+    assertEquals(Shipment.CLAIM_PROOF_WRONG, wrong.reply().reason());
+    assertTrue(wrong.hasNoEvents());
+    var claimed = claim(5, 30, 40);
     assertEquals(Shipment.Refusal.NONE, claimed.reply().refusal());
     assertEquals(5L, claimed.reply().shipment().ownerId());
-    var again = shipment.<Shipment.ClaimReply>runCommand(replyTo -> new Shipment.Claim(5, replyTo));
+    var again = claim(5, 0, 0);
+    assertEquals(Shipment.Refusal.NONE, again.reply().refusal(), "the owner asking again gets the first answer, whatever the proof");
     assertTrue(again.hasNoEvents(), "claiming twice changes nothing");
-    var other = shipment.<Shipment.ClaimReply>runCommand(replyTo -> new Shipment.Claim(6, replyTo));
-    assertEquals(Shipment.Refusal.NOT_OWNER, other.reply().refusal());
+    var other = claim(6, 0, 0);
+    assertEquals(Shipment.Refusal.NOT_OWNER, other.reply().refusal(), "another's package is refused before the proof is looked at");
     var changed = shipment.<Shipment.ChangeReply>runCommand(replyTo -> new Shipment.ChangeDestination(5, 1, 1, replyTo));
     assertEquals(Shipment.Refusal.NONE, changed.reply().refusal());
+  }
+
+  @Test
+  void theProofIsTheCurrentDestinationAndADeliveredPackageIsNoLongerClaimed() {
+    create(DETAILS, null, 9);
+    step(Shipment.Status.EN_ROUTE, 10, 20);
+    step(Shipment.Status.OUT_FOR_DELIVERY, 10, 20);
+    step(Shipment.Status.DELIVERED, 30, 40);
+    var late = claim(5, 30, 40);
+    assertEquals(Shipment.Refusal.TOO_LATE, late.reply().refusal());
+    assertEquals("the package was already delivered", late.reply().reason());
+    assertEquals(Shipment.Refusal.TOO_LATE, claim(5, 1, 1).reply().refusal(), "refused before the proof is looked at");
+    assertTrue(late.hasNoEvents());
   }
 
   @Test
