@@ -324,7 +324,8 @@ class HttpApiTest {
   void aClaimProvesTheRecipientWithTheDestinationAndGuessesAreThrottledLikePasswords() throws Exception {
     Client guesser = new Client();
     guesser.signUp("mallory");
-    String unlinked = newPackage(null); // to (5, 6)
+    long shipId = nextShipId.incrementAndGet();
+    String unlinked = fixture.createPackage(shipId, null, 5, 6).trackingNumber();
     assertError(400, guesser.write("POST", "/api/me/packages", "{\"trackingNumber\":\"" + unlinked + "\"}"),
         "a claim needs the package's destination as \"x\" and \"y\"");
     assertError(400, guesser.write("POST", "/api/me/packages", "{\"trackingNumber\":\"" + unlinked + "\",\"x\":5,\"y\":\"6\"}"),
@@ -336,11 +337,11 @@ class HttpApiTest {
     HttpResponse<String> throttled = guesser.write("POST", "/api/me/packages", claim(unlinked, 5, 6));
     assertError(429, throttled, "too many wrong claims");
     assertTrue(throttled.headers().firstValue("Retry-After").isPresent(), throttled.headers().toString());
-    assertTrue(json(new Client().get("/api/packages/" + unlinked)).get("ownerId").isNull(), "nobody owns it");
+    assertNull(fixture.shipment(shipId).ownerId(), "nobody owns it");
 
     // Its recipient, from another address's account, proves it and owns it.
     Client recipient = new Client();
-    long recipientId = recipient.signUp("olivia");
+    long recipientId = recipient.signUp("rita");
     HttpResponse<String> claimed = recipient.write("POST", "/api/me/packages", claim(unlinked, 5, 6));
     // The limit counts by package and address: the same loopback address is throttled until the window passes.
     assertError(429, claimed, "too many wrong claims");
