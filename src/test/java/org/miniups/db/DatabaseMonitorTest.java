@@ -1,5 +1,6 @@
 package org.miniups.db;
 
+import org.miniups.TestLogs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,7 +79,7 @@ class DatabaseMonitorTest {
 
     away.set(false);
     statusAfterACheck(monitor, true);
-    List<String> said = logs.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+    List<String> said = TestLogs.seen(logs).stream().map(ILoggingEvent::getFormattedMessage).toList();
     assertEquals(2, said.size(), "one line when it went, one when it came back: " + said);
     assertTrue(said.get(0).startsWith("The database at jdbc:test is unreachable (Connection refused)"), said.get(0));
     assertTrue(said.get(1).startsWith("The database at jdbc:test is reachable again after"), said.get(1));

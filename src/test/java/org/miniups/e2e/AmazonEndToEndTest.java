@@ -1,5 +1,6 @@
 package org.miniups.e2e;
 
+import org.miniups.TestLogs;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -92,7 +93,7 @@ class AmazonEndToEndTest {
 
     String refused = "Amazon at 127.0.0.1:" + amazonPort + " is not reachable (connection refused); retrying in";
     eventually(() -> count(refused), n -> n >= 3, "three refused attempts, each logged in one line");
-    assertTrue(logs.list.stream().allMatch(e -> e.getThrowableProxy() == null), "no stack traces");
+    assertTrue(TestLogs.seen(logs).stream().allMatch(e -> e.getThrowableProxy() == null), "no stack traces");
 
     amazon = SimAmazonServer.start(amazonSettings(world, amazonPort, 20));
     SimAmazonStats stats = eventually(amazon::stats, SimAmazonStats::allDelivered, "every package delivered");
@@ -121,7 +122,7 @@ class AmazonEndToEndTest {
 
   private long count(String fragment) {
     synchronized (logs.list) {
-      return logs.list.stream().filter(e -> e.getFormattedMessage().contains(fragment)).count();
+      return TestLogs.seen(logs).stream().filter(e -> e.getFormattedMessage().contains(fragment)).count();
     }
   }
 

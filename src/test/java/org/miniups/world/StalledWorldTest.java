@@ -1,5 +1,6 @@
 package org.miniups.world;
 
+import org.miniups.TestLogs;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -118,11 +119,7 @@ class StalledWorldTest {
   }
 
   private boolean logged(String fragment) {
-    List<ILoggingEvent> seen;
-    synchronized (logs) { // the appender appends under its own lock, from the actors' threads
-      seen = List.copyOf(logs.list);
-    }
-    return seen.stream().anyMatch(e -> e.getFormattedMessage().contains(fragment));
+    return TestLogs.seen(logs).stream().anyMatch(e -> e.getFormattedMessage().contains(fragment));
   }
 
   @Test

@@ -1,5 +1,6 @@
 package org.miniups.world;
 
+import org.miniups.TestLogs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -87,7 +88,7 @@ class WorldConnectionTest {
   }
 
   private boolean logged(String fragment) {
-    return logs.list.stream().anyMatch(e -> e.getFormattedMessage().contains(fragment));
+    return TestLogs.seen(logs).stream().anyMatch(e -> e.getFormattedMessage().contains(fragment));
   }
 
   @Test
@@ -98,7 +99,7 @@ class WorldConnectionTest {
       assertTrue(logged("World at 127.0.0.1:" + port + " is not reachable (connection refused); retrying in"));
       return null;
     });
-    assertTrue(logs.list.stream().allMatch(e -> e.getThrowableProxy() == null), "no stack traces");
+    assertTrue(TestLogs.seen(logs).stream().allMatch(e -> e.getThrowableProxy() == null), "no stack traces");
 
     fakeWorld = new ServerSocket(port);
     try (Socket socket = fakeWorld.accept()) {
