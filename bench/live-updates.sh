@@ -35,6 +35,8 @@ out=$(fresh_dir target/bench/live-updates)
 started=$SECONDS
 load_at_start=$(cut -d" " -f1-3 /proc/loadavg)
 
+# Every stream comes from this one address: the caps (README, LIVE_STREAMS_PER_CLIENT) must let them all in.
+export LIVE_STREAMS_PER_CLIENT=$streams LIVE_STREAMS_TOTAL=$streams HTTP_MAX_CONNECTIONS=$((streams + 256))
 start_demo "$out/run" "$out/demo.log" "$port" --packages "$packages" --rate "$rate"
 await_http "$base" 180 "$DEMO_PID" "$out/demo.log" "the demo"
 java -cp "$BENCH_ROOT/target/test-classes:$JAR" org.miniups.bench.LiveUpdatesBench \

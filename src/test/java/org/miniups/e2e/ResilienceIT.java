@@ -196,6 +196,7 @@ class ResilienceIT {
     int streams = FULL ? 200 : 40;
     Duration hammering = Duration.ofSeconds(FULL ? 120 : 20);
     ThreeProcessRun run = run("load", ThreeProcessRun.defaults().withPackages(packages).withRate(FULL ? 50 : 30));
+    run.upsEnv("LIVE_STREAMS_PER_CLIENT", String.valueOf(streams)); // every stream comes from this one address
     long started = System.nanoTime();
     run.startAll();
     List<String> numbers =
