@@ -8,7 +8,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.HttpCookie;
-import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.apache.pekko.http.javadsl.model.headers.SameSite;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -48,19 +47,9 @@ final class AccountRoutes extends ApiDirectives {
         ask(backend.accounts(), replyTo -> new Accounts.Register(username, password, email, replyTo));
     return onSuccess(registered, answer -> answer.user() != null
         ? complete(Json.response(StatusCodes.CREATED, profile(answer.user())))
-        : refused(answer.status(), answer.error(), answer.retryAfterSeconds()));
+        : refused(StatusCodes.get(answer.status()), answer.error(), answer.retryAfterSeconds()));
   }
 
-  /** An error answer; with Retry-After when the service says when to come back (429, a busy 503). */
-  private Route refused(int status, String error, long retryAfterSeconds) {
-    Route answer = complete(Json.error(StatusCodes.get(status), error));
-    return retryAfterSeconds > 0 ? respondWithHeader(RetryAfter.create(retryAfterSeconds), () -> answer) : answer;
-  }
-
-  /**
-   * The connection's peer, which the login limit counts failures by. Not extractClientIP: it
-   * prefers X-Forwarded-For and the like, which any client can set to a new value per guess.
-   */
   private Route login(JsonNode body, String client) {
     String username = Json.requiredText(body, "username");
     String password = Json.requiredText(body, "password");
@@ -71,7 +60,7 @@ final class AccountRoutes extends ApiDirectives {
 
   /** A new session: its token in the cookie and, for API clients, in the body. */
   private Route session(Accounts.LoggedIn answer) {
-    if (answer.user() == null) return refused(answer.status(), answer.error(), answer.retryAfterSeconds());
+    if (answer.user() == null) return refused(StatusCodes.get(answer.status()), answer.error(), answer.retryAfterSeconds());
     Map<String, Object> out = profile(answer.user());
     out.put("token", answer.token()); // for API clients: send it as "Authorization: Bearer <token>"
     return setCookie(sessionCookie(answer.token(), Long.MAX_VALUE), () -> complete(Json.response(StatusCodes.OK, out)));

@@ -3,6 +3,8 @@ package org.miniups.http;
 import java.net.InetAddress;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.RemoteAddress;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -93,10 +95,20 @@ abstract class ApiDirectives extends AllDirectives {
         });
   }
 
-  /** The address of the connection's peer (remote-address-attribute is on), what limits count by. */
+  /**
+   * The connection's peer, which the limits (logins, claims, live streams) count by. Not
+   * extractClientIP: it prefers X-Forwarded-For and the like, which any client can set to a new
+   * value per request.
+   */
   Route clientAddress(Function<String, Route> inner) {
     return optionalAttribute(AttributeKeys.remoteAddress, address -> inner.apply(
         address.flatMap(RemoteAddress::getAddress).map(InetAddress::getHostAddress).orElse("unknown")));
+  }
+
+  /** An error answer; with Retry-After when the service says when to come back (a 429, a busy 503). */
+  Route refused(StatusCode status, String error, long retryAfterSeconds) {
+    Route answer = complete(Json.error(status, error));
+    return retryAfterSeconds > 0 ? respondWithHeader(RetryAfter.create(retryAfterSeconds), () -> answer) : answer;
   }
 
   /** A JSON object body of at most {@link #MAX_BODY_BYTES}. */

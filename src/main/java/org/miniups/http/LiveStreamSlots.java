@@ -93,7 +93,7 @@ public final class LiveStreamSlots {
     openByClient.computeIfPresent(client, (address, count) -> count <= 1 ? null : count - 1);
   }
 
-  /** Streams open now (for tests and metrics). */
+  /** Streams open now (the gauge ups_live_update_streams counts them in LiveUpdateHub; this is for tests). */
   int open() {
     return open.get();
   }

@@ -13,7 +13,6 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.japi.Pair;
@@ -125,8 +124,8 @@ final class PackageRoutes extends ApiDirectives {
           ask(backend.accounts(), replyTo -> new Accounts.Guess(subject, client, replyTo));
       return onSuccess(allowed, guess -> {
         if (guess.retryAfterSeconds() > 0) {
-          return respondWithHeader(RetryAfter.create(guess.retryAfterSeconds()), () -> complete(Json.error(
-              StatusCodes.TOO_MANY_REQUESTS, "too many wrong claims; try again in " + guess.retryAfterSeconds() + " s")));
+          return refused(StatusCodes.TOO_MANY_REQUESTS, "too many wrong claims; try again in " + guess.retryAfterSeconds() + " s",
+              guess.retryAfterSeconds());
         }
         CompletionStage<Shipment.ClaimReply> reply =
             ask(backend.shipments().apply(state.shipId()), replyTo -> new Shipment.Claim(user.id(), x, y, replyTo));
@@ -165,7 +164,7 @@ final class PackageRoutes extends ApiDirectives {
   private Route events(Shipment.Summary initial, Optional<User> user, String client) {
     LiveStreamSlots.Outcome outcome = liveStreams.take(client);
     if (outcome instanceof LiveStreamSlots.Refused refused) {
-      return respondWithHeader(RetryAfter.create(LiveStreamSlots.RETRY_AFTER_SECONDS), () -> complete(Json.error(refused.status(), refused.reason())));
+      return refused(refused.status(), refused.reason(), LiveStreamSlots.RETRY_AFTER_SECONDS);
     }
     Runnable release = ((LiveStreamSlots.Slot) outcome).release();
     LiveView live = new LiveView(initial, user.map(User::id).orElse(null));

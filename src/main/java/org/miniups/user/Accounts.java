@@ -230,9 +230,7 @@ public final class Accounts extends AbstractBehavior<Accounts.Command> {
   }
 
   private Behavior<Command> onGuess(Guess cmd) {
-    OptionalLong wait = limiter.retryAfterSeconds(cmd.subject(), cmd.clientAddress());
-    if (wait.isEmpty()) limiter.failed(cmd.subject(), cmd.clientAddress());
-    cmd.replyTo().tell(new GuessAllowed(wait.orElse(0)));
+    cmd.replyTo().tell(new GuessAllowed(admit(cmd.subject(), cmd.clientAddress()).orElse(0)));
     return this;
   }
 
@@ -243,14 +241,21 @@ public final class Accounts extends AbstractBehavior<Accounts.Command> {
 
   /** Answers 429 when the limit is reached; else counts a failure now, which a success clears. */
   private boolean refusedByLimiter(String username, String clientAddress, ActorRef<LoggedIn> replyTo) {
-    OptionalLong wait = limiter.retryAfterSeconds(username, clientAddress);
-    if (wait.isPresent()) {
-      replyTo.tell(new LoggedIn(null, null, "too many failed logins; try again in " + wait.getAsLong() + " s", 429, wait.getAsLong()));
-      return true;
-    }
-    // Counted before the check finishes, so a burst of parallel guesses cannot overshoot the limit.
-    limiter.failed(username, clientAddress);
-    return false;
+    OptionalLong wait = admit(username, clientAddress);
+    if (wait.isEmpty()) return false;
+    replyTo.tell(new LoggedIn(null, null, "too many failed logins; try again in " + wait.getAsLong() + " s", 429, wait.getAsLong()));
+    return true;
+  }
+
+  /**
+   * Empty when the limiter allows an attempt, which is then counted as failed at once (before the
+   * check finishes, so a burst of parallel guesses cannot overshoot the limit) until a success
+   * clears it; else the seconds to wait.
+   */
+  private OptionalLong admit(String subject, String clientAddress) {
+    OptionalLong wait = limiter.retryAfterSeconds(subject, clientAddress);
+    if (wait.isEmpty()) limiter.failed(subject, clientAddress);
+    return wait;
   }
 
   private LoggedIn session(User user, long sessionVersion) {

@@ -18,6 +18,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
@@ -69,18 +70,23 @@ class TruckTest {
 
   private EventSourcedBehaviorTestKit<Truck.Command, Truck.Event, Truck.State> truckWith(
       ActorRef<ResendSupervisor.Command> world, ActorRef<ResendSupervisor.Command> amazon) {
+    return EventSourcedBehaviorTestKit.create(testKit.system(), truck3(world, amazon, shipments.getRef()));
+  }
+
+  /** Truck 3 with its effects going to these outboxes and shipments; redispatched cargo is collected. */
+  private Behavior<Truck.Command> truck3(
+      ActorRef<ResendSupervisor.Command> world, ActorRef<ResendSupervisor.Command> amazon, ActorRef<Shipment.Command> steps) {
     Truck.Links links =
         new Truck.Links(
             world,
             amazon,
-            shipId -> shipments.getRef(),
+            shipId -> steps,
             cargo -> {
               redispatched.add(cargo);
               return CompletableFuture.completedFuture(Done.getInstance());
             });
     TestProbe<Topic.Command<Truck.Changed>> topic = testKit.createTestProbe();
-    return EventSourcedBehaviorTestKit.create(
-        testKit.system(), Truck.create(3, new Truck.Location(0, 0), links, topic.getRef(), clock));
+    return Truck.create(3, new Truck.Location(0, 0), links, topic.getRef(), clock);
   }
 
   private static Truck.Cargo cargo(long shipId, Truck.Warehouse warehouse) {
@@ -400,10 +406,7 @@ class TruckTest {
   /** Another incarnation of truck 3 on the same journal, with its own probes. */
   private ActorRef<Truck.Command> anotherIncarnation(
       TestProbe<ResendSupervisor.Command> world, TestProbe<ResendSupervisor.Command> amazon, TestProbe<Shipment.Command> steps) {
-    Truck.Links links =
-        new Truck.Links(world.getRef(), amazon.getRef(), shipId -> steps.getRef(), c -> CompletableFuture.completedFuture(Done.getInstance()));
-    TestProbe<Topic.Command<Truck.Changed>> topic = testKit.createTestProbe();
-    return testKit.spawn(Truck.create(3, new Truck.Location(0, 0), links, topic.getRef(), clock));
+    return testKit.spawn(truck3(world.getRef(), amazon.getRef(), steps.getRef()));
   }
 
   @Test
