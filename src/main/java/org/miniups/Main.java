@@ -349,9 +349,9 @@ public final class Main implements Runnable {
                         world.close();
                         return Done.getInstance();
                       }));
+      createDemoAccount(ups); // before the site opens: whoever follows its address can log in
       Optional<Integer> port = serveHttp(ups);
       if (port.isEmpty()) return 1;
-      createDemoAccount(ups);
       ups.connectToPeers();
       System.out.printf(
           "Demo: world %d, %d UPS trucks, Amazon asking for %d packages at %.1f/s.%n"

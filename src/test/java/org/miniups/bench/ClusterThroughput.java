@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.miniups.FreePorts;
 import org.miniups.e2e.JarProcess;
 import org.miniups.e2e.ThreeProcessRun;
 
@@ -62,13 +63,13 @@ public final class ClusterThroughput {
     try (ThreeProcessRun run = new ThreeProcessRun("throughput-" + nodes + "-nodes-" + repetition, settings)) {
       run.startWorld();
       List<Integer> clusterPorts = new ArrayList<>();
-      for (int i = 0; i < nodes; i++) clusterPorts.add(JarProcess.freePort());
+      for (int i = 0; i < nodes; i++) clusterPorts.add(FreePorts.next());
       String seeds = clusterPorts.stream().map(p -> "pekko://mini-ups@127.0.0.1:" + p).collect(Collectors.joining(","));
       List<JarProcess> started = new ArrayList<>();
       for (int i = 0; i < nodes; i++) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("CLUSTER_PORT", String.valueOf(clusterPorts.get(i)));
-        env.put("HTTP_PORT", String.valueOf(i == 0 ? run.httpPort() : JarProcess.freePort()));
+        env.put("HTTP_PORT", String.valueOf(i == 0 ? run.httpPort() : FreePorts.next()));
         if (nodes > 1) env.put("CLUSTER_SEED_NODES", seeds);
         env.put("RESEND_INTERVAL", "5s");
         env.put("TRUCK_QUERY_INTERVAL", "2s");

@@ -1,5 +1,6 @@
 package org.miniups.e2e;
 
+import org.miniups.FreePorts;
 import org.miniups.TestLogs;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -87,7 +88,7 @@ class AmazonEndToEndTest {
   @Test
   void upsKeepsTryingWhileAmazonIsNotListeningAndFinishesOnceItIs() throws Exception {
     world = SimWorldServer.start(worldSettings(0));
-    int amazonPort = freePort();
+    int amazonPort = FreePorts.next();
     ups = UpsService.start(AppConfig.load(upsSettings(Database.H2.freshUrl(), world, amazonPort)));
     ups.connectToPeers();
 
@@ -126,11 +127,6 @@ class AmazonEndToEndTest {
     }
   }
 
-  private static int freePort() throws java.io.IOException {
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
 
   static SimWorldSettings worldSettings(int flakiness) {
     return SimWorldSettings.defaults()

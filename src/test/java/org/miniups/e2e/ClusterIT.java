@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.miniups.FreePorts;
 
 /**
  * mini-UPS as a Pekko Cluster of three {@code serve} processes on loopback, on one PostgreSQL
@@ -50,7 +51,7 @@ class ClusterIT {
   private ThreeProcessRun run;
 
   private static Node node() {
-    return new Node(JarProcess.freePort(), JarProcess.freePort());
+    return new Node(FreePorts.next(), FreePorts.next());
   }
 
   @AfterEach

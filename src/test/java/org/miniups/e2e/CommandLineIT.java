@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.miniups.FreePorts;
 
 /**
  * The jar as operators meet it: a bad option, a taken port or a database that is not there is one
@@ -101,7 +102,7 @@ class CommandLineIT {
 
   @Test
   void aDatabaseThatIsNotThereOrAWrongUrlIsOneLine() {
-    int nobody = JarProcess.freePort();
+    int nobody = FreePorts.next();
     assertOneLine(
         run("serve-no-database", Map.of("DB_URL", "jdbc:postgresql://127.0.0.1:" + nobody + "/ups", "CLUSTER_PORT", "0"), "serve"),
         1, "Could not prepare the database at jdbc:postgresql://127.0.0.1:" + nobody + "/ups: Connection refused (is the database running? check DB_URL");
@@ -112,7 +113,7 @@ class CommandLineIT {
 
   @Test
   void sigtermStopsTheDemoWithinTenSecondsCleanlyEndingLiveStreamsOnTheConfiguredPort() throws Exception {
-    int port = JarProcess.freePort();
+    int port = FreePorts.next();
     JarProcess demo = run("demo-sigterm", Map.of("HTTP_PORT", String.valueOf(port)), "demo", "--packages", "400", "--rate", "20", "--speed", "300");
     demo.awaitLine(l -> l.equals("Tracking site and API at http://localhost:" + port + "/"), START);
 
@@ -147,8 +148,8 @@ class CommandLineIT {
 
   @Test
   void sigtermStopsServeWithinTenSecondsCleanlyWhileItsPeersAreAway() {
-    int world = JarProcess.freePort();
-    int amazon = JarProcess.freePort();
+    int world = FreePorts.next();
+    int amazon = FreePorts.next();
     JarProcess serve =
         run("serve-sigterm",
             Map.of("WORLD_HOST", "127.0.0.1", "WORLD_PORT", String.valueOf(world), "WORLD_ID", "1",

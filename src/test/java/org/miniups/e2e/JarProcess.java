@@ -4,7 +4,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -89,13 +89,25 @@ public final class JarProcess implements AutoCloseable {
     }
   }
 
-  /** Waits until a line of its output matches. */
+  /** Waits until a line of its output matches; fails at once, with its last lines, if it exits first. */
   public String awaitLine(Predicate<String> wanted, Duration patience) {
     return await("a line of " + name + "'s output")
         .atMost(patience)
         .pollInterval(Duration.ofMillis(100))
-        .until(() -> lines().stream().filter(wanted).findFirst(), java.util.Optional::isPresent)
+        .until(() -> matchingLineWhileAlive(wanted), Optional::isPresent)
         .orElseThrow();
+  }
+
+  private Optional<String> matchingLineWhileAlive(Predicate<String> wanted) {
+    boolean exited = !process.isAlive(); // read before the output: a line written before exit is seen
+    List<String> lines = lines();
+    Optional<String> found = lines.stream().filter(wanted).findFirst();
+    if (found.isEmpty() && exited) {
+      throw new AssertionError(
+          name + " exited with " + process.exitValue() + " before printing the line awaited; its last lines:\n"
+              + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size())));
+    }
+    return found;
   }
 
   public boolean isAlive() {
@@ -144,14 +156,6 @@ public final class JarProcess implements AutoCloseable {
       process.waitFor(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  public static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.miniups.FreePorts;
 import org.miniups.TestConfigs.Database;
 import org.miniups.sim.amazon.SimAmazonServer;
 import org.miniups.sim.amazon.SimAmazonStats;
@@ -78,8 +79,8 @@ class UpsCrashIT {
     env.put("RESEND_INTERVAL", "300ms");
     env.put("RECONNECT_MIN_BACKOFF", "100ms");
     env.put("RECONNECT_MAX_BACKOFF", "1s");
-    env.put("CLUSTER_PORT", String.valueOf(freePort()));
-    env.put("HTTP_PORT", String.valueOf(freePort()));
+    env.put("CLUSTER_PORT", String.valueOf(FreePorts.next()));
+    env.put("HTTP_PORT", String.valueOf(FreePorts.next()));
     Path log = Path.of("target", "crash-it-ups-" + name + ".log");
     Files.createDirectories(log.getParent());
     builder.redirectErrorStream(true).redirectOutput(log.toFile());
@@ -88,9 +89,4 @@ class UpsCrashIT {
     return process;
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
 }

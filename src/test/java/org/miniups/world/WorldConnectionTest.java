@@ -1,5 +1,6 @@
 package org.miniups.world;
 
+import org.miniups.FreePorts;
 import org.miniups.TestLogs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -73,11 +74,6 @@ class WorldConnectionTest {
     connection.tell(new LinkConnection.Open(worldId, testKit.<LinkConnection.Opened>createTestProbe().getRef()));
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   private WorldUps.UConnect acceptHello(Socket socket) throws IOException {
     return WorldUps.UConnect.parseDelimitedFrom(socket.getInputStream());
@@ -93,7 +89,7 @@ class WorldConnectionTest {
 
   @Test
   void refusedConnectionIsLoggedInOneLineAndRetriedUntilTheWorldListens() throws Exception {
-    int port = freePort();
+    int port = FreePorts.next();
     connectTo(port, 5);
     outbox.awaitAssert(Duration.ofSeconds(5), () -> {
       assertTrue(logged("World at 127.0.0.1:" + port + " is not reachable (connection refused); retrying in"));
