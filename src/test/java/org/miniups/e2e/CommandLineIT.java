@@ -143,7 +143,7 @@ class CommandLineIT {
     assertEquals(List.of(), demo.errorLines(), "no ERROR line and no stack trace on the way down");
     assertTrue(
         demo.lines().stream().anyMatch(l -> l.contains("disconnect requested")),
-        "UPS said goodbye to the World");
+        () -> "UPS said goodbye to the World; the demo printed:\n" + String.join("\n", demo.lines()));
   }
 
   @Test
