@@ -8,8 +8,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Ports for servers a test starts later (often in another JVM). A port from {@code bind(0)} lies
  * in the kernel's ephemeral range, where any outgoing connection may take it as its local port
- * before the server binds (a CI run lost ResilienceIT's World that way): these come from below
- * that range (32768 on Linux), free when handed out and never handed out twice in one JVM.
+ * before the server binds (the likeliest reason a CI run's World in ResilienceIT never started):
+ * these come from below that range (32768 on Linux), free when handed out and never handed out
+ * twice in one JVM.
  */
 public final class FreePorts {
   private static final int FIRST = 20_000;

@@ -127,7 +127,6 @@ class AmazonEndToEndTest {
     }
   }
 
-
   static SimWorldSettings worldSettings(int flakiness) {
     return SimWorldSettings.defaults()
         .withHost("127.0.0.1")
@@ -197,7 +196,6 @@ class AmazonEndToEndTest {
         });
     return last.get();
   }
-
 
   /** Amazon's view, short: which shipments are missing which notice. */
   private static String describe(Object last) {

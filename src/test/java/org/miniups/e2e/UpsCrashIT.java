@@ -3,7 +3,6 @@ package org.miniups.e2e;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -88,5 +87,4 @@ class UpsCrashIT {
     processes.add(process);
     return process;
   }
-
 }

@@ -74,7 +74,6 @@ class WorldConnectionTest {
     connection.tell(new LinkConnection.Open(worldId, testKit.<LinkConnection.Opened>createTestProbe().getRef()));
   }
 
-
   private WorldUps.UConnect acceptHello(Socket socket) throws IOException {
     return WorldUps.UConnect.parseDelimitedFrom(socket.getInputStream());
   }
