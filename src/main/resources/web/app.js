@@ -481,11 +481,8 @@
       var msg = h('p', { id: 'destination-message', 'class': 'msg', role: 'status', 'aria-live': 'polite' });
       var o = {
         itemsList: itemsList, xIn: xIn, yIn: yIn, btn: btn, msg: msg,
-        dirty: false, busy: false, locked: false, tooLate: null, msgKind: null
+        shownX: '', shownY: '', busy: false, locked: false, tooLate: null, msgKind: null
       };
-      function markDirty() { o.dirty = true; }
-      xIn.addEventListener('input', markDirty);
-      yIn.addEventListener('input', markDirty);
       var form = h('form', { id: 'destination-form', novalidate: true, onsubmit: function (e) { e.preventDefault(); submitDestination(o); } },
         h('p', { 'class': 'muted' }, 'Enter the new delivery coordinates. You can change them until the package is out for delivery.'),
         h('div', { 'class': 'xy-row' },
@@ -539,11 +536,9 @@
         if (closed) return;
         o.busy = false;
         if (r.ok && r.data) {
-          o.dirty = false;
           update(r.data);
           setMsg(o, 'Destination changed to (' + x + ', ' + y + ').', 'success');
         } else if (r.ok) {
-          o.dirty = false;
           setMsg(o, 'Destination changed to (' + x + ', ' + y + ').', 'success');
         } else if (r.status === 409) {
           o.tooLate = /^too late/i.test(r.error) ? r.error : 'Too late: ' + r.error;
@@ -559,6 +554,18 @@
         }
         if (pkg) applyLock(o);
       });
+    }
+
+    // A live update refills the inputs only while they still hold what this page last put there
+    // (or already hold the new value): whatever the person typed, or emptied, stays.
+    function showDestination(o, x, y) {
+      var focused = document.activeElement === o.xIn || document.activeElement === o.yIn;
+      var untouched = !focused && o.xIn.value === o.shownX && o.yIn.value === o.shownY;
+      if (!untouched && !(o.xIn.value === x && o.yIn.value === y)) return;
+      o.xIn.value = x;
+      o.yIn.value = y;
+      o.shownX = x;
+      o.shownY = y;
     }
 
     function renderOwner() {
@@ -578,11 +585,7 @@
           h('span', null, it.description || 'Item'),
           h('span', { 'class': 'pid' }, '#' + it.productId)));
       });
-      var editing = owner.dirty || document.activeElement === owner.xIn || document.activeElement === owner.yIn;
-      if (!editing && pkg.destination) {
-        owner.xIn.value = String(pkg.destination.x);
-        owner.yIn.value = String(pkg.destination.y);
-      }
+      if (pkg.destination) showDestination(owner, String(pkg.destination.x), String(pkg.destination.y));
       applyLock(owner);
     }
 

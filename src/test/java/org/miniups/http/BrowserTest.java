@@ -92,7 +92,8 @@ class BrowserTest {
     Chromium.type(wait, "#dest-x", "-15");
     Chromium.type(wait, "#dest-y", "25");
     Chromium.visible(wait, "#change-destination").click();
-    wait.until(driver -> "-15".equals(driver.findElement(By.cssSelector("#map-destination")).getAttribute("data-x")));
+    wait.until(ExpectedConditions.textToBe(By.cssSelector("#destination-message"), "Destination changed to (-15, 25)."));
+    assertEquals("-15", browser.findElement(By.cssSelector("#map-destination")).getAttribute("data-x"));
     screenshot("04-destination-changed");
 
     // The truck collects it; the page follows live, without a reload.
@@ -138,6 +139,35 @@ class BrowserTest {
         "var s = document.createElement('script'); s.textContent = 'window.injected = true'; document.body.appendChild(s);");
     assertEquals(null, ((JavascriptExecutor) browser).executeScript("return window.injected === undefined ? null : window.injected"));
     assertEquals(1, Chromium.cspViolations(browser).size(), "the browser reports the blocked script");
+  }
+
+  /**
+   * A live update while the person edits the destination leaves their input alone: here the field
+   * she emptied is not refilled when the destination changes elsewhere (another tab of hers).
+   */
+  @Test
+  void aLiveUpdateLeavesTheDestinationBeingTypedAlone() throws Exception {
+    browser.get(fixture.url("/#/register"));
+    Chromium.type(wait, "#register-username", "hedy");
+    Chromium.type(wait, "#register-password", "frequency hopping");
+    Chromium.visible(wait, "#register-submit").click();
+    long profileId = Long.parseLong(Chromium.visible(wait, "#profile-id").getText().replaceAll("\\D", ""));
+    long shipId = 4444;
+    String tn = fixture.createPackage(shipId, profileId, 5, 6).trackingNumber();
+
+    browser.get(fixture.url("/#/track/" + tn));
+    wait.until(ExpectedConditions.attributeToBe(By.cssSelector("#live"), "data-state", "on"));
+    Chromium.visible(wait, "#dest-x").clear();
+    fixture.changeDestination(shipId, profileId, 40, 50);
+    wait.until(ExpectedConditions.attributeToBe(By.cssSelector("#map-destination"), "data-x", "40"));
+    assertEquals("", browser.findElement(By.cssSelector("#dest-x")).getAttribute("value"), "the emptied field stays empty");
+    assertEquals("6", browser.findElement(By.cssSelector("#dest-y")).getAttribute("value"), "the untouched field keeps what it showed");
+
+    browser.findElement(By.cssSelector("#dest-x")).sendKeys("-15");
+    Chromium.type(wait, "#dest-y", "25");
+    Chromium.visible(wait, "#change-destination").click();
+    wait.until(ExpectedConditions.textToBe(By.cssSelector("#destination-message"), "Destination changed to (-15, 25)."));
+    assertEquals("-15", browser.findElement(By.cssSelector("#map-destination")).getAttribute("data-x"));
   }
 
   /** A package Amazon shipped without a profile id is claimed with its number and its destination. */

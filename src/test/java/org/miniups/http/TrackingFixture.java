@@ -75,6 +75,14 @@ final class TrackingFixture implements AutoCloseable {
     return ups.shipment(shipId).<Shipment.Summary>ask(Shipment.Get::new, ASK).toCompletableFuture().get(20, TimeUnit.SECONDS);
   }
 
+  /** The owner changes the destination elsewhere (another tab, the HTTP API). */
+  void changeDestination(long shipId, long userId, int x, int y) throws Exception {
+    Shipment.ChangeReply reply =
+        ups.shipment(shipId).<Shipment.ChangeReply>ask(replyTo -> new Shipment.ChangeDestination(userId, x, y, replyTo), ASK)
+            .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    if (reply.refusal() != Shipment.Refusal.NONE) throw new AssertionError(reply.reason());
+  }
+
   /** The dispatcher's decision: truck 1 collects the shipment. */
   void assignTruck(long shipId, int destX, int destY) throws Exception {
     Truck.Cargo cargo = TestCargo.of(shipId, WAREHOUSE, new Truck.Location(destX, destY));
