@@ -207,6 +207,10 @@ public final class Truck
 
   private record DepartureFailed(String reason) implements Command {}
 
+  /** What the shipment of a delivery this truck does not carry says of itself; null if it did not answer. */
+  private record DeliveryChecked(WorldEvent.PackageDelivered delivered, Shipment.Summary shipment, ActorRef<Done> replyTo)
+      implements Command {}
+
   private enum RetryDeparture implements Command {
     INSTANCE
   }
@@ -354,6 +358,12 @@ public final class Truck
 
     Optional<Cargo> cargo(long shipId) {
       return cargo.stream().filter(c -> c.shipId() == shipId).findFirst();
+    }
+
+    /** This truck recorded dropping {@code shipId} and its shipment may not have heard yet. */
+    boolean recordedDelivery(long shipId) {
+      return effects.open().stream()
+          .anyMatch(d -> d.effect() instanceof ToShipment to && to.shipId() == shipId && to.step().status() == Shipment.Status.DELIVERED);
     }
 
     boolean isAboard(long shipId) {
@@ -673,6 +683,7 @@ public final class Truck
         .onCommand(GetSummary.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state.summary(report)))
         .onCommand(DestinationsFixed.class, (state, cmd) -> notDeparting())
         .onCommand(DepartureFailed.class, this::onDepartureFailed)
+        .onCommand(DeliveryChecked.class, this::onDeliveryChecked)
         .onCommand(RetryDeparture.class, (state, cmd) -> {
           prepareDeparture(state);
           return Effect().noReply();
@@ -779,8 +790,10 @@ public final class Truck
       return inBatch(decided ? null : new PackageDelivered(delivered.packageId(), null), () -> cmd.replyTo().tell(Done.getInstance()));
     }
     if (!batched.isEmpty() && !(cmd.event() instanceof WorldEvent.TruckReport)) return Effect().stash();
-    if (cmd.event() instanceof WorldEvent.PackageDelivered delivered && state.cargo(delivered.packageId()).isPresent()) {
-      return behindTheJournal(delivered);
+    if (cmd.event() instanceof WorldEvent.PackageDelivered delivered) {
+      return state.cargo(delivered.packageId()).isPresent()
+          ? behindTheJournal(delivered)
+          : checkWithShipment(state, delivered, cmd.replyTo());
     }
     Instant at = now();
     Event event = null;
@@ -812,6 +825,28 @@ public final class Truck
         "Truck {}: the World delivered shipment {}, which this truck has not sent out; reading the journal again",
         truckId, delivered.packageId());
     return Effect().stop().thenNoReply();
+  }
+
+  /**
+   * The World delivered a shipment this truck does not carry at all: a repeat of a drop it
+   * recorded, or news for an incarnation that recovered before another (on a node leaving the
+   * cluster) took the shipment and sent it out. Acking the second would lose the delivery, so the
+   * shipment, which records for good which truck it left with, tells them apart.
+   */
+  private ReplyEffect<Event, State> checkWithShipment(State state, WorldEvent.PackageDelivered delivered, ActorRef<Done> replyTo) {
+    if (state.recordedDelivery(delivered.packageId())) return Effect().reply(replyTo, Done.getInstance());
+    context.ask(Shipment.Summary.class, links.shipments().apply(delivered.packageId()), ASK_TIMEOUT, Shipment.Get::new,
+        (shipment, failure) -> new DeliveryChecked(delivered, failure == null ? shipment : null, replyTo));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onDeliveryChecked(State state, DeliveryChecked checked) {
+    Shipment.Summary shipment = checked.shipment();
+    if (shipment == null) return Effect().noReply(); // the World's report is asked again
+    if (shipment.status() == Shipment.Status.OUT_FOR_DELIVERY && shipment.truckId() == truckId) {
+      return behindTheJournal(checked.delivered());
+    }
+    return Effect().reply(checked.replyTo(), Done.getInstance());
   }
 
   private ReplyEffect<Event, State> onRefused(State state, CommandRefused cmd) {

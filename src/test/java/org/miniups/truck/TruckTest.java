@@ -76,6 +76,11 @@ class TruckTest {
   /** Truck 3 with its effects going to these outboxes and shipments; redispatched cargo is collected. */
   private Behavior<Truck.Command> truck3(
       ActorRef<ResendSupervisor.Command> world, ActorRef<ResendSupervisor.Command> amazon, ActorRef<Shipment.Command> steps) {
+    return truckNumbered(3, world, amazon, steps);
+  }
+
+  private Behavior<Truck.Command> truckNumbered(
+      int truckId, ActorRef<ResendSupervisor.Command> world, ActorRef<ResendSupervisor.Command> amazon, ActorRef<Shipment.Command> steps) {
     Truck.Links links =
         new Truck.Links(
             world,
@@ -86,7 +91,7 @@ class TruckTest {
               return CompletableFuture.completedFuture(Done.getInstance());
             });
     TestProbe<Topic.Command<Truck.Changed>> topic = testKit.createTestProbe();
-    return Truck.create(3, new Truck.Location(0, 0), links, topic.getRef(), clock);
+    return Truck.create(truckId, new Truck.Location(0, 0), links, topic.getRef(), clock);
   }
 
   private static Truck.Cargo cargo(long shipId, Truck.Warehouse warehouse) {
@@ -453,6 +458,72 @@ class TruckTest {
           ? FishingOutcomes.complete()
           : FishingOutcomes.continueAndIgnore();
     });
+  }
+
+  @Test
+  void aDeliveryOfAShipmentThisIncarnationNeverSawTakenIsCheckedWithTheShipmentAndNotAcked() {
+    // An incarnation recovers before the truck takes shipment 100 (as on a node a shard moved to while the old one still ran)…
+    TestProbe<Shipment.Command> behindsShipments = testKit.createTestProbe();
+    ActorRef<Truck.Command> behind = anotherIncarnation(testKit.createTestProbe(), testKit.createTestProbe(), behindsShipments);
+    TestProbe<Truck.Summary> summaries = testKit.createTestProbe();
+    behind.tell(new Truck.GetSummary(summaries.getRef()));
+    assertEquals(Truck.Phase.IDLE, summaries.receiveMessage().phase(), "recovered before the assignment");
+    // …and the old one takes it, loads it and sends it out.
+    assign(cargo(100, WH));
+    report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
+    load(100);
+    departWith100();
+
+    TestProbe<Done> acks = testKit.createTestProbe();
+    behind.tell(new Truck.ReportFromWorld(new WorldEvent.PackageDelivered(3, 100), acks.getRef()));
+    Shipment.Get asked = behindsShipments.expectMessageClass(Shipment.Get.class);
+    asked.replyTo().tell(shipment(100, Shipment.Status.OUT_FOR_DELIVERY, 3));
+    acks.expectTerminated(behind);
+    acks.expectNoMessage(Duration.ZERO); // a Done would have come before the stop
+  }
+
+  @Test
+  void aDeliveryRepeatedAfterItsShipmentHeardIsAckedWhenTheShipmentSaysDelivered() {
+    // Truck 9: time passes here, and truck 3's incarnations left by other tests must not write meanwhile.
+    truck = EventSourcedBehaviorTestKit.create(testKit.system(), truckNumbered(9, worldOutbox.getRef(), amazonOutbox.getRef(), shipments.getRef()));
+    assign(cargo(100, WH));
+    report(new WorldEvent.Finished(9, 10, 20, "arrive warehouse"));
+    load(100);
+    departWith100();
+    report(new WorldEvent.PackageDelivered(9, 100));
+    Shipment.Update step = (Shipment.Update) shipments.fishForMessage(Duration.ofSeconds(3), m -> {
+      if (m instanceof Shipment.Update update) update.replyTo().tell(Done.getInstance());
+      return m instanceof Shipment.Update update && update.step().status() == Shipment.Status.DELIVERED
+          ? FishingOutcomes.complete()
+          : FishingOutcomes.continueAndIgnore();
+    }).get(0);
+    assertEquals(100, step.step().x());
+    storedThrough(worldOutbox, new WorldCommand.GoDeliver(9, List.of(new WorldCommand.Drop(100, 100, 1))));
+    storedThrough(amazonOutbox, new AmazonNotice.Delivered(100, 100, 1));
+    time.timePasses(Duration.ofSeconds(2));
+    assertEquals(List.of(), truck.getState().effects().open(), "every effect settled: the truck keeps no trace of 100");
+
+    truck.restart();
+    TestProbe<Done> acks = testKit.createTestProbe();
+    truck.runCommand(new Truck.ReportFromWorld(new WorldEvent.PackageDelivered(9, 100), acks.getRef()));
+    shipments.expectMessageClass(Shipment.Get.class).replyTo().tell(shipment(100, Shipment.Status.DELIVERED, 9));
+    acks.expectMessage(Done.getInstance());
+  }
+
+  /** Answers each batch for {@code outbox} as it would once stored, up to the one holding {@code last}. */
+  private static void storedThrough(TestProbe<ResendSupervisor.Command> outbox, Object last) {
+    outbox.fishForMessage(Duration.ofSeconds(3), m -> {
+      ResendSupervisor.Store store = (ResendSupervisor.Store) m;
+      ResendSupervisor.Origin first = store.first();
+      store.replyTo().tell(new ResendSupervisor.StoredThrough(first.entityType(), first.entityId(), first.effectId() + store.messages().size() - 1));
+      return store.messages().contains(last) ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore();
+    });
+  }
+
+  private static Shipment.Summary shipment(long shipId, Shipment.Status status, int truckId) {
+    Shipment.Details details = new Shipment.Details(shipId, WH.id(), WH.x(), WH.y(), (int) shipId, 1, null, List.of());
+    return new Shipment.Summary(
+        shipId, details, "1Z000000000000" + shipId, shipId, null, status, truckId, (int) shipId, 1, List.of(), null, 7);
   }
 
   @Test
