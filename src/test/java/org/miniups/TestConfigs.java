@@ -35,7 +35,8 @@ public final class TestConfigs {
     return System.getProperty("test.pg.url", "jdbc:postgresql://127.0.0.1:5432/miniups_test");
   }
 
-  private static String pgUser() {
+  /** The PostgreSQL user the tests connect as. */
+  public static String pgUser() {
     return System.getProperty("test.pg.user", "postgres");
   }
 

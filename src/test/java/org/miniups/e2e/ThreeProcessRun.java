@@ -2,15 +2,22 @@ package org.miniups.e2e;
 
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,10 +26,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.core.ConditionTimeoutException;
 import org.miniups.FreePorts;
+import org.miniups.TestConfigs;
 import org.miniups.TestConfigs.Database;
+import org.miniups.shipment.Shipment;
 import org.miniups.sim.amazon.SimAmazonReport;
 import org.miniups.sim.world.SimWorldReport;
+import org.miniups.truck.Truck;
 
 /**
  * UPS, the simulated World and the simulated Amazon as three processes of the real jar on
@@ -31,6 +42,7 @@ import org.miniups.sim.world.SimWorldReport;
  * #awaitSettled} and {@link Invariants}.
  */
 public final class ThreeProcessRun implements AutoCloseable {
+  private static final CBORMapper CBOR = new CBORMapper();
   private static final Pattern UNACKED = Pattern.compile("^miniups_messages_unacked\\{peer=\"(\\w+)\"} ([0-9.]+)", Pattern.MULTILINE);
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -285,17 +297,67 @@ public final class ThreeProcessRun implements AutoCloseable {
     // The reports are rewritten at most every 250 ms each: a settled snapshot counts once the
     // next one, 600 ms later, is the same (neither report was still behind the other).
     Snapshot[] previous = {null};
-    Snapshot settled =
-        await("every package of " + scenario + " delivered and every item acked")
-            .atMost(patience)
-            .pollInterval(Duration.ofMillis(600))
-            .until(this::snapshot, now -> {
-              boolean stable = now.settled() && now.equals(previous[0]);
-              previous[0] = now;
-              return stable;
-            });
+    Snapshot settled;
+    try {
+      settled =
+          await("every package of " + scenario + " delivered and every item acked")
+              .atMost(patience)
+              .pollInterval(Duration.ofMillis(600))
+              .until(this::snapshot, now -> {
+                boolean stable = now.settled() && now.equals(previous[0]);
+                previous[0] = now;
+                return stable;
+              });
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError(journalOfLostDeliveries(previous[0]) + "\n" + e.getMessage(), e);
+    }
     return Invariants.breaches(settings.packages(), settled.amazon(), settled.world());
   }
+
+  /**
+   * The journal rows of each package the World dropped and Amazon never heard delivered, and of the
+   * truck that dropped it: which incarnation (writer) wrote what, so such a failure can be read
+   * after the test's database is gone.
+   */
+  private String journalOfLostDeliveries(Snapshot last) {
+    if (last == null || last.amazon() == null || last.world() == null) return "no reports to compare";
+    List<String> ids = new ArrayList<>();
+    last.world().deliveredAt().forEach((shipId, drop) -> {
+      SimAmazonReport.Shipment shipment = last.amazon().shipments().get(shipId);
+      if (shipment != null && shipment.delivered() == 0) {
+        ids.add(Truck.ENTITY_KEY.name() + "|" + drop.truckId());
+        ids.add(Shipment.ENTITY_KEY.name() + "|" + shipId);
+      }
+    });
+    if (ids.isEmpty()) return "every package the World dropped was reported delivered to Amazon";
+    StringBuilder rows = new StringBuilder("journal of the packages dropped but not reported delivered, and of their trucks:");
+    String query = "SELECT persistence_id, sequence_number, writer, event_payload, write_timestamp FROM event_journal"
+        + " WHERE persistence_id = ANY(?) ORDER BY persistence_id, sequence_number";
+    try (Connection connection = DriverManager.getConnection(dbUrl, TestConfigs.pgUser(), "");
+        PreparedStatement select = connection.prepareStatement(query)) {
+      select.setArray(1, connection.createArrayOf("text", ids.toArray()));
+      try (ResultSet row = select.executeQuery()) {
+        while (row.next()) {
+          rows.append("\n  ").append(row.getString(1)).append(" #").append(row.getLong(2)).append(" by ")
+              .append(row.getString(3)).append(": ").append(typeName(row.getBytes(4))).append(" at ").append(row.getLong(5));
+        }
+      }
+    } catch (SQLException e) {
+      rows.append(" not readable (").append(e.getMessage()).append(')');
+    }
+    return rows.toString();
+  }
+
+  /** An event's type name, as its CBOR payload gives it. */
+  private static String typeName(byte[] payload) {
+    try {
+      return CBOR.readTree(payload).path("type").asText("?");
+    } catch (IOException e) {
+      return "unreadable";
+    }
+  }
+
+
 
   /** Both reports and the UPS outboxes, read one after the other. */
   private record Snapshot(SimAmazonReport amazon, SimWorldReport.WorldEntry world, Optional<Long> upsUnacked) {
