@@ -24,6 +24,7 @@ import org.apache.pekko.cluster.typed.SingletonActor;
  * as a sharded daemon process; node-local actors are children of the guardian.
  */
 public final class ClusterPlacement implements Placement {
+  private static final Duration REMEMBERED_IDS_READ_TIMEOUT = Duration.ofSeconds(10);
   private final ActorContext<?> guardian;
 
   private ClusterPlacement(ActorContext<?> guardian) {
@@ -66,6 +67,22 @@ public final class ClusterPlacement implements Placement {
                   settings.passivationStrategySettings().withIdleEntityPassivation(passivateWhenIdle.get())));
     }
     ClusterSharding.get(system()).init(entity);
+  }
+
+  /**
+   * Remembered by their shard, in the journal: a shard started elsewhere starts them again. A shard
+   * reads its remembered ids from the journal before it starts; pekko's 2 s for that ran out on a
+   * busy node joining a cluster (logged as an error, then retried), so it gets longer.
+   */
+  @Override
+  public <T> void initResidentEntities(EntityTypeKey<T> key, Function<String, Behavior<T>> create) {
+    ClusterShardingSettings defaults = ClusterShardingSettings.create(system());
+    ClusterShardingSettings settings =
+        defaults
+            .withRememberEntities(true)
+            .withRememberEntitiesStoreMode(ClusterShardingSettings.RememberEntitiesStoreModeEventSourced$.MODULE$)
+            .withTuningParameters(defaults.tuningParameters().withWaitingForStateTimeout(REMEMBERED_IDS_READ_TIMEOUT));
+    ClusterSharding.get(system()).init(Entity.of(key, context -> create.apply(context.getEntityId())).withSettings(settings));
   }
 
   @Override

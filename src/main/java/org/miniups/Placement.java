@@ -32,6 +32,13 @@ public interface Placement {
    */
   <T> void initEntities(EntityTypeKey<T> key, Function<String, Behavior<T>> create, Optional<Duration> passivateWhenIdle);
 
+  /**
+   * Registers entities that keep running once started, such as trucks with effects still to send:
+   * when their node leaves or is lost they start again at once on another, without waiting for a
+   * message, and they are never stopped for being idle.
+   */
+  <T> void initResidentEntities(EntityTypeKey<T> key, Function<String, Behavior<T>> create);
+
   /** The entity {@code entityId} of {@code key}, wherever it runs (usable before it has started). */
   <T> RecipientRef<T> entity(EntityTypeKey<T> key, String entityId);
 

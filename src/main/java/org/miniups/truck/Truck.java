@@ -553,20 +553,23 @@ public final class Truck
     return Optional.of(Integer.parseInt(origin.entityId()));
   }
 
-  /** Registers the trucks (entities of {@link #ENTITY_KEY}); each starts at {@code start.apply(id)}. */
+  /**
+   * Registers the trucks (entities of {@link #ENTITY_KEY}); each starts at {@code start.apply(id)}.
+   * They are resident: a truck stopped with its node (its shard handed over) may hold effects it
+   * has not delivered, and nobody else would start it to send them.
+   */
   public static void init(
       Placement placement,
       IntFunction<Location> start,
       Links links,
       ActorRef<Topic.Command<Changed>> topic,
       Clock clock) {
-    placement.initEntities(
+    placement.initResidentEntities(
         ENTITY_KEY,
         entityId -> {
           int id = Integer.parseInt(entityId);
           return create(id, start.apply(id), links, topic, clock);
-        },
-        Optional.empty()); // the placement's default idle time (cluster.conf)
+        });
   }
 
   public static RecipientRef<Command> entity(Placement placement, int truckId) {

@@ -53,6 +53,12 @@ final class LocalPlacement implements Placement {
     factories.put(key, create);
   }
 
+  /** One process: nothing moves, so these run as any other entity. */
+  @Override
+  public <T> void initResidentEntities(EntityTypeKey<T> key, Function<String, Behavior<T>> create) {
+    factories.put(key, create);
+  }
+
   /** Started from whichever thread asks first: the system's own actors may be created from any. */
   @Override
   @SuppressWarnings("unchecked")
