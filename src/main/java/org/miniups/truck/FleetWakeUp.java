@@ -9,10 +9,10 @@ import org.apache.pekko.actor.typed.RecipientRef;
 import org.miniups.link.LinkConnection;
 
 /**
- * Starts every truck once, the first time a link to a peer opens. A truck re-sends on start what
- * it had decided but not handed to an outbox before a crash, and that matters only once a peer can
- * hear it: until then no truck is replayed, so a restart on a long history answers its first
- * tracking request without replaying the fleet first.
+ * Starts every truck once, the first time a link to a peer opens: a truck re-sends on start what
+ * it had decided but not handed to an outbox, and that matters only once a peer can hear it.
+ * Trucks started before are resident (their shards start them again, see {@link Truck#init}), so
+ * this starts the ones that never ran.
  */
 public final class FleetWakeUp {
   private FleetWakeUp() {}
