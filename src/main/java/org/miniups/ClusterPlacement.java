@@ -1,7 +1,6 @@
 package org.miniups;
 
 import java.time.Duration;
-import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -57,16 +56,9 @@ public final class ClusterPlacement implements Placement {
 
   @Override
   public <T> void initEntities(
-      EntityTypeKey<T> key, Function<String, Behavior<T>> create, Optional<Duration> passivateWhenIdle) {
-    Entity<T, ?> entity = Entity.of(key, context -> create.apply(context.getEntityId()));
-    if (passivateWhenIdle.isPresent()) {
-      ClusterShardingSettings settings = ClusterShardingSettings.create(system());
-      entity =
-          entity.withSettings(
-              settings.withPassivationStrategy(
-                  settings.passivationStrategySettings().withIdleEntityPassivation(passivateWhenIdle.get())));
-    }
-    ClusterSharding.get(system()).init(entity);
+      EntityTypeKey<T> key, Function<String, Behavior<T>> create, Duration passivateWhenIdle) {
+    ClusterShardingSettings settings = ClusterShardingSettings.create(system());
+    init(key, create, settings.withPassivationStrategy(settings.passivationStrategySettings().withIdleEntityPassivation(passivateWhenIdle)));
   }
 
   /**
@@ -82,6 +74,10 @@ public final class ClusterPlacement implements Placement {
             .withRememberEntities(true)
             .withRememberEntitiesStoreMode(ClusterShardingSettings.RememberEntitiesStoreModeEventSourced$.MODULE$)
             .withTuningParameters(defaults.tuningParameters().withWaitingForStateTimeout(REMEMBERED_IDS_READ_TIMEOUT));
+    init(key, create, settings);
+  }
+
+  private <T> void init(EntityTypeKey<T> key, Function<String, Behavior<T>> create, ClusterShardingSettings settings) {
     ClusterSharding.get(system()).init(Entity.of(key, context -> create.apply(context.getEntityId())).withSettings(settings));
   }
 

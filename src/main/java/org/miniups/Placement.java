@@ -1,7 +1,6 @@
 package org.miniups;
 
 import java.time.Duration;
-import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -27,10 +26,9 @@ public interface Placement {
 
   /**
    * Registers the entities of {@code key}: one actor per entity id, started by {@code create} on
-   * its first message, and stopped after {@code passivateWhenIdle} without one (empty: the
-   * placement's own default, e.g. sharding's {@code default-idle-strategy}).
+   * its first message, and stopped after {@code passivateWhenIdle} without one.
    */
-  <T> void initEntities(EntityTypeKey<T> key, Function<String, Behavior<T>> create, Optional<Duration> passivateWhenIdle);
+  <T> void initEntities(EntityTypeKey<T> key, Function<String, Behavior<T>> create, Duration passivateWhenIdle);
 
   /**
    * Registers entities that keep running once started, such as trucks with effects still to send:

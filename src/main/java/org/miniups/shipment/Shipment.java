@@ -17,7 +17,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.pubsub.Topic;
-import java.util.Optional;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -405,7 +404,7 @@ public final class Shipment
    */
   public static void init(Placement placement, ActorRef<Topic.Command<Changed>> topic, Clock clock) {
     Duration idle = placement.system().settings().config().getDuration("mini-ups.shipment.passivate-after");
-    placement.initEntities(ENTITY_KEY, entityId -> create(Long.parseLong(entityId), topic, clock), Optional.of(idle));
+    placement.initEntities(ENTITY_KEY, entityId -> create(Long.parseLong(entityId), topic, clock), idle);
   }
 
   public static RecipientRef<Command> entity(Placement placement, long shipId) {

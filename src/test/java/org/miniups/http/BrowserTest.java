@@ -47,7 +47,15 @@ class BrowserTest {
     if (fixture != null) fixture.close();
   }
 
-
+  /** Registers through the site (email optional) and returns the profile id it shows. */
+  private static long register(String username, String password, String email) {
+    browser.get(fixture.url("/#/register"));
+    Chromium.type(wait, "#register-username", username);
+    Chromium.type(wait, "#register-password", password);
+    if (email != null) Chromium.type(wait, "#register-email", email);
+    Chromium.visible(wait, "#register-submit").click();
+    return Long.parseLong(Chromium.visible(wait, "#profile-id").getText().replaceAll("\\D", ""));
+  }
 
   private static void screenshot(String name) throws Exception {
     Files.write(SCREENSHOTS.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
@@ -59,12 +67,7 @@ class BrowserTest {
     Chromium.visible(wait, "#tracking-input");
     screenshot("01-home");
 
-    browser.get(fixture.url("/#/register"));
-    Chromium.type(wait, "#register-username", "margaret");
-    Chromium.type(wait, "#register-password", "apollo guidance");
-    Chromium.type(wait, "#register-email", "margaret@example.org");
-    Chromium.visible(wait, "#register-submit").click();
-    long profileId = Long.parseLong(Chromium.visible(wait, "#profile-id").getText().replaceAll("\\D", ""));
+    long profileId = register("margaret", "apollo guidance", "margaret@example.org");
     screenshot("02-registered");
 
     // Amazon's pickup names her profile id: the package is hers.
@@ -147,11 +150,7 @@ class BrowserTest {
    */
   @Test
   void aLiveUpdateLeavesTheDestinationBeingTypedAlone() throws Exception {
-    browser.get(fixture.url("/#/register"));
-    Chromium.type(wait, "#register-username", "hedy");
-    Chromium.type(wait, "#register-password", "frequency hopping");
-    Chromium.visible(wait, "#register-submit").click();
-    long profileId = Long.parseLong(Chromium.visible(wait, "#profile-id").getText().replaceAll("\\D", ""));
+    long profileId = register("hedy", "frequency hopping", null);
     long shipId = 4444;
     String tn = fixture.createPackage(shipId, profileId, 5, 6).trackingNumber();
 
@@ -173,11 +172,7 @@ class BrowserTest {
   /** A package Amazon shipped without a profile id is claimed with its number and its destination. */
   @Test
   void anUnlinkedPackageIsClaimedWithItsDestination() throws Exception {
-    browser.get(fixture.url("/#/register"));
-    Chromium.type(wait, "#register-username", "grace");
-    Chromium.type(wait, "#register-password", "compiler first");
-    Chromium.visible(wait, "#register-submit").click();
-    Chromium.visible(wait, "#profile-id");
+    register("grace", "compiler first", null);
     String tn = fixture.createPackage(4343, null, 7, 8).trackingNumber();
 
     browser.get(fixture.url("/#/packages"));

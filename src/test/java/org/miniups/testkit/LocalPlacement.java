@@ -49,7 +49,7 @@ final class LocalPlacement implements Placement {
 
   @Override
   public <T> void initEntities(
-      EntityTypeKey<T> key, Function<String, Behavior<T>> create, Optional<Duration> passivateWhenIdle) {
+      EntityTypeKey<T> key, Function<String, Behavior<T>> create, Duration passivateWhenIdle) {
     factories.put(key, create);
   }
 

@@ -117,7 +117,11 @@ class TruckTest {
 
   /** The next batch for an outbox, answered as the outbox would once it stored all of it. */
   private static ResendSupervisor.Store expectStored(TestProbe<ResendSupervisor.Command> outbox) {
-    ResendSupervisor.Store store = outbox.expectMessageClass(ResendSupervisor.Store.class);
+    return answerStored(outbox.expectMessageClass(ResendSupervisor.Store.class));
+  }
+
+  /** Answers a batch as the outbox would once it stored all of it. */
+  private static ResendSupervisor.Store answerStored(ResendSupervisor.Store store) {
     ResendSupervisor.Origin first = store.first();
     store.replyTo().tell(new ResendSupervisor.StoredThrough(first.entityType(), first.entityId(), first.effectId() + store.messages().size() - 1));
     return store;
@@ -450,14 +454,7 @@ class TruckTest {
     ActorRef<Truck.Command> fresh = anotherIncarnation(testKit.createTestProbe(), freshAmazon, testKit.createTestProbe());
     fresh.tell(new Truck.ReportFromWorld(new WorldEvent.PackageDelivered(3, 100), acks.getRef()));
     acks.expectMessage(Done.getInstance());
-    freshAmazon.fishForMessage(Duration.ofSeconds(3), m -> {
-      ResendSupervisor.Store store = (ResendSupervisor.Store) m;
-      ResendSupervisor.Origin first = store.first();
-      store.replyTo().tell(new ResendSupervisor.StoredThrough(first.entityType(), first.entityId(), first.effectId() + store.messages().size() - 1));
-      return store.messages().contains(new AmazonNotice.Delivered(100, 100, 1))
-          ? FishingOutcomes.complete()
-          : FishingOutcomes.continueAndIgnore();
-    });
+    storedThrough(freshAmazon, new AmazonNotice.Delivered(100, 100, 1));
   }
 
   @Test
@@ -512,12 +509,8 @@ class TruckTest {
 
   /** Answers each batch for {@code outbox} as it would once stored, up to the one holding {@code last}. */
   private static void storedThrough(TestProbe<ResendSupervisor.Command> outbox, Object last) {
-    outbox.fishForMessage(Duration.ofSeconds(3), m -> {
-      ResendSupervisor.Store store = (ResendSupervisor.Store) m;
-      ResendSupervisor.Origin first = store.first();
-      store.replyTo().tell(new ResendSupervisor.StoredThrough(first.entityType(), first.entityId(), first.effectId() + store.messages().size() - 1));
-      return store.messages().contains(last) ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore();
-    });
+    outbox.fishForMessage(Duration.ofSeconds(3), m ->
+        answerStored((ResendSupervisor.Store) m).messages().contains(last) ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
   }
 
   private static Shipment.Summary shipment(long shipId, Shipment.Status status, int truckId) {
