@@ -184,8 +184,7 @@ public final class InboundDedup
   // Transient: items waiting for the next write (with whom to ack), handling in progress.
   private final GroupCommit<Deliver> batch = new GroupCommit<>();
   private final Set<Long> batchSeqnums = new HashSet<>();
-  private final List<Long> finishedToRecord = new ArrayList<>();
-  private final Set<Long> finishedNotRecorded = new HashSet<>();
+  private final UnwrittenMarks<Command> finishedNotRecorded;
   private final Map<String, Lane> lanes = new HashMap<>();
   private final Map<Long, Integer> attempts = new HashMap<>();
   private final Set<Long> viewsInFlight = new HashSet<>();
@@ -206,6 +205,7 @@ public final class InboundDedup
     this.peerName = peerName;
     this.capacity = capacity;
     this.handler = handler;
+    this.finishedNotRecorded = new UnwrittenMarks<>(timers, FINISHED_FLUSH_TIMER, Flush.INSTANCE, FINISHED_FLUSH_DELAY);
   }
 
   @Override
@@ -228,8 +228,7 @@ public final class InboundDedup
               // what is left. Written and acked before a stop, not finished: handled now.
               lanes.clear();
               batchSeqnums.clear();
-              finishedToRecord.clear();
-              finishedNotRecorded.clear();
+              finishedNotRecorded.forget();
               attempts.clear();
               viewsInFlight.clear();
               state.unfinished().values().forEach(item -> laneOf(item.message()).queue.add(item.seqnum()));
@@ -285,18 +284,16 @@ public final class InboundDedup
   private Effect<Event, State> onFlush(State state, Flush flush) {
     List<Deliver> delivered = batch.drain();
     batchSeqnums.clear();
-    timers.cancel(FINISHED_FLUSH_TIMER);
     List<Received> fresh = new ArrayList<>();
     Set<Long> taken = new HashSet<>();
     for (Deliver d : delivered) if (taken.add(d.seqnum())) fresh.add(new Received(d.seqnum(), d.message()));
-    List<Long> finished = List.copyOf(finishedToRecord);
-    finishedToRecord.clear();
+    List<Long> finished = finishedNotRecorded.takeForWrite();
     if (fresh.isEmpty() && finished.isEmpty()) return Effect().none();
     return Effect()
         .persist(new Recorded(fresh, finished))
         .thenRun(
             s -> {
-              finished.forEach(finishedNotRecorded::remove);
+              finishedNotRecorded.written(finished);
               delivered.forEach(d -> d.replyTo().tell(new Ack(d.seqnum())));
               fresh.forEach(item -> laneOf(item.message()).queue.add(item.seqnum()));
               handleWhatFits(s);
@@ -340,11 +337,7 @@ public final class InboundDedup
     laneOf(done.message()).inFlight.remove(done.seqnum());
     attempts.remove(done.seqnum());
     handledCount++;
-    finishedNotRecorded.add(done.seqnum());
-    finishedToRecord.add(done.seqnum());
-    if (!timers.isTimerActive(FINISHED_FLUSH_TIMER)) {
-      timers.startSingleTimer(FINISHED_FLUSH_TIMER, Flush.INSTANCE, FINISHED_FLUSH_DELAY);
-    }
+    finishedNotRecorded.mark(done.seqnum());
     handleWhatFits(state);
     return Effect().none();
   }

@@ -9,12 +9,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -299,21 +297,17 @@ public final class ResendSupervisor
   private final TimerScheduler<Command> timers;
   private final ActorRef<SequenceAllocator.Command> allocator;
   private final Duration resendInterval;
-  private final int blockSize;
 
   // Transient: what waits for the next write, the seqnums at hand, send times, the link.
   private final GroupCommit<Runnable> batch = new GroupCommit<>();
   private final List<Item> batchItems = new ArrayList<>();
   private final Map<String, Long> batchThrough = new HashMap<>();
   private final Map<String, Long> batchAnswers = new HashMap<>();
-  private final List<Long> acksToRecord = new ArrayList<>();
-  private final Set<Long> ackedNotRecorded = new HashSet<>();
+  /** Acks are recorded late: with the next store, or after one interval on a quiet link. */
+  private final UnwrittenMarks<Command> acksNotRecorded;
   private final Map<Long, Long> lastSentTick = new HashMap<>();
   private final LinkedHashMap<String, Item> volatileByKey = new LinkedHashMap<>();
-  private SequenceAllocator.Block block = new SequenceAllocator.Block(0, 0);
-  private long nextSeqnum;
-  private SequenceAllocator.Block nextBlock;
-  private boolean blockRequested;
+  private final SeqnumBlocks seqnums;
   private long tick;
   private ActorRef<Transmit> link;
   private long sent;
@@ -331,7 +325,8 @@ public final class ResendSupervisor
     this.timers = timers;
     this.allocator = allocator;
     this.resendInterval = resendInterval;
-    this.blockSize = blockSize;
+    this.acksNotRecorded = new UnwrittenMarks<>(timers, ACK_FLUSH_TIMER, Flush.INSTANCE, resendInterval);
+    this.seqnums = new SeqnumBlocks(blockSize, this::askForBlock);
   }
 
   /**
@@ -345,8 +340,7 @@ public final class ResendSupervisor
         .onSignal(
             RecoveryCompleted.instance(),
             state -> {
-              ackedNotRecorded.clear();
-              acksToRecord.clear();
+              acksNotRecorded.forget();
               lastSentTick.clear();
               timers.startTimerWithFixedDelay(ResendTick.INSTANCE, resendInterval.dividedBy(TICKS_PER_INTERVAL));
             })
@@ -393,10 +387,10 @@ public final class ResendSupervisor
       return reply(cmd, through);
     }
     int fresh = (int) (last - through);
-    if (!hasSeqnums(fresh)) return awaitSeqnums(fresh);
+    if (!seqnums.has(fresh)) return awaitSeqnums(fresh);
     for (long id = through + 1; id <= last; id++) {
       Origin origin = new Origin(first.entityType(), first.entityId(), id);
-      batchItems.add(new Item(takeSeqnum(), origin, cmd.messages().get((int) (id - first.effectId()))));
+      batchItems.add(new Item(seqnums.take(), origin, cmd.messages().get((int) (id - first.effectId()))));
     }
     batchThrough.put(first.channel(), last);
     return enqueue(() -> cmd.replyTo().tell(new StoredThrough(first.entityType(), first.entityId(), last)));
@@ -418,8 +412,8 @@ public final class ResendSupervisor
     }
     Long waiting = batchAnswers.get(cmd.key());
     if (waiting != null) return enqueue(() -> cmd.replyTo().tell(new AnswerStored(cmd.key(), waiting)));
-    if (!hasSeqnums(1)) return awaitSeqnums(1);
-    long seqnum = takeSeqnum();
+    if (!seqnums.has(1)) return awaitSeqnums(1);
+    long seqnum = seqnums.take();
     batchItems.add(new Item(seqnum, Origin.answer(cmd.key()), cmd.message()));
     batchAnswers.put(cmd.key(), seqnum);
     return enqueue(() -> cmd.replyTo().tell(new AnswerStored(cmd.key(), seqnum)));
@@ -434,12 +428,10 @@ public final class ResendSupervisor
   private Effect<Event, State> onFlush(State state, Flush flush) {
     List<Runnable> replies = batch.drain();
     List<Item> items = List.copyOf(batchItems);
-    List<Long> acks = List.copyOf(acksToRecord);
+    List<Long> acks = acksNotRecorded.takeForWrite();
     batchItems.clear();
     batchThrough.clear();
     batchAnswers.clear();
-    acksToRecord.clear();
-    timers.cancel(ACK_FLUSH_TIMER);
     if (items.isEmpty() && acks.isEmpty()) {
       replies.forEach(Runnable::run);
       return Effect().none();
@@ -448,7 +440,7 @@ public final class ResendSupervisor
         .persist(new Recorded(items, acks))
         .thenRun(
             s -> {
-              acks.forEach(ackedNotRecorded::remove);
+              acksNotRecorded.written(acks);
               transmit(items, false);
               replies.forEach(Runnable::run);
             });
@@ -457,8 +449,8 @@ public final class ResendSupervisor
   // --- sending
 
   private Effect<Event, State> onSendVolatile(State state, SendVolatile cmd) {
-    if (!hasSeqnums(1)) return awaitSeqnums(1);
-    Item item = new Item(takeSeqnum(), Origin.answer(cmd.key()), cmd.message());
+    if (!seqnums.has(1)) return awaitSeqnums(1);
+    Item item = new Item(seqnums.take(), Origin.answer(cmd.key()), cmd.message());
     Item replaced = volatileByKey.remove(cmd.key());
     if (replaced != null) lastSentTick.remove(replaced.seqnum());
     volatileByKey.put(cmd.key(), item);
@@ -469,15 +461,8 @@ public final class ResendSupervisor
   private Effect<Event, State> onAcked(State state, Acked cmd) {
     for (long seqnum : cmd.seqnums()) {
       lastSentTick.remove(seqnum);
-      if (state.isPending(seqnum)) {
-        if (ackedNotRecorded.add(seqnum)) acksToRecord.add(seqnum);
-      } else {
-        volatileByKey.values().removeIf(item -> item.seqnum() == seqnum);
-      }
-    }
-    // Recorded with the next store; when none comes (the link is quiet), after one interval.
-    if (!acksToRecord.isEmpty() && !timers.isTimerActive(ACK_FLUSH_TIMER)) {
-      timers.startSingleTimer(ACK_FLUSH_TIMER, Flush.INSTANCE, resendInterval);
+      if (state.isPending(seqnum)) acksNotRecorded.mark(seqnum);
+      else volatileByKey.values().removeIf(item -> item.seqnum() == seqnum);
     }
     return Effect().none();
   }
@@ -507,7 +492,7 @@ public final class ResendSupervisor
   /** Everything the peer has not acked, persisted and volatile, in seqnum order. */
   private List<Item> unacked(State state) {
     List<Item> all = new ArrayList<>();
-    for (Item item : state.pending.values()) if (!ackedNotRecorded.contains(item.seqnum())) all.add(item);
+    for (Item item : state.pending.values()) if (!acksNotRecorded.contains(item.seqnum())) all.add(item);
     all.addAll(volatileByKey.values());
     all.sort(Comparator.comparingLong(Item::seqnum));
     return all;
@@ -525,41 +510,25 @@ public final class ResendSupervisor
     }
   }
 
-  // --- seqnums: blocks from the allocator, the next one asked for before this one runs out
-
-  private boolean hasSeqnums(int count) {
-    if (block.end() - nextSeqnum >= count) {
-      if (block.end() - nextSeqnum - count < blockSize / 2 && nextBlock == null) requestBlock();
-      return true;
-    }
-    if (nextBlock == null) return false;
-    block = nextBlock;
-    nextSeqnum = block.first();
-    nextBlock = null;
-    return hasSeqnums(count);
-  }
-
-  private long takeSeqnum() {
-    return nextSeqnum++;
-  }
+  // --- seqnums (see SeqnumBlocks)
 
   /**
    * Holds this command until enough seqnums arrive. A later, smaller store may take the seqnums
    * left meanwhile: order matters within a channel only, and a channel has one store in flight.
    */
   private Effect<Event, State> awaitSeqnums(int count) {
-    if (count > blockSize) throw new IllegalArgumentException(count + " items at once exceed the seqnum block size " + blockSize);
-    requestBlock();
+    if (count > seqnums.blockSize()) {
+      throw new IllegalArgumentException(count + " items at once exceed the seqnum block size " + seqnums.blockSize());
+    }
+    seqnums.request();
     return Effect().stash();
   }
 
-  private void requestBlock() {
-    if (blockRequested) return;
-    blockRequested = true;
+  private void askForBlock() {
     context.pipeToSelf(
         AskPattern.<SequenceAllocator.Command, SequenceAllocator.Block>ask(
             allocator,
-            replyTo -> new SequenceAllocator.Allocate(blockSize, replyTo),
+            replyTo -> new SequenceAllocator.Allocate(seqnums.blockSize(), replyTo),
             Duration.ofSeconds(10),
             context.getSystem().scheduler()),
         (granted, failure) ->
@@ -567,20 +536,13 @@ public final class ResendSupervisor
   }
 
   private Effect<Event, State> onBlockGranted(State state, BlockGranted granted) {
-    blockRequested = false;
-    if (nextSeqnum >= block.end()) {
-      block = granted.block();
-      nextSeqnum = block.first();
-    } else {
-      nextBlock = granted.block();
-    }
+    seqnums.granted(granted.block());
     return Effect().unstashAll();
   }
 
   private Effect<Event, State> onBlockRefused(State state, BlockRefused refused) {
-    blockRequested = false;
     context.getLog().warn("No seqnums from the SequenceAllocator ({}); asking again", refused.reason());
-    requestBlock();
+    seqnums.refused();
     return Effect().none();
   }
 
@@ -596,7 +558,7 @@ public final class ResendSupervisor
   }
 
   private Effect<Event, State> onGetStatus(State state, GetStatus cmd) {
-    int unacked = state.pending.size() - ackedNotRecorded.size();
+    int unacked = state.pending.size() - acksNotRecorded.size();
     cmd.replyTo().tell(new Status(unacked, volatileByKey.size(), sent, resent, link != null, context.getSystem().address().toString()));
     return Effect().none();
   }
