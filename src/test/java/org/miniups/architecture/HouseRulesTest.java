@@ -57,8 +57,8 @@ class HouseRulesTest {
   @Test
   void onlyThePlacementTouchesShardingAndSingletons() {
     noClasses()
-        .that().doNotHaveFullyQualifiedName("org.miniups.ClusterPlacement")
-        .and().doNotHaveFullyQualifiedName("org.miniups.UpsService")
+        .that().doNotHaveFullyQualifiedName("org.miniups.node.ClusterPlacement")
+        .and().doNotHaveFullyQualifiedName("org.miniups.node.UpsService")
         .should().dependOnClassesThat()
         .haveFullyQualifiedName("org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding")
         .orShould().dependOnClassesThat()

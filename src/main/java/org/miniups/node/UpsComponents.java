@@ -1,4 +1,4 @@
-package org.miniups;
+package org.miniups.node;
 
 import com.typesafe.config.Config;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -20,6 +20,8 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.SharedKillSwitch;
+import org.miniups.AppConfig;
+import org.miniups.Placement;
 import org.miniups.amazon.AmazonRequestRouter;
 import org.miniups.db.DatabaseMonitor;
 import org.miniups.db.ReadSideDatabase;

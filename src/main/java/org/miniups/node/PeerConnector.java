@@ -1,4 +1,4 @@
-package org.miniups;
+package org.miniups.node;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -12,6 +12,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.miniups.Placement;
 import org.miniups.link.LinkConnection;
 import org.miniups.truck.FleetWakeUp;
 import org.miniups.truck.Truck;

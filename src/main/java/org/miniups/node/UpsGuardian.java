@@ -1,4 +1,4 @@
-package org.miniups;
+package org.miniups.node;
 
 import com.typesafe.config.Config;
 import java.time.Clock;
@@ -8,6 +8,8 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.miniups.AppConfig;
+import org.miniups.Placement;
 import org.miniups.db.ReadSideDatabase;
 import org.miniups.persistence.JournalSchema;
 
