@@ -14,7 +14,6 @@ import org.miniups.link.InboundDedup;
 import org.miniups.link.LinkConnection;
 import org.miniups.shipment.TrackingNumberRegister;
 import org.miniups.shipment.WarehouseRegistry;
-import org.miniups.truck.FleetWakeUp;
 import org.miniups.user.Accounts;
 import org.miniups.world.TruckPoller;
 import org.miniups.world.WorldConnection;
@@ -32,7 +31,6 @@ public record Links(
     ActorRef<LinkConnection.Command> worldConnection,
     ActorRef<InboundDedup.Command> amazonInbox,
     ActorRef<LinkConnection.Command> amazonConnection,
-    ActorRef<LinkConnection.Opened> fleetWakeUp,
     ActorRef<PeerConnector.Command> peerConnector) {
 
   public static Links init(
@@ -90,9 +88,7 @@ public record Links(
             PeerConnector.announcingAmazon(
                 peerConnector, links.amazon(new PeerLinks.Ends(outboxes.amazon(), amazonInbox), worldConnection)),
             "amazon-connection");
-    ActorRef<LinkConnection.Opened> fleetWakeUp =
-        placement.spawn(FleetWakeUp.create(truckIds, fleet.trucks()), "fleet-wake-up");
-    return new Links(worldIdentity, worldInbox, worldConnection, amazonInbox, amazonConnection, fleetWakeUp, peerConnector);
+    return new Links(worldIdentity, worldInbox, worldConnection, amazonInbox, amazonConnection, peerConnector);
   }
 
   /**

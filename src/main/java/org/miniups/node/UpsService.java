@@ -82,7 +82,7 @@ public final class UpsService implements AutoCloseable {
         patience,
         system.scheduler())
         .thenApply(opened -> {
-          components.links().fleetWakeUp().tell(opened);
+          components.links().peerConnector().tell(new PeerConnector.LinkOpened(opened));
           return opened;
         });
   }
