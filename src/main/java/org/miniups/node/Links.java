@@ -9,15 +9,15 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.pattern.StatusReply;
 import org.miniups.Placement;
-import org.miniups.amazon.AmazonRequestRouter;
 import org.miniups.link.InboundDedup;
 import org.miniups.link.LinkConnection;
+import org.miniups.relay.AmazonRequestRouter;
+import org.miniups.relay.TruckPoller;
+import org.miniups.relay.WorldEventRouter;
 import org.miniups.shipment.TrackingNumberRegister;
 import org.miniups.shipment.WarehouseRegistry;
 import org.miniups.user.Accounts;
-import org.miniups.world.TruckPoller;
 import org.miniups.world.WorldConnection;
-import org.miniups.world.WorldEventRouter;
 import org.miniups.world.WorldIdentity;
 
 /**
