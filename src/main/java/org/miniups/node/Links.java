@@ -26,13 +26,14 @@ import org.miniups.world.WorldIdentity;
  * PeerConnector}.
  */
 public record Links(
-    ActorRef<WorldIdentity.Command> worldIdentity,
     ActorRef<InboundDedup.Command> worldInbox,
     ActorRef<LinkConnection.Command> worldConnection,
-    ActorRef<InboundDedup.Command> amazonInbox,
-    ActorRef<LinkConnection.Command> amazonConnection,
     ActorRef<PeerConnector.Command> peerConnector) {
 
+  /**
+   * Starts both links on {@code placement}: the inboxes route to the {@code fleet}; Amazon's
+   * requests check accounts and register tracking numbers on the {@code readSide}.
+   */
   public static Links init(
       Placement placement, PeerLinks links, Outboxes outboxes, Fleet fleet, ReadSide readSide, Duration askTimeout) {
     Config app = placement.system().settings().config().getConfig("mini-ups");
@@ -83,12 +84,11 @@ public record Links(
                     .thenApply(StatusReply::getValue),
             askTimeout);
     ActorRef<InboundDedup.Command> amazonInbox = InboundDedup.init(placement, "amazon", "Amazon", amazonRouter);
-    ActorRef<LinkConnection.Command> amazonConnection =
-        placement.singleton(
-            PeerConnector.announcingAmazon(
-                peerConnector, links.amazon(new PeerLinks.Ends(outboxes.amazon(), amazonInbox), worldConnection)),
-            "amazon-connection");
-    return new Links(worldIdentity, worldInbox, worldConnection, amazonInbox, amazonConnection, peerConnector);
+    placement.singleton(
+        PeerConnector.announcingAmazon(
+            peerConnector, links.amazon(new PeerLinks.Ends(outboxes.amazon(), amazonInbox), worldConnection)),
+        "amazon-connection");
+    return new Links(worldInbox, worldConnection, peerConnector);
   }
 
   /**

@@ -6,17 +6,14 @@ import org.miniups.link.ResendSupervisor;
 import org.miniups.link.SequenceAllocator;
 
 /**
- * The links' durable outgoing ends, one per peer, and the allocator of their sequence numbers:
- * they start before the entities that write to them.
+ * The links' durable outgoing ends, one per peer: they start before the entities that write to
+ * them.
  */
-public record Outboxes(
-    ActorRef<SequenceAllocator.Command> allocator,
-    ActorRef<ResendSupervisor.Command> world,
-    ActorRef<ResendSupervisor.Command> amazon) {
+public record Outboxes(ActorRef<ResendSupervisor.Command> world, ActorRef<ResendSupervisor.Command> amazon) {
 
+  /** Starts both outboxes and the allocator of their sequence numbers. */
   public static Outboxes init(Placement placement) {
     ActorRef<SequenceAllocator.Command> allocator = SequenceAllocator.init(placement);
-    return new Outboxes(
-        allocator, ResendSupervisor.init(placement, "world", allocator), ResendSupervisor.init(placement, "amazon", allocator));
+    return new Outboxes(ResendSupervisor.init(placement, "world", allocator), ResendSupervisor.init(placement, "amazon", allocator));
   }
 }
