@@ -72,7 +72,8 @@ public final class UpsService implements AutoCloseable {
 
   /**
    * Joins the world given in config (or the one this database belongs to, or a new one). The
-   * connection keeps trying after {@code patience}; only the answer is then lost.
+   * connection keeps trying after {@code patience}; only the answer is then lost. The connector
+   * hears the answer too, so an accepted one wakes the fleet as a link it opened would.
    */
   public CompletionStage<LinkConnection.Opened> joinConfiguredWorld(Duration patience) {
     long worldId = system.settings().config().getLong("mini-ups.world.id");
