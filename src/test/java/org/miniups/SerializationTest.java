@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.databind.jsontype.NamedType;
 
 import java.time.Instant;
 import java.util.List;
@@ -16,6 +17,7 @@ import org.miniups.amazon.AmazonNotice;
 import org.miniups.amazon.AmazonRequest;
 import org.miniups.dispatch.Dispatcher;
 import org.miniups.link.InboundDedup;
+import org.miniups.node.StoredTypeNames;
 import org.miniups.shipment.Shipment;
 import org.miniups.shipment.WarehouseRegistry;
 import org.miniups.link.ResendSupervisor;
@@ -45,11 +47,11 @@ class SerializationTest {
   void everyPersistedTypeAndPeerMessageHasAUniqueTypeName() {
     java.util.Map<String, Class<?>> byName = new java.util.HashMap<>();
     java.util.List<Class<?>> families = new java.util.ArrayList<>();
-    for (JsonSubTypes.Type type : Persisted.class.getAnnotation(JsonSubTypes.class).value()) {
-      if (type.value().isSealed()) families.add(type.value());
-      else assertEquals(null, byName.put(type.name(), type.value()), "name used twice: " + type.name());
+    for (NamedType type : StoredTypeNames.PERSISTED) {
+      if (type.getType().isSealed()) families.add(type.getType());
+      else assertEquals(null, byName.put(type.getName(), type.getType()), "name used twice: " + type.getName());
     }
-    families.addAll(List.of(WorldCommand.class, WorldEvent.class, AmazonNotice.class, AmazonRequest.class));
+    families.addAll(StoredTypeNames.PEER_MESSAGES);
     for (Class<?> family : families) {
       java.util.Map<Class<?>, String> named = new java.util.HashMap<>();
       for (JsonSubTypes.Type type : family.getAnnotation(JsonSubTypes.class).value()) named.put(type.value(), type.name());

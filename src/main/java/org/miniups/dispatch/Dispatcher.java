@@ -35,7 +35,7 @@ import org.miniups.persistence.JournalFailures;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
 import org.miniups.link.Backoff;
-import org.miniups.link.GroupCommit;
+import org.miniups.persistence.GroupCommit;
 import org.miniups.truck.Truck;
 
 /**

@@ -43,7 +43,7 @@ import org.miniups.Persisted;
 import org.miniups.amazon.AmazonNotice;
 import org.miniups.effects.EffectLog;
 import org.miniups.effects.EffectRunner;
-import org.miniups.link.GroupCommit;
+import org.miniups.persistence.GroupCommit;
 import org.miniups.link.PeerMessage;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.shipment.Shipment;

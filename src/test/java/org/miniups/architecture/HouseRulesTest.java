@@ -10,7 +10,22 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
 
-/** The rules of the house in ../shared/ARCHITECTURE.md, checked on the compiled classes. */
+/**
+ * The rules of the house, checked on the compiled classes:
+ *
+ * <ul>
+ *   <li>The simulators (sim) are the course's World and Amazon stand-ins: they share the protocol
+ *       (proto) and the framing (link) with UPS and nothing else.
+ *   <li>Entities (truck, shipment, dispatch, effects) never touch protobuf or sockets: they speak
+ *       in peer messages, and the connections translate.
+ *   <li>The web (http) never reaches a connection.
+ *   <li>Only the placement ({@code node.ClusterPlacement}, and the service's entity handles) touches
+ *       sharding and singletons, so the testers' kit runs the very components {@code serve} runs.
+ *   <li>The packages form floors: no package of org.miniups depends on another that depends back on
+ *       it. The root package holds the markers and shared types and imports no other package; node
+ *       (the wiring) is the top floor.
+ * </ul>
+ */
 class HouseRulesTest {
   private static final JavaClasses MAIN =
       new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("org.miniups");
@@ -26,7 +41,17 @@ class HouseRulesTest {
         .should().dependOnClassesThat()
         .resideInAnyPackage(
             "org.miniups.truck..", "org.miniups.shipment..", "org.miniups.dispatch..", "org.miniups.amazon..",
-            "org.miniups.world..", "org.miniups.http..", "org.miniups.user..", "org.miniups.effects..", "org.miniups.db..")
+            "org.miniups.world..", "org.miniups.http..", "org.miniups.user..", "org.miniups.effects..", "org.miniups.db..",
+            "org.miniups.relay..", "org.miniups.node..")
+        .check(MAIN);
+  }
+
+  @Test
+  void theRootPackageImportsNoOtherPackage() {
+    noClasses()
+        .that().resideInAPackage("org.miniups")
+        .should().dependOnClassesThat()
+        .resideInAPackage("org.miniups.*..")
         .check(MAIN);
   }
 
@@ -57,8 +82,8 @@ class HouseRulesTest {
   @Test
   void onlyThePlacementTouchesShardingAndSingletons() {
     noClasses()
-        .that().doNotHaveFullyQualifiedName("org.miniups.ClusterPlacement")
-        .and().doNotHaveFullyQualifiedName("org.miniups.UpsService")
+        .that().doNotHaveFullyQualifiedName("org.miniups.node.ClusterPlacement")
+        .and().doNotHaveFullyQualifiedName("org.miniups.node.UpsService")
         .should().dependOnClassesThat()
         .haveFullyQualifiedName("org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding")
         .orShould().dependOnClassesThat()
@@ -69,9 +94,9 @@ class HouseRulesTest {
   }
 
   @Test
-  void theDomainPackagesHaveNoCycles() {
+  void thePackagesHaveNoCycles() {
     slices()
-        .matching("org.miniups.(truck|shipment|dispatch|effects|link)..")
+        .matching("org.miniups.(*)..")
         .should().beFreeOfCycles()
         .check(MAIN);
   }

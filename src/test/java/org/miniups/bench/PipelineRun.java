@@ -10,7 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.miniups.AppConfig;
 import org.miniups.TestConfigs;
-import org.miniups.UpsService;
+import org.miniups.node.UpsService;
 import org.miniups.sim.amazon.SimAmazonServer;
 import org.miniups.sim.amazon.SimAmazonSettings;
 import org.miniups.sim.amazon.SimAmazonStats;

@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.miniups.AppConfig;
 import org.miniups.TestConfigs;
 import org.miniups.TestConfigs.Database;
-import org.miniups.UpsService;
+import org.miniups.node.UpsService;
 import org.miniups.link.LinkConnection;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.sim.amazon.SimAmazonServer;

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.miniups.AppConfig;
 import org.miniups.TestConfigs.Database;
-import org.miniups.UpsService;
+import org.miniups.node.UpsService;
 import org.miniups.sim.amazon.SimAmazonServer;
 import org.miniups.sim.amazon.SimAmazonSettings;
 import org.miniups.sim.amazon.SimAmazonStats;

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.miniups.AppConfig;
 import org.miniups.TestConfigs.Database;
-import org.miniups.UpsService;
+import org.miniups.node.UpsService;
 import org.miniups.sim.amazon.SimAmazonServer;
 import org.miniups.sim.amazon.SimAmazonStats;
 import org.miniups.sim.world.SimWorldServer;

@@ -22,7 +22,7 @@ import org.miniups.AppConfig;
 import org.miniups.TestCargo;
 import org.miniups.TestConfigs;
 import org.miniups.TestConfigs.Database;
-import org.miniups.UpsService;
+import org.miniups.node.UpsService;
 import org.miniups.link.InboundDedup;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.sim.world.SimWorldServer;

@@ -11,7 +11,7 @@ import org.apache.pekko.pattern.StatusReply;
 import org.awaitility.Awaitility;
 import org.miniups.AppConfig;
 import org.miniups.TestConfigs;
-import org.miniups.UpsService;
+import org.miniups.node.UpsService;
 import org.miniups.shipment.Shipment;
 import org.miniups.shipment.TrackingNumberRegister;
 import org.miniups.TestCargo;

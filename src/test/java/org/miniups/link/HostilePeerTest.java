@@ -42,7 +42,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.miniups.AppConfig;
 import org.miniups.TestConfigs;
 import org.miniups.TestConfigs.Database;
-import org.miniups.UpsService;
+import org.miniups.node.UpsService;
 import org.miniups.proto.UpsAmazon;
 import org.miniups.proto.WorldUps;
 import org.miniups.truck.Truck;

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.miniups.AppConfig;
 import org.miniups.TestConfigs;
-import org.miniups.UpsService;
+import org.miniups.node.UpsService;
 
 /**
  * Idle shipments leave memory (so memory follows the shipments in use, not all ever known) and

@@ -20,7 +20,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.miniups.PeerLinks;
+import org.miniups.node.PeerLinks;
 import org.miniups.link.InboundDedup;
 import org.miniups.link.LinkConnection;
 import org.miniups.link.ResendSupervisor;

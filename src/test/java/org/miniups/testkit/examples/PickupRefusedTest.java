@@ -79,7 +79,7 @@ class PickupRefusedTest {
   private void awaitWaitingForItsRetry(long shipId) {
     TestProbe<Dispatcher.QueueView> queue = ups.testKit().createTestProbe();
     queue.awaitAssert(() -> {
-      ups.components().dispatcher().tell(new Dispatcher.GetQueue(queue.getRef()));
+      ups.components().fleet().dispatcher().tell(new Dispatcher.GetQueue(queue.getRef()));
       assertTrue(queue.receiveMessage().waiting().contains(shipId));
       return null;
     });

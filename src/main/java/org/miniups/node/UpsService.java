@@ -1,4 +1,4 @@
-package org.miniups;
+package org.miniups.node;
 
 import com.typesafe.config.Config;
 import java.time.Clock;
@@ -14,18 +14,15 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.http.javadsl.ServerBinding;
-import org.miniups.dispatch.Dispatcher;
 import org.miniups.http.ApiRoutes;
 import org.miniups.http.Backend;
 import org.miniups.http.HttpServer;
 import org.miniups.link.InboundDedup;
 import org.miniups.link.LinkConnection;
 import org.miniups.link.ResendSupervisor;
-import org.miniups.link.SequenceAllocator;
 import org.miniups.shipment.Shipment;
 import org.miniups.shipment.TrackingNumberRegister;
 import org.miniups.truck.Truck;
@@ -75,22 +72,23 @@ public final class UpsService implements AutoCloseable {
 
   /**
    * Joins the world given in config (or the one this database belongs to, or a new one). The
-   * connection keeps trying after {@code patience}; only the answer is then lost.
+   * connection keeps trying after {@code patience}; only the answer is then lost. The connector
+   * hears the answer too, so an accepted one wakes the fleet as a link it opened would.
    */
   public CompletionStage<LinkConnection.Opened> joinConfiguredWorld(Duration patience) {
     long worldId = system.settings().config().getLong("mini-ups.world.id");
     return AskPattern.<LinkConnection.Command, LinkConnection.Opened>ask(
-        components.worldConnection(),
+        components.links().worldConnection(),
         replyTo -> new LinkConnection.Open(worldId, replyTo),
         patience,
         system.scheduler())
         .thenApply(opened -> {
-          components.fleetWakeUp().tell(opened);
+          components.links().peerConnector().tell(new PeerConnector.LinkOpened(opened));
           return opened;
         });
   }
 
-  /** See {@link UpsComponents#connectToPeers}. */
+  /** See {@link Links#connectToPeers}. */
   public void connectToPeers() {
     components.connectToPeers();
   }
@@ -99,20 +97,19 @@ public final class UpsService implements AutoCloseable {
   public CompletionStage<ServerBinding> startHttp() {
     Config http = system.settings().config().getConfig("mini-ups.http");
     UpsComponents c = components;
+    ReadSide readSide = c.readSide();
+    LiveUpdates live = c.liveUpdates();
     Backend backend =
         new Backend(
-            system, c.askTimeout(), c::shipment, c::truck, c.truckIds(), c.directory(), c.knownTrackingNumbers(),
-            c.accounts(), c.sessions(), c.liveUpdateHub(), c.truckPositions(), http.getDuration("live-heartbeat"),
-            c.worldOutbox(), c.amazonOutbox(), c.liveUpdates(), c.databaseMonitor());
+            system, c.askTimeout(), c::shipment, c::truck, c.fleet().truckIds(), readSide.directory(),
+            readSide.knownTrackingNumbers(), readSide.accounts(), readSide.sessions(), live.hub(), live.truckPositions(),
+            http.getDuration("live-heartbeat"), c.outboxes().world(), c.outboxes().amazon(), live.streams(),
+            readSide.databaseMonitor());
     return HttpServer.start(system, http.getString("interface"), http.getInt("port"), new ApiRoutes(backend, c.metrics()).routes());
   }
 
-  public static Truck.Location startingPoint(int truckId) {
-    return UpsComponents.startingPoint(truckId);
-  }
-
-  public UpsComponents components() {
-    return components;
+  public ActorSystem<UpsGuardian.Command> system() {
+    return system;
   }
 
   public EntityRef<Truck.Command> truck(int truckId) {
@@ -123,64 +120,32 @@ public final class UpsService implements AutoCloseable {
     return ClusterSharding.get(system).entityRefFor(Shipment.ENTITY_KEY, String.valueOf(shipId));
   }
 
-  public ActorSystem<UpsGuardian.Command> system() {
-    return system;
-  }
-
   public List<Integer> truckIds() {
-    return components.truckIds();
-  }
-
-  public Duration askTimeout() {
-    return components.askTimeout();
+    return components.fleet().truckIds();
   }
 
   public ActorRef<ResendSupervisor.Command> worldOutbox() {
-    return components.worldOutbox();
-  }
-
-  public ActorRef<InboundDedup.Command> worldInbox() {
-    return components.worldInbox();
-  }
-
-  public ActorRef<LinkConnection.Command> worldConnection() {
-    return components.worldConnection();
-  }
-
-  public ActorRef<SequenceAllocator.Command> allocator() {
-    return components.allocator();
-  }
-
-  public ActorRef<Topic.Command<Truck.Changed>> truckTopic() {
-    return components.truckTopic();
-  }
-
-  public ActorRef<Topic.Command<Shipment.Changed>> shipmentTopic() {
-    return components.shipmentTopic();
+    return components.outboxes().world();
   }
 
   public ActorRef<ResendSupervisor.Command> amazonOutbox() {
-    return components.amazonOutbox();
+    return components.outboxes().amazon();
   }
 
-  public ActorRef<InboundDedup.Command> amazonInbox() {
-    return components.amazonInbox();
+  public ActorRef<InboundDedup.Command> worldInbox() {
+    return components.links().worldInbox();
   }
 
-  public ActorRef<LinkConnection.Command> amazonConnection() {
-    return components.amazonConnection();
+  public ActorRef<LinkConnection.Command> worldConnection() {
+    return components.links().worldConnection();
   }
 
   public ActorRef<TrackingNumberRegister.Command> trackingNumbers() {
-    return components.trackingNumbers();
+    return components.readSide().trackingNumbers();
   }
 
   public ActorRef<Accounts.Command> accounts() {
-    return components.accounts();
-  }
-
-  public ActorRef<Dispatcher.Command> dispatcher() {
-    return components.dispatcher();
+    return components.readSide().accounts();
   }
 
   private static ActorSystem<UpsGuardian.Command> createSystem(Behavior<UpsGuardian.Command> guardian, Config config) {

@@ -1,4 +1,4 @@
-package org.miniups;
+package org.miniups.node;
 
 import java.time.Duration;
 import java.util.function.Function;
@@ -17,6 +17,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
+import org.miniups.Placement;
 
 /**
  * Production placement: entities in Cluster Sharding, single actors as cluster singletons, workers

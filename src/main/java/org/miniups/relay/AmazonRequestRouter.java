@@ -1,4 +1,4 @@
-package org.miniups.amazon;
+package org.miniups.relay;
 
 import java.time.Duration;
 import java.util.Set;
@@ -11,6 +11,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.miniups.amazon.AmazonNotice;
+import org.miniups.amazon.AmazonRequest;
 import org.miniups.dispatch.Dispatcher;
 import org.miniups.link.InboundDedup;
 import org.miniups.link.PeerMessage;

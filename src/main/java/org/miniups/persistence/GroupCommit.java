@@ -1,4 +1,4 @@
-package org.miniups.link;
+package org.miniups.persistence;
 
 import java.util.ArrayList;
 import java.util.List;

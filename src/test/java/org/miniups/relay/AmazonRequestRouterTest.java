@@ -1,4 +1,4 @@
-package org.miniups.amazon;
+package org.miniups.relay;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -23,6 +23,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.miniups.TestConfigs;
+import org.miniups.amazon.AmazonNotice;
+import org.miniups.amazon.AmazonRequest;
 import org.miniups.dispatch.Dispatcher;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.shipment.Shipment;

@@ -1,4 +1,4 @@
-package org.miniups.truck;
+package org.miniups.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -14,9 +14,11 @@ import org.apache.pekko.cluster.sharding.typed.testkit.javadsl.TestEntityRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.miniups.link.LinkConnection;
+import org.miniups.truck.Truck;
+import org.miniups.world.WorldIdentity;
 
 /** No truck is started before a link opens; every truck once when the first one does. */
-class FleetWakeUpTest {
+class PeerConnectorTest {
   private static final ActorTestKit testKit = ActorTestKit.create();
   private static final List<Integer> FLEET = List.of(1, 2, 3);
 
@@ -29,17 +31,23 @@ class FleetWakeUpTest {
   void theFleetStartsOnceWhenTheFirstLinkOpens() {
     Map<Integer, TestProbe<Truck.Command>> trucks =
         FLEET.stream().collect(Collectors.toMap(Function.identity(), id -> testKit.<Truck.Command>createTestProbe()));
-    ActorRef<LinkConnection.Opened> wakeUp =
+    ActorRef<PeerConnector.Command> connector =
         testKit.spawn(
-            FleetWakeUp.create(FLEET, id -> TestEntityRef.of(Truck.ENTITY_KEY, String.valueOf(id), trucks.get(id).getRef())));
+            PeerConnector.create(
+                0,
+                testKit.<WorldIdentity.Command>createTestProbe().getRef(),
+                FLEET,
+                id -> TestEntityRef.of(Truck.ENTITY_KEY, String.valueOf(id), trucks.get(id).getRef()),
+                Duration.ofSeconds(3)));
 
-    wakeUp.tell(new LinkConnection.Opened(1, "error: no such world", false));
+    connector.tell(new PeerConnector.LinkOpened(new LinkConnection.Opened(1, "error: no such world", false)));
     trucks.values().forEach(probe -> probe.expectNoMessage(Duration.ofMillis(200)));
 
-    wakeUp.tell(new LinkConnection.Opened(1, "connected!", true));
+    connector.tell(new PeerConnector.LinkOpened(new LinkConnection.Opened(1, "connected!", true)));
     trucks.forEach((id, probe) -> assertEquals(Truck.GetSummary.class, probe.receiveMessage().getClass(), "truck " + id));
 
-    wakeUp.tell(new LinkConnection.Opened(0, "connected!", true)); // Amazon, after the World
+    // Amazon, after the World
+    connector.tell(new PeerConnector.LinkOpened(new LinkConnection.Opened(0, "connected!", true)));
     trucks.values().forEach(probe -> probe.expectNoMessage(Duration.ofMillis(200)));
   }
 }

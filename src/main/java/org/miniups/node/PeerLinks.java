@@ -1,4 +1,4 @@
-package org.miniups;
+package org.miniups.node;
 
 import com.typesafe.config.Config;
 import java.time.Duration;

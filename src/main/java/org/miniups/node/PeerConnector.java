@@ -1,4 +1,4 @@
-package org.miniups;
+package org.miniups.node;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -12,8 +12,8 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.miniups.Placement;
 import org.miniups.link.LinkConnection;
-import org.miniups.truck.FleetWakeUp;
 import org.miniups.truck.Truck;
 import org.miniups.world.WorldIdentity;
 
@@ -40,7 +40,11 @@ public final class PeerConnector extends AbstractBehavior<PeerConnector.Command>
 
   private static final long UNANSWERED = -1;
 
-  private record LinkOpened(LinkConnection.Opened opened) implements Command {}
+  /**
+   * A link's answer to {@link LinkConnection.Open}: the connector's own, or one somebody else asked
+   * for (the e2e tests' {@code UpsService.joinConfiguredWorld}).
+   */
+  public record LinkOpened(LinkConnection.Opened opened) implements Command {}
 
   private enum Peer {
     WORLD,
@@ -60,10 +64,17 @@ public final class PeerConnector extends AbstractBehavior<PeerConnector.Command>
       List<Integer> truckIds,
       IntFunction<RecipientRef<Truck.Command>> trucks,
       Duration askTimeout) {
-    return placement.spawn(
-        Behaviors.setup(
-            context -> new PeerConnector(context, configuredWorld, worldIdentity, truckIds, trucks, askTimeout)),
-        "peer-connector");
+    return placement.spawn(create(configuredWorld, worldIdentity, truckIds, trucks, askTimeout), "peer-connector");
+  }
+
+  static Behavior<Command> create(
+      long configuredWorld,
+      ActorRef<WorldIdentity.Command> worldIdentity,
+      List<Integer> truckIds,
+      IntFunction<RecipientRef<Truck.Command>> trucks,
+      Duration askTimeout) {
+    return Behaviors.setup(
+        context -> new PeerConnector(context, configuredWorld, worldIdentity, truckIds, trucks, askTimeout));
   }
 
   /** The World's connection, telling {@code connector} when it starts (on whichever node). */
@@ -163,8 +174,19 @@ public final class PeerConnector extends AbstractBehavior<PeerConnector.Command>
   private Behavior<Command> onLinkOpened(LinkOpened opened) {
     if (opened.opened().accepted() && !fleetAwake) {
       fleetAwake = true;
-      FleetWakeUp.wake(truckIds, trucks, getContext().getSystem());
+      wakeTheFleet();
     }
     return this;
+  }
+
+  /**
+   * Starts every truck that is not running: a truck re-sends on start what it had decided but not
+   * handed to an outbox, and that matters only once a peer can hear it. Trucks started before are
+   * resident (their shards start them again, see {@link Truck#init}), so this starts the ones that
+   * never ran. Any message starts a truck; a summary asks for nothing.
+   */
+  private void wakeTheFleet() {
+    ActorRef<Truck.Summary> nobody = getContext().getSystem().ignoreRef();
+    truckIds.forEach(id -> trucks.apply(id).tell(new Truck.GetSummary(nobody)));
   }
 }

@@ -1,4 +1,4 @@
-package org.miniups.world;
+package org.miniups.relay;
 
 import java.time.Duration;
 import java.util.Set;
@@ -9,6 +9,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.truck.Truck;
+import org.miniups.world.WorldCommand;
 
 /**
  * Keeps the positions of moving trucks fresh for tracking: a {@code UQuery} per truck on a trip

@@ -1,15 +1,24 @@
-package org.miniups;
+package org.miniups.node;
 
 import com.typesafe.config.Config;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.miniups.AppConfig;
+import org.miniups.Placement;
 import org.miniups.db.ReadSideDatabase;
+import org.miniups.http.ServiceMetrics;
 import org.miniups.persistence.JournalSchema;
+import org.miniups.shipment.PackageIndexProjection;
 
 /**
  * The guardian of a node's actor system: prepares the database (journal tables, then the read
@@ -82,7 +91,7 @@ public final class UpsGuardian {
                       return failed(started, "Could not prepare the read-side tables at " + url, ready.failure());
                     }
                     try {
-                      started.complete(UpsComponents.init(placed, links, ready.readSide(), clock));
+                      started.complete(startComponents(placed, links, ready.readSide(), clock));
                     } catch (RuntimeException e) {
                       ready.readSide().close();
                       started.completeExceptionally(new IllegalStateException("could not start: " + UpsService.rootMessage(e), e));
@@ -91,6 +100,33 @@ public final class UpsGuardian {
                   })
               .build();
         });
+  }
+
+  /**
+   * Starts every part on {@code placement}, each after the parts it needs; the journal's tables and
+   * the read side must exist. Runs inside the guardian (it spawns the node's own actors as its
+   * children).
+   */
+  private static UpsComponents startComponents(Placement placement, PeerLinks peers, ReadSideDatabase database, Clock clock) {
+    Config app = placement.system().settings().config().getConfig("mini-ups");
+    Duration askTimeout = app.getDuration("ask-timeout");
+    List<Integer> truckIds = IntStream.rangeClosed(1, app.getInt("fleet.trucks")).boxed().toList();
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    ReadSide readSide = ReadSide.init(placement, database, clock);
+    Outboxes outboxes = Outboxes.init(placement);
+    Fleet fleet = Fleet.init(placement, truckIds, outboxes, askTimeout, metrics, clock);
+    Links links = Links.init(placement, peers, outboxes, fleet, readSide, askTimeout);
+    // The package index follows the journal's tags, which only the JDBC journal can be asked for.
+    if (AppConfig.usesJdbcJournal(placement.system().settings().config())) {
+      PackageIndexProjection.init(placement, database.dataSource(), metrics);
+    }
+    LiveUpdates liveUpdates = LiveUpdates.init(placement, fleet, askTimeout, metrics);
+    io.micrometer.core.instrument.Metrics.addRegistry(metrics);
+    ServiceMetrics jvmMetrics = ServiceMetrics.bindTo(metrics);
+    UpsComponents components =
+        new UpsComponents(placement, askTimeout, metrics, readSide, outboxes, fleet, links, liveUpdates);
+    components.stopInOrder(jvmMetrics);
+    return components;
   }
 
   private static boolean createdMeanwhile(Throwable failure) {

@@ -1,4 +1,4 @@
-package org.miniups.world;
+package org.miniups.relay;
 
 import java.time.Duration;
 import java.util.Optional;
@@ -15,6 +15,7 @@ import org.miniups.link.InboundDedup;
 import org.miniups.link.PeerMessage;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.truck.Truck;
+import org.miniups.world.WorldEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,4 +1,4 @@
-package org.miniups;
+package org.miniups.node;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.miniups.AppConfig;
 import org.miniups.sim.SimSystem;
 import org.miniups.sim.amazon.AmazonCommand;
 import org.miniups.sim.amazon.SimAmazonServer;
