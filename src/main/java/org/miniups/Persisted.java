@@ -9,6 +9,7 @@ import org.miniups.link.SequenceAllocator;
 import org.miniups.shipment.Shipment;
 import org.miniups.shipment.WarehouseRegistry;
 import org.miniups.truck.Truck;
+import org.miniups.truck.TruckState;
 import org.miniups.world.WorldIdentity;
 
 /**
@@ -23,7 +24,7 @@ import org.miniups.world.WorldIdentity;
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
   @JsonSubTypes.Type(Truck.Event.class),
-  @JsonSubTypes.Type(value = Truck.State.class, name = "truck.state"),
+  @JsonSubTypes.Type(value = TruckState.class, name = "truck.state"),
   @JsonSubTypes.Type(Shipment.Event.class),
   @JsonSubTypes.Type(value = Shipment.State.class, name = "shipment.state"),
   @JsonSubTypes.Type(Dispatcher.Event.class),
