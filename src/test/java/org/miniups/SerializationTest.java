@@ -230,6 +230,36 @@ class SerializationTest {
     assertEquals(state, replayed(old, TruckState.class));
   }
 
+  /** A shipment state keeps the flat shape it had before it was split into an order and its progress. */
+  @Test
+  void aShipmentStateKeepsItsStoredShape() throws Exception {
+    Shipment.Details details = new Shipment.Details(10, 1, 2, 3, 4, 5, null, List.of(new Shipment.Item(1, "book", 2)));
+    Shipment.State state =
+        new Shipment.State(
+            10, new Shipment.State.Order(details, "1Z0123456789ABCDEF", 9), 77L,
+            new Shipment.State.Progress(Shipment.Status.EXCEPTION, 1, 2, "refused"), new Shipment.State.Place(6, 7),
+            List.of(new Shipment.HistoryEntry("created", AT, 2, 3, 0, null)), 3);
+    com.fasterxml.jackson.databind.JsonNode written = stored(state);
+    List<String> names = new java.util.ArrayList<>();
+    written.fieldNames().forEachRemaining(names::add);
+    assertEquals(
+        List.of("type", "shipId", "details", "trackingNumber", "pickupSeqnum", "ownerId", "status", "truckId", "attempt", "destX",
+            "destY", "history", "exceptionReason", "revision"),
+        names);
+
+    com.fasterxml.jackson.databind.node.ObjectNode old = CBOR.createObjectNode();
+    old.put("type", "shipment.state").put("shipId", 10);
+    old.set("details", written.get("details"));
+    old.put("trackingNumber", "1Z0123456789ABCDEF").put("pickupSeqnum", 9).put("ownerId", 77).put("status", "EXCEPTION");
+    old.put("truckId", 1).put("attempt", 2).put("destX", 6).put("destY", 7);
+    old.set("history", written.get("history"));
+    old.put("exceptionReason", "refused").put("revision", 3);
+    assertEquals(state, replayed(old, Shipment.State.class));
+    Shipment.State none =
+        new Shipment.State(5, null, null, new Shipment.State.Progress(null, 0, 0, null), new Shipment.State.Place(0, 0), List.of(), 0);
+    assertEquals(none, serialization.verifySerialization(none, false), "before any pickup created it");
+  }
+
   @Test
   void shipmentWarehouseAndDispatcherEventsAndStates() {
     Shipment.Details details =
@@ -244,7 +274,9 @@ class SerializationTest {
         new Shipment.LeftWarehouse(1, 0, 4, 5, AT),
         new Shipment.DestinationChanged(6, 7, AT),
         new Shipment.Claimed(5, AT),
-        new Shipment.State(10, details, "1Z0123456789ABCDEF", 9, 77L, Shipment.Status.WAITING, 1, 0, 4, 5, history, null, 3),
+        new Shipment.State(
+            10, new Shipment.State.Order(details, "1Z0123456789ABCDEF", 9), 77L,
+            new Shipment.State.Progress(Shipment.Status.WAITING, 1, 0, null), new Shipment.State.Place(4, 5), history, 3),
         new Shipment.Changed(
             new Shipment.Summary(10, details, "1Z0123456789ABCDEF", 9, 77L, Shipment.Status.WAITING, 1, 4, 5, history, null, 3)),
         new WarehouseRegistry.WarehouseAdded(1, 2, 3),
