@@ -1,15 +1,11 @@
 package org.miniups.truck;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
-import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.IntFunction;
@@ -86,14 +82,8 @@ public final class Truck
    * 0 before it (and in events stored before there was such a field).
    */
   public record Cargo(
-      long shipId,
-      Warehouse warehouse,
-      Location destination,
-      String trackingNumber,
-      boolean userLinked,
-      long pickupSeqnum,
-      int attempt,
-      int promisedTruck)
+      long shipId, Warehouse warehouse, Location destination, String trackingNumber, boolean userLinked, long pickupSeqnum,
+      int attempt, int promisedTruck)
       implements CborSerializable {
 
     /** "shipId#attempt": names this very assignment, in the truck's and the dispatcher's memory of it. */
@@ -162,27 +152,21 @@ public final class Truck
 
   private record EffectOutcome(EffectRunner.Outcome<Destination> outcome) implements Command {}
 
-  private enum SettleDue implements Command {
-    INSTANCE
-  }
+  private enum SettleDue implements Command { INSTANCE }
 
   /** Write the loads and drops decided since the last write. */
-  private enum FlushBatch implements Command {
-    INSTANCE
-  }
+  private enum FlushBatch implements Command { INSTANCE }
 
   /** Every shipment of the trip said where it goes now. */
-  private record DestinationsFixed(List<Cargo> cargo) implements Command {}
+  record DestinationsFixed(List<Cargo> cargo) implements Command {}
 
-  private record DepartureFailed(String reason) implements Command {}
+  record DepartureFailed(String reason) implements Command {}
 
   /** What the shipment of a delivery this truck does not carry says of itself; null if it did not answer. */
   private record DeliveryChecked(WorldEvent.PackageDelivered delivered, Shipment.Summary shipment, ActorRef<Done> replyTo)
       implements Command {}
 
-  private enum RetryDeparture implements Command {
-    INSTANCE
-  }
+  enum RetryDeparture implements Command { INSTANCE }
 
   // --- events
 
@@ -226,17 +210,8 @@ public final class Truck
    * World reported; {@code warehouseId} is 0 when not bound for one.
    */
   public record Summary(
-      int truckId,
-      Phase phase,
-      String status,
-      Location position,
-      int warehouseId,
-      int cargo,
-      int loaded,
-      int aboard,
-      long delivered,
-      String lastError,
-      Instant updatedAt)
+      int truckId, Phase phase, String status, Location position, int warehouseId, int cargo, int loaded, int aboard,
+      long delivered, String lastError, Instant updatedAt)
       implements CborSerializable {
 
     /** At the warehouse with everything loaded: waiting only for the destinations. */
@@ -276,17 +251,11 @@ public final class Truck
    * has not delivered, and nobody else would start it to send them.
    */
   public static void init(
-      Placement placement,
-      IntFunction<Location> start,
-      Links links,
-      ActorRef<Topic.Command<Changed>> topic,
-      Clock clock) {
-    placement.initResidentEntities(
-        ENTITY_KEY,
-        entityId -> {
-          int id = Integer.parseInt(entityId);
-          return create(id, start.apply(id), links, topic, clock);
-        });
+      Placement placement, IntFunction<Location> start, Links links, ActorRef<Topic.Command<Changed>> topic, Clock clock) {
+    placement.initResidentEntities(ENTITY_KEY, entityId -> {
+      int id = Integer.parseInt(entityId);
+      return create(id, start.apply(id), links, topic, clock);
+    });
   }
 
   public static RecipientRef<Command> entity(Placement placement, int truckId) {
@@ -301,54 +270,37 @@ public final class Truck
   public static Behavior<Command> create(
       int truckId, Location start, Links links, ActorRef<Topic.Command<Changed>> topic, Clock clock) {
     return Behaviors.setup(
-        context ->
-            Behaviors.withTimers(timers -> new Truck(context, timers, truckId, start, links, topic, clock)));
+        context -> Behaviors.withTimers(timers -> new Truck(context, timers, truckId, start, links, topic, clock)));
   }
 
-  private static final Duration RETRY_DELAY = Duration.ofSeconds(1);
+  static final Duration RETRY_DELAY = Duration.ofSeconds(1);
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
-  /** Confirmed effects leave the log with the next decision once this many have gathered… */
-  private static final int SETTLE_WITH_DECISION = 32;
-  /** …or on their own once everything is confirmed and the truck is quiet for this long. */
-  private static final Duration SETTLE_WHEN_QUIET = Duration.ofSeconds(1);
 
   private final ActorContext<Command> context;
-  private final TimerScheduler<Command> timers;
   private final int truckId;
   private final Location start;
   private final Links links;
   private final ActorRef<Topic.Command<Changed>> topic;
   private final Clock clock;
-  private final EffectRunner<Destination, TruckEffect, Command> effects;
+  private final Effects effects;
   private final LoadsAndDrops loadsAndDrops = new LoadsAndDrops();
-  // Transient: a departure is being prepared (destinations asked for); the World's latest report.
-  private boolean departing;
+  private final Departure departure;
+  // Transient: the World's latest report.
   private Report report;
 
   private Truck(
-      ActorContext<Command> context,
-      TimerScheduler<Command> timers,
-      int truckId,
-      Location start,
-      Links links,
-      ActorRef<Topic.Command<Changed>> topic,
-      Clock clock) {
+      ActorContext<Command> context, TimerScheduler<Command> timers, int truckId, Location start, Links links,
+      ActorRef<Topic.Command<Changed>> topic, Clock clock) {
     super(persistenceId(truckId), JournalFailures.restartWithBackoff());
     this.context = context;
-    this.timers = timers;
     this.truckId = truckId;
     this.start = start;
     this.links = links;
     this.topic = topic;
     this.clock = clock;
-    // A shipment is dispatched again only once Amazon's acceptance of it is stored.
-    this.effects =
-        new EffectRunner<>(
-            context,
-            EffectOutcome::new,
-            new EffectDelivery(context.getSystem(), truckId, links, ASK_TIMEOUT),
-            Map.of(Destination.DISPATCHER, Set.of(Destination.AMAZON_OUTBOX)),
-            RETRY_DELAY);
+    EffectDelivery delivery = new EffectDelivery(context.getSystem(), truckId, links, ASK_TIMEOUT);
+    this.departure = new Departure(context, timers, links, truckId, ASK_TIMEOUT);
+    this.effects = new Effects(context, timers, delivery, EffectOutcome::new, SettleDue.INSTANCE, RETRY_DELAY);
   }
 
   @Override
@@ -370,10 +322,10 @@ public final class Truck
               // Also after a restart on a failed write (same instance): loads and drops gathered
               // for a write that never happened are void, their senders ask again.
               loadsAndDrops.discard();
-              departing = false;
+              departure.answered();
               // Whatever was decided and not settled before a stop is delivered again.
               effects.deliver(state.effects());
-              prepareDeparture(state);
+              departure.prepare(state);
               publish(state);
             })
         .build();
@@ -406,10 +358,7 @@ public final class Truck
         .onCommand(GetSummary.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state.summary(report)))
         .onCommand(DepartureFailed.class, this::onDepartureFailed)
         .onCommand(DeliveryChecked.class, this::onDeliveryChecked)
-        .onCommand(RetryDeparture.class, (state, cmd) -> {
-          prepareDeparture(state);
-          return Effect().noReply();
-        })
+        .onCommand(RetryDeparture.class, this::retryDeparture)
         .onCommand(EffectOutcome.class, this::onEffectOutcome)
         .onCommand(SettleDue.class, this::settle)
         .onCommand(FlushBatch.class, this::flushBatch);
@@ -451,33 +400,24 @@ public final class Truck
     return Effect().reply(cmd.replyTo(), new LoadReply(false, reason));
   }
 
-  /**
-   * Everything is loaded: each shipment fixes its destination (after which nobody can change it)
-   * and only then does the truck leave, so a change of destination can never race the departure.
-   */
-  private void prepareDeparture(TruckState state) {
-    if (!state.trip().isLeaving() || departing) return;
-    departing = true;
-    context.pipeToSelf(
-        Departure.fixDestinations(context.getSystem(), links, truckId, state.trip().cargo(), ASK_TIMEOUT),
-        (fixed, failure) -> failure == null ? new DestinationsFixed(fixed) : new DepartureFailed(String.valueOf(failure)));
-  }
-
   private ReplyEffect<Event, TruckState> depart(TruckState state, DestinationsFixed cmd) {
-    departing = false;
+    departure.answered();
     if (!state.trip().isLeaving() || !ids(state.trip().cargo()).equals(ids(cmd.cargo()))) return Effect().noReply();
     return decide(state, List.of(new DeliveryStarted(cmd.cargo(), now()))).thenNoReply();
   }
 
   private ReplyEffect<Event, TruckState> notDeparting() {
-    departing = false;
+    departure.answered();
     return Effect().noReply();
   }
 
   private ReplyEffect<Event, TruckState> onDepartureFailed(TruckState state, DepartureFailed cmd) {
-    departing = false;
-    context.getLog().warn("Truck {} could not fix its destinations ({}); trying again", truckId, cmd.reason());
-    timers.startSingleTimer(RetryDeparture.INSTANCE, RETRY_DELAY);
+    departure.failed(cmd.reason());
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, TruckState> retryDeparture(TruckState state, RetryDeparture retry) {
+    departure.prepare(state);
     return Effect().noReply();
   }
 
@@ -573,7 +513,7 @@ public final class Truck
         .thenRun(
             after -> {
               batch.replies().forEach(Runnable::run);
-              prepareDeparture(after);
+              departure.prepare(after);
             })
         .thenNoReply()
         .thenUnstashAll();
@@ -586,12 +526,8 @@ public final class Truck
    * gathered) in one write, then delivers the effects they added and tells the topic.
    */
   private EffectBuilder<Event, TruckState> decide(TruckState state, List<Event> decisions) {
-    List<Long> confirmed = effects.confirmedIds(state.effects());
-    List<Event> events = new ArrayList<>();
-    if (confirmed.size() >= SETTLE_WITH_DECISION) events.add(new EffectsSettled(confirmed));
-    events.addAll(decisions);
     return Effect()
-        .persist(events)
+        .persist(effects.withSettling(state.effects(), decisions))
         .thenRun(
             (TruckState after) -> {
               effects.deliver(after.effects());
@@ -601,16 +537,11 @@ public final class Truck
 
   private ReplyEffect<Event, TruckState> onEffectOutcome(TruckState state, EffectOutcome outcome) {
     effects.onOutcome(outcome.outcome(), state.effects());
-    if (!state.effects().open().isEmpty() && effects.allConfirmed(state.effects())) {
-      timers.startSingleTimer(SettleDue.INSTANCE, SETTLE_WHEN_QUIET);
-    }
     return Effect().noReply();
   }
 
   private ReplyEffect<Event, TruckState> settle(TruckState state, SettleDue due) {
-    List<Long> confirmed = effects.confirmedIds(state.effects());
-    if (confirmed.isEmpty()) return Effect().noReply();
-    return Effect().persist(new EffectsSettled(confirmed)).thenNoReply();
+    return effects.settling(state.effects()).map(settled -> Effect().persist(settled).thenNoReply()).orElse(Effect().noReply());
   }
 
   private void publish(TruckState state) {
