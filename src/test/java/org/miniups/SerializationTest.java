@@ -23,6 +23,8 @@ import org.miniups.shipment.WarehouseRegistry;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.link.SequenceAllocator;
 import org.miniups.truck.Truck;
+import org.miniups.truck.TruckEffect;
+import org.miniups.truck.TruckState;
 import org.miniups.world.WorldCommand;
 import org.miniups.world.WorldEvent;
 import org.miniups.world.WorldIdentity;
@@ -140,12 +142,12 @@ class SerializationTest {
   void truckEventsStateAndCommands() {
     Truck.Warehouse wh = new Truck.Warehouse(1, 2, 3);
     Truck.Cargo cargo = new Truck.Cargo(10, wh, new Truck.Location(4, 5), "1Z0123456789ABCDEF", true, 77, 1, 2);
-    EffectLog<Truck.Effect> effects =
-        EffectLog.<Truck.Effect>empty()
-            .add("world", new Truck.ToWorld(new WorldCommand.GoPickup(1, 1)))
-            .add("amazon", new Truck.ToAmazon(new AmazonNotice.TruckArrived(1, 1, List.of(10L))))
-            .add("shipments", new Truck.ToShipment(10, new Shipment.Step(Shipment.Status.WAITING, 1, 0, 2, 3, AT, null)))
-            .add("dispatch", new Truck.Redispatch(cargo));
+    EffectLog<TruckEffect.Destination, TruckEffect> effects =
+        EffectLog.<TruckEffect.Destination, TruckEffect>empty()
+            .add(TruckEffect.Destination.WORLD_OUTBOX, new TruckEffect.ToWorld(new WorldCommand.GoPickup(1, 1)))
+            .add(TruckEffect.Destination.AMAZON_OUTBOX, new TruckEffect.ToAmazon(new AmazonNotice.TruckArrived(1, 1, List.of(10L))))
+            .add(TruckEffect.Destination.SHIPMENTS, new TruckEffect.ToShipment(10, new Shipment.Step(Shipment.Status.WAITING, 1, 0, 2, 3, AT, null)))
+            .add(TruckEffect.Destination.DISPATCHER, new TruckEffect.Redispatch(cargo));
     roundTrip(
         new Truck.PickupsAssigned(List.of(cargo), AT),
         new Truck.ArrivedAtWarehouse(2, 3, AT),
@@ -155,16 +157,109 @@ class SerializationTest {
         new Truck.BecameIdle(4, 5, AT),
         new Truck.CommandFailed(3, "error", AT),
         new Truck.EffectsSettled(List.of(1L, 2L)));
-    Truck.State state =
-        new Truck.State(
-            1, Truck.Phase.TO_WAREHOUSE, new Truck.Location(0, 0), AT, wh, List.of(cargo), List.of(10L), List.of(cargo), 2, 1, 0,
-            null, List.of("10#1"), effects);
+    TruckState state =
+        new TruckState(
+            1, new TruckState.Trip(Truck.Phase.TO_WAREHOUSE, wh, List.of(cargo), List.of(10L), 1),
+            new TruckState.Route(List.of(cargo), 2, 0), new Truck.Location(0, 0), AT, null, List.of("10#1"), effects);
     Truck.Summary summary =
         new Truck.Summary(1, Truck.Phase.TO_WAREHOUSE, "traveling", new Truck.Location(0, 0), 1, 1, 1, 1, 2, null, AT);
     roundTrip(state, new Truck.Changed(summary));
 
     TestProbe<Truck.AssignmentReply> probe = testKit.createTestProbe();
     roundTrip(new Truck.AssignPickups(List.of(cargo), probe.getRef()), new Truck.AssignmentReply(List.of(10L), null, summary));
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper CBOR =
+      new com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper();
+
+  /** What the journal holds for a persisted object: the payload, read as a tree. */
+  private static com.fasterxml.jackson.databind.JsonNode stored(Object persisted) throws Exception {
+    return CBOR.readTree(org.apache.pekko.serialization.SerializationExtension.get(testKit.system()).serialize(persisted).get());
+  }
+
+  /** A payload as the journal holds it, read back the way recovery reads it. */
+  private static Object replayed(com.fasterxml.jackson.databind.JsonNode payload, Class<?> type) throws Exception {
+    org.apache.pekko.serialization.Serialization pekko = org.apache.pekko.serialization.SerializationExtension.get(testKit.system());
+    int id = testKit.system().settings().config().getInt("pekko.actor.serialization-identifiers.jackson-cbor-named");
+    return pekko.deserialize(CBOR.writeValueAsBytes(payload), id, "").get();
+  }
+
+  /**
+   * A truck snapshot keeps the flat shape it was written in before the state was split into a
+   * trip and a route: written so, and a snapshot of that shape (as an older node wrote it) is read.
+   */
+  @Test
+  void aTruckSnapshotKeepsItsStoredShape() throws Exception {
+    Truck.Warehouse wh = new Truck.Warehouse(1, 2, 3);
+    Truck.Cargo cargo = new Truck.Cargo(10, wh, new Truck.Location(4, 5), "1Z0123456789ABCDEF", false, 77, 0, 0);
+    EffectLog<TruckEffect.Destination, TruckEffect> effects =
+        EffectLog.<TruckEffect.Destination, TruckEffect>empty()
+            .add(TruckEffect.Destination.WORLD_OUTBOX, new TruckEffect.ToWorld(new WorldCommand.GoPickup(1, 1)))
+            .add(TruckEffect.Destination.DISPATCHER, new TruckEffect.Redispatch(cargo));
+    TruckState state =
+        new TruckState(
+            1, new TruckState.Trip(Truck.Phase.AT_WAREHOUSE, wh, List.of(cargo), List.of(10L), 1),
+            new TruckState.Route(List.of(), 2, 0), new Truck.Location(2, 3), AT, "error", List.of("10#0"), effects);
+
+    com.fasterxml.jackson.databind.JsonNode written = stored(state);
+    List<String> names = new java.util.ArrayList<>();
+    written.fieldNames().forEachRemaining(names::add);
+    assertEquals(
+        List.of("type", "truckId", "phase", "position", "updatedAt", "warehouse", "cargo", "loaded", "aboard", "deliveredCount",
+            "pickupCommand", "deliveryCommand", "lastError", "taken", "effects"),
+        names);
+    assertEquals("truck.state", written.get("type").asText());
+    assertEquals("AT_WAREHOUSE", written.get("phase").asText());
+    assertEquals(1, written.get("effects").get("lastNumber").get("world").asLong());
+    assertEquals(1, written.get("effects").get("lastNumber").get("dispatch").asLong());
+    assertEquals("world", written.get("effects").get("open").get(0).get("destination").asText());
+    assertEquals("truck.to-world", written.get("effects").get("open").get(0).get("effect").get("type").asText());
+    assertEquals("dispatch", written.get("effects").get("open").get(1).get("destination").asText());
+
+    com.fasterxml.jackson.databind.node.ObjectNode old = CBOR.createObjectNode();
+    old.put("type", "truck.state").put("truckId", 1).put("phase", "AT_WAREHOUSE");
+    old.set("position", CBOR.valueToTree(new Truck.Location(2, 3)));
+    old.set("updatedAt", written.get("updatedAt"));
+    old.set("warehouse", CBOR.valueToTree(wh));
+    old.set("cargo", written.get("cargo"));
+    old.set("loaded", CBOR.createArrayNode().add(10));
+    old.set("aboard", CBOR.createArrayNode());
+    old.put("deliveredCount", 2).put("pickupCommand", 1).put("deliveryCommand", 0).put("lastError", "error");
+    old.set("taken", CBOR.createArrayNode().add("10#0"));
+    com.fasterxml.jackson.databind.node.ObjectNode log = old.putObject("effects").put("nextId", 3);
+    log.putObject("lastNumber").put("world", 1).put("dispatch", 1);
+    log.set("open", written.get("effects").get("open"));
+    assertEquals(state, replayed(old, TruckState.class));
+  }
+
+  /** A shipment state keeps the flat shape it had before it was split into an order and its progress. */
+  @Test
+  void aShipmentStateKeepsItsStoredShape() throws Exception {
+    Shipment.Details details = new Shipment.Details(10, 1, 2, 3, 4, 5, null, List.of(new Shipment.Item(1, "book", 2)));
+    Shipment.State state =
+        new Shipment.State(
+            10, new Shipment.State.Order(details, "1Z0123456789ABCDEF", 9), 77L,
+            new Shipment.State.Progress(Shipment.Status.EXCEPTION, 1, 2, "refused"), new Shipment.State.Place(6, 7),
+            List.of(new Shipment.HistoryEntry("created", AT, 2, 3, 0, null)), 3);
+    com.fasterxml.jackson.databind.JsonNode written = stored(state);
+    List<String> names = new java.util.ArrayList<>();
+    written.fieldNames().forEachRemaining(names::add);
+    assertEquals(
+        List.of("type", "shipId", "details", "trackingNumber", "pickupSeqnum", "ownerId", "status", "truckId", "attempt", "destX",
+            "destY", "history", "exceptionReason", "revision"),
+        names);
+
+    com.fasterxml.jackson.databind.node.ObjectNode old = CBOR.createObjectNode();
+    old.put("type", "shipment.state").put("shipId", 10);
+    old.set("details", written.get("details"));
+    old.put("trackingNumber", "1Z0123456789ABCDEF").put("pickupSeqnum", 9).put("ownerId", 77).put("status", "EXCEPTION");
+    old.put("truckId", 1).put("attempt", 2).put("destX", 6).put("destY", 7);
+    old.set("history", written.get("history"));
+    old.put("exceptionReason", "refused").put("revision", 3);
+    assertEquals(state, replayed(old, Shipment.State.class));
+    Shipment.State none =
+        new Shipment.State(5, null, null, new Shipment.State.Progress(null, 0, 0, null), new Shipment.State.Place(0, 0), List.of(), 0);
+    assertEquals(none, serialization.verifySerialization(none, false), "before any pickup created it");
   }
 
   @Test
@@ -181,7 +276,9 @@ class SerializationTest {
         new Shipment.LeftWarehouse(1, 0, 4, 5, AT),
         new Shipment.DestinationChanged(6, 7, AT),
         new Shipment.Claimed(5, AT),
-        new Shipment.State(10, details, "1Z0123456789ABCDEF", 9, 77L, Shipment.Status.WAITING, 1, 0, 4, 5, history, null, 3),
+        new Shipment.State(
+            10, new Shipment.State.Order(details, "1Z0123456789ABCDEF", 9), 77L,
+            new Shipment.State.Progress(Shipment.Status.WAITING, 1, 0, null), new Shipment.State.Place(4, 5), history, 3),
         new Shipment.Changed(
             new Shipment.Summary(10, details, "1Z0123456789ABCDEF", 9, 77L, Shipment.Status.WAITING, 1, 4, 5, history, null, 3)),
         new WarehouseRegistry.WarehouseAdded(1, 2, 3),

@@ -20,12 +20,13 @@ import org.miniups.CborSerializable;
  * effects for its destination (1, 2, 3…): an outbox stores a destination's effects in that order,
  * without gaps, which is what makes their seqnums follow the order of decisions.
  *
+ * @param <D> where the entity's effects go (an enum: each constant is one receiver)
  * @param <E> the entity's effect type (a sealed interface with named subtypes)
  * @param nextId id of the next effect
  * @param lastNumber per destination, the number of its last effect
  * @param open decided and not settled, in id order
  */
-public record EffectLog<E>(long nextId, Map<String, Long> lastNumber, List<Decided<E>> open)
+public record EffectLog<D, E>(long nextId, Map<D, Long> lastNumber, List<Decided<D, E>> open)
     implements CborSerializable {
 
   public EffectLog {
@@ -34,30 +35,30 @@ public record EffectLog<E>(long nextId, Map<String, Long> lastNumber, List<Decid
   }
 
   /** One decided effect. */
-  public record Decided<E>(long id, String destination, long number, E effect) implements CborSerializable {}
+  public record Decided<D, E>(long id, D destination, long number, E effect) implements CborSerializable {}
 
-  public static <E> EffectLog<E> empty() {
+  public static <D, E> EffectLog<D, E> empty() {
     return new EffectLog<>(1, Map.of(), List.of());
   }
 
   /** This log with {@code effect} for {@code destination} decided after everything in it. */
-  public EffectLog<E> add(String destination, E effect) {
-    long number = lastNumber.getOrDefault(destination, 0L) + 1;
-    Map<String, Long> numbers = new HashMap<>(lastNumber);
+  public EffectLog<D, E> add(D destination, E effect) {
+    long number = lastNumber(destination) + 1;
+    Map<D, Long> numbers = new HashMap<>(lastNumber);
     numbers.put(destination, number);
-    List<Decided<E>> more = new ArrayList<>(open);
+    List<Decided<D, E>> more = new ArrayList<>(open);
     more.add(new Decided<>(nextId, destination, number, effect));
     return new EffectLog<>(nextId + 1, numbers, more);
   }
 
-  /** This log without the effects {@code ids} (they reached their receivers). */
-  public EffectLog<E> settle(Collection<Long> ids) {
-    Set<Long> settled = new HashSet<>(ids);
-    return new EffectLog<>(nextId, lastNumber, open.stream().filter(d -> !settled.contains(d.id())).toList());
+  /** The number of the last effect decided for {@code destination}, 0 before the first. */
+  public long lastNumber(D destination) {
+    return lastNumber.getOrDefault(destination, 0L);
   }
 
-  /** The open effects decided since {@code firstId}, e.g. by the events just persisted. */
-  public List<Decided<E>> since(long firstId) {
-    return open.stream().filter(d -> d.id() >= firstId).toList();
+  /** This log without the effects {@code ids} (they reached their receivers). */
+  public EffectLog<D, E> settle(Collection<Long> ids) {
+    Set<Long> settled = new HashSet<>(ids);
+    return new EffectLog<>(nextId, lastNumber, open.stream().filter(d -> !settled.contains(d.id())).toList());
   }
 }

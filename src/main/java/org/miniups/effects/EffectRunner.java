@@ -23,120 +23,121 @@ import org.miniups.effects.EffectLog.Decided;
  * earlier effect for those destinations is confirmed. That is how an effect that depends on
  * another is sent only after what it depends on is stored.
  *
+ * @param <D> where the entity's effects go
  * @param <E> the entity's effect type
  * @param <C> the entity's command type (outcomes come back as commands)
  */
-public final class EffectRunner<E, C> {
+public final class EffectRunner<D, E, C> {
 
-  /** How one destination receives effects. */
+  /** How the entity's destinations receive effects. */
   @FunctionalInterface
-  public interface Destination<E> {
+  public interface Delivery<D, E> {
     /**
-     * Delivers {@code effects} (consecutive numbers of this destination, in order); completes with
-     * the highest number the receiver now has, every lower one included.
+     * Delivers {@code effects} (consecutive numbers of {@code destination}, in order); completes
+     * with the highest number the receiver now has, every lower one included.
      */
-    CompletionStage<Long> deliver(List<Decided<E>> effects);
+    CompletionStage<Long> deliver(D destination, List<Decided<D, E>> effects);
   }
 
   /** A destination answered, failed, or is due for another try; the entity hands it back here. */
-  public sealed interface Outcome extends CborSerializable {}
+  public sealed interface Outcome<D> extends CborSerializable {}
 
-  public record Confirmed(String destination, long through) implements Outcome {}
+  public record Confirmed<D>(D destination, long through) implements Outcome<D> {}
 
-  public record Failed(String destination, String reason) implements Outcome {}
+  public record Failed<D>(D destination, String reason) implements Outcome<D> {}
 
-  public record RetryDue(String destination) implements Outcome {}
+  public record RetryDue<D>(D destination) implements Outcome<D> {}
 
   private static final int WARN_AFTER_FAILURES = 3;
 
   private final ActorContext<C> context;
-  private final Function<Outcome, C> asCommand;
-  private final Map<String, Destination<E>> destinations;
-  private final Map<String, Set<String>> waitsFor;
+  private final Function<Outcome<D>, C> asCommand;
+  private final Delivery<D, E> delivery;
+  private final Map<D, Set<D>> waitsFor;
   private final Duration retryDelay;
-  private final Map<String, Long> confirmedThrough = new HashMap<>();
-  private final Set<String> inFlight = new HashSet<>();
-  private final Map<String, Integer> failuresInARow = new HashMap<>();
+  private final Map<D, Long> confirmedThrough = new HashMap<>();
+  private final Set<D> inFlight = new HashSet<>();
+  private final Map<D, Integer> failuresInARow = new HashMap<>();
 
   public EffectRunner(
       ActorContext<C> context,
-      Function<Outcome, C> asCommand,
-      Map<String, Destination<E>> destinations,
-      Map<String, Set<String>> waitsFor,
+      Function<Outcome<D>, C> asCommand,
+      Delivery<D, E> delivery,
+      Map<D, Set<D>> waitsFor,
       Duration retryDelay) {
     this.context = context;
     this.asCommand = asCommand;
-    this.destinations = Map.copyOf(destinations);
+    this.delivery = delivery;
     this.waitsFor = Map.copyOf(waitsFor);
     this.retryDelay = retryDelay;
   }
 
   /** Sends every destination what it has not confirmed, unless a batch is on its way or it waits. */
-  public void deliver(EffectLog<E> log) {
-    for (String destination : destinations.keySet()) {
+  public void deliver(EffectLog<D, E> log) {
+    for (D destination : log.open().stream().map(Decided::destination).distinct().toList()) {
       if (inFlight.contains(destination) || isWaiting(destination, log)) continue;
-      List<Decided<E>> unconfirmed = unconfirmed(destination, log);
+      List<Decided<D, E>> unconfirmed = unconfirmed(destination, log);
       if (unconfirmed.isEmpty()) continue;
       inFlight.add(destination);
       context.pipeToSelf(
-          destinations.get(destination).deliver(unconfirmed),
+          delivery.deliver(destination, unconfirmed),
           (through, failure) ->
               asCommand.apply(
                   failure == null
-                      ? new Confirmed(destination, through)
-                      : new Failed(destination, String.valueOf(failure))));
+                      ? new Confirmed<>(destination, through)
+                      : new Failed<>(destination, String.valueOf(failure))));
     }
   }
 
-  public void onOutcome(Outcome outcome, EffectLog<E> log) {
-    if (outcome instanceof Confirmed confirmed && !advances(confirmed, log)) {
+  public void onOutcome(Outcome<D> outcome, EffectLog<D, E> log) {
+    if (outcome instanceof Confirmed<D> confirmed && !advances(confirmed, log)) {
       // The receiver lacks effects before the batch (it should never happen: settled effects are
       // stored): sending the same batch at once would only spin, so it waits like a failure.
-      outcome = new Failed(confirmed.destination(), "the receiver has only up to " + confirmed.through());
+      outcome = new Failed<>(confirmed.destination(), "the receiver has only up to " + confirmed.through());
     }
-    if (outcome instanceof Confirmed confirmed) {
+    if (outcome instanceof Confirmed<D> confirmed) {
       inFlight.remove(confirmed.destination());
       failuresInARow.remove(confirmed.destination());
       confirmedThrough.merge(confirmed.destination(), confirmed.through(), Math::max);
-    } else if (outcome instanceof Failed failed) {
+    } else if (outcome instanceof Failed<D> failed) {
       int failures = failuresInARow.merge(failed.destination(), 1, Integer::sum);
       String line = "Effects for {} not delivered yet ({}); trying again in {}";
       if (failures == WARN_AFTER_FAILURES) context.getLog().warn(line, failed.destination(), failed.reason(), retryDelay);
       else context.getLog().debug(line, failed.destination(), failed.reason(), retryDelay);
-      context.scheduleOnce(retryDelay, context.getSelf(), asCommand.apply(new RetryDue(failed.destination())));
+      context.scheduleOnce(retryDelay, context.getSelf(), asCommand.apply(new RetryDue<>(failed.destination())));
       return; // still counted as in flight until the retry is due
-    } else if (outcome instanceof RetryDue due) {
+    } else if (outcome instanceof RetryDue<D> due) {
       inFlight.remove(due.destination());
     }
     deliver(log);
   }
 
   /** A confirmation moves the destination on, or there was nothing left to confirm. */
-  private boolean advances(Confirmed confirmed, EffectLog<E> log) {
+  private boolean advances(Confirmed<D> confirmed, EffectLog<D, E> log) {
     return confirmed.through() > confirmedThrough.getOrDefault(confirmed.destination(), 0L)
         || unconfirmed(confirmed.destination(), log).isEmpty();
   }
 
   /** Ids of the open effects their receivers have confirmed: what a settle event may drop. */
-  public List<Long> confirmedIds(EffectLog<E> log) {
+  public List<Long> confirmedIds(EffectLog<D, E> log) {
     return log.open().stream().filter(this::isConfirmed).map(Decided::id).toList();
   }
 
-  public boolean allConfirmed(EffectLog<E> log) {
+  public boolean allConfirmed(EffectLog<D, E> log) {
     return log.open().stream().allMatch(this::isConfirmed);
   }
 
-  private boolean isConfirmed(Decided<E> effect) {
+  private boolean isConfirmed(Decided<D, E> effect) {
     return effect.number() <= confirmedThrough.getOrDefault(effect.destination(), 0L);
   }
 
-  private List<Decided<E>> unconfirmed(String destination, EffectLog<E> log) {
+  private List<Decided<D, E>> unconfirmed(D destination, EffectLog<D, E> log) {
     return log.open().stream().filter(d -> d.destination().equals(destination) && !isConfirmed(d)).toList();
   }
 
   /** Some earlier effect for a destination this one waits for is not confirmed yet. */
-  private boolean isWaiting(String destination, EffectLog<E> log) {
-    Set<String> before = waitsFor.getOrDefault(destination, Set.of());
+  private boolean isWaiting(D destination, EffectLog<D, E> log) {
+    Set<D> before = waitsFor.getOrDefault(destination, Set.of());
     if (before.isEmpty()) return false;
     long firstId = unconfirmed(destination, log).stream().mapToLong(Decided::id).min().orElse(Long.MAX_VALUE);
     return log.open().stream()

@@ -12,6 +12,7 @@ import org.miniups.link.SequenceAllocator;
 import org.miniups.shipment.Shipment;
 import org.miniups.shipment.WarehouseRegistry;
 import org.miniups.truck.Truck;
+import org.miniups.truck.TruckState;
 import org.miniups.world.WorldCommand;
 import org.miniups.world.WorldEvent;
 import org.miniups.world.WorldIdentity;
@@ -28,7 +29,7 @@ public final class StoredTypeNames extends SimpleModule {
   public static final List<NamedType> PERSISTED =
       List.of(
           new NamedType(Truck.Event.class),
-          new NamedType(Truck.State.class, "truck.state"),
+          new NamedType(TruckState.class, "truck.state"),
           new NamedType(Shipment.Event.class),
           new NamedType(Shipment.State.class, "shipment.state"),
           new NamedType(Dispatcher.Event.class),

@@ -1,6 +1,8 @@
 package org.miniups.shipment;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonValue;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
@@ -275,58 +277,61 @@ public final class Shipment
   // --- state
 
   /**
-   * @param details null until Amazon's pickup created the shipment
-   * @param pickupSeqnum the seqnum of the Amazon pickup that created it
-   * @param attempt the dispatch the last step came from
-   * @param destX where it goes now (Amazon's destination unless its owner changed it)
+   * The shipment's write model, in parts: what Amazon's pickup created, who owns it, how far it
+   * got, where it goes and its history; readers get it as a {@link Summary}. Snapshots (none are
+   * taken, but the type is registered) keep the flat shape the state always had ({@link Stored}).
+   *
+   * @param order null until Amazon's pickup created the shipment
+   * @param destination where it goes now (Amazon's destination unless its owner changed it)
    * @param revision how many events made this state (not persisted: recovery counts them again)
    */
   public record State(
-      long shipId,
-      Details details,
-      String trackingNumber,
-      long pickupSeqnum,
-      Long ownerId,
-      Status status,
-      int truckId,
-      int attempt,
-      int destX,
-      int destY,
-      List<HistoryEntry> history,
-      String exceptionReason,
-      long revision)
+      long shipId, Order order, Long ownerId, Progress progress, Place destination, List<HistoryEntry> history, long revision)
       implements Persisted {
 
     public State {
       history = List.copyOf(history);
     }
 
+    /** What Amazon's pickup created: fixed for good. {@code pickupSeqnum} is that pickup's seqnum. */
+    public record Order(Details details, String trackingNumber, long pickupSeqnum) {}
+
+    /** How far the shipment got; {@code attempt} is the dispatch the last step came from. */
+    public record Progress(Status status, int truckId, int attempt, String exceptionReason) {}
+
+    public record Place(int x, int y) {}
+
     static State empty(long shipId) {
-      return new State(shipId, null, null, 0, null, null, 0, 0, 0, 0, List.of(), null, 0);
+      return new State(shipId, null, null, new Progress(null, 0, 0, null), new Place(0, 0), List.of(), 0);
     }
 
     boolean exists() {
-      return details != null;
+      return order != null;
     }
 
     public Summary summary() {
-      return new Summary(shipId, details, trackingNumber, pickupSeqnum, ownerId, status, truckId, destX, destY, history, exceptionReason, revision);
+      return new Summary(
+          shipId, exists() ? order.details() : null, exists() ? order.trackingNumber() : null, exists() ? order.pickupSeqnum() : 0,
+          ownerId, progress.status(), progress.truckId(), destination.x(), destination.y(), history, progress.exceptionReason(),
+          revision);
     }
 
     /** Whether {@code step} moves the shipment on: a newer dispatch, or further on the same one. */
     boolean advancesWith(Step step) {
+      Status status = progress.status();
       if (status == Status.DELIVERED || step.status() == Status.CREATED) return false;
-      if (step.attempt() != attempt) return step.attempt() > attempt;
+      if (step.attempt() != progress.attempt()) return step.attempt() > progress.attempt();
       if (step.status() == Status.EXCEPTION) {
-        return status != Status.EXCEPTION || !Objects.equals(exceptionReason, step.detail());
+        return status != Status.EXCEPTION || !Objects.equals(progress.exceptionReason(), step.detail());
       }
       return step.status().ordinal() > status.ordinal();
     }
 
     /** Not gone yet, and the truck is of this dispatch or a later one: it may leave with it. */
     boolean canLeaveWith(int truck, int dispatch) {
-      if (status == Status.OUT_FOR_DELIVERY || status == Status.DELIVERED) return false;
-      return dispatch > attempt || (dispatch == attempt && (truckId == 0 || truckId == truck));
+      if (progress.status() == Status.OUT_FOR_DELIVERY || progress.status() == Status.DELIVERED) return false;
+      int truckId = progress.truckId();
+      return dispatch > progress.attempt() || (dispatch == progress.attempt() && (truckId == 0 || truckId == truck));
     }
 
     String destinationLockedReason() {
@@ -337,62 +342,93 @@ public final class Shipment
       Details d = e.details();
       HistoryEntry created = new HistoryEntry(Status.CREATED.text, e.at(), d.warehouseX(), d.warehouseY(), 0, null);
       return new State(
-          shipId, d, e.trackingNumber(), e.amazonSeqnum(), e.ownerId(), Status.CREATED, 0, 0, d.destX(), d.destY(),
-          List.of(created), null, revision);
+          shipId, new Order(d, e.trackingNumber(), e.amazonSeqnum()), e.ownerId(), new Progress(Status.CREATED, 0, 0, null),
+          new Place(d.destX(), d.destY()), List.of(created), revision);
     }
 
     State step(Step s) {
       HistoryEntry entry = new HistoryEntry(s.status().text, s.at(), s.x(), s.y(), s.truckId(), s.detail());
       String reason = s.status() == Status.EXCEPTION ? s.detail() : null;
-      return withProgress(s.status(), s.truckId() != 0 ? s.truckId() : truckId, s.attempt(), entry, reason);
+      int truck = s.truckId() != 0 ? s.truckId() : progress.truckId();
+      return withProgress(new Progress(s.status(), truck, s.attempt(), reason), entry);
     }
 
     State leave(LeftWarehouse e) {
       HistoryEntry last = history.get(history.size() - 1);
       String to = "to (" + e.x() + ", " + e.y() + ")";
       HistoryEntry entry = new HistoryEntry(Status.OUT_FOR_DELIVERY.text, e.at(), last.x(), last.y(), e.truckId(), to);
-      return withProgress(Status.OUT_FOR_DELIVERY, e.truckId(), e.attempt(), entry, null).withDestination(e.x(), e.y());
+      return withProgress(new Progress(Status.OUT_FOR_DELIVERY, e.truckId(), e.attempt(), null), entry)
+          .withDestination(new Place(e.x(), e.y()));
     }
 
     /** The history entry records where the package is, not where it will go (the detail says that). */
     State redirect(DestinationChanged e) {
       HistoryEntry last = history.get(history.size() - 1);
       String detail = "destination changed to (" + e.x() + ", " + e.y() + ")";
-      return withDestination(e.x(), e.y())
-          .withHistory(append(history, new HistoryEntry(status.text, e.at(), last.x(), last.y(), truckId, detail)));
+      return withDestination(new Place(e.x(), e.y()))
+          .withHistory(append(history, new HistoryEntry(progress.status().text, e.at(), last.x(), last.y(), progress.truckId(), detail)));
     }
 
     State claim(Claimed e) {
       return withOwner(e.userId());
     }
 
-    private State withProgress(Status newStatus, int truck, int dispatch, HistoryEntry entry, String reason) {
-      return new State(
-          shipId, details, trackingNumber, pickupSeqnum, ownerId, newStatus, truck, dispatch, destX, destY,
-          append(history, entry), reason, revision);
+    private State withProgress(Progress next, HistoryEntry entry) {
+      return new State(shipId, order, ownerId, next, destination, append(history, entry), revision);
     }
 
     private State withOwner(long userId) {
-      return new State(shipId, details, trackingNumber, pickupSeqnum, userId, status, truckId, attempt, destX, destY, history, exceptionReason, revision);
+      return new State(shipId, order, userId, progress, destination, history, revision);
     }
 
-    private State withDestination(int x, int y) {
-      return new State(shipId, details, trackingNumber, pickupSeqnum, ownerId, status, truckId, attempt, x, y, history, exceptionReason, revision);
+    private State withDestination(Place place) {
+      return new State(shipId, order, ownerId, progress, place, history, revision);
     }
 
     private State withHistory(List<HistoryEntry> entries) {
-      return new State(shipId, details, trackingNumber, pickupSeqnum, ownerId, status, truckId, attempt, destX, destY, entries, exceptionReason, revision);
+      return new State(shipId, order, ownerId, progress, destination, entries, revision);
     }
 
     /** One more event applied: readers tell a newer view from an older one by it. */
     private State revised() {
-      return new State(shipId, details, trackingNumber, pickupSeqnum, ownerId, status, truckId, attempt, destX, destY, history, exceptionReason, revision + 1);
+      return new State(shipId, order, ownerId, progress, destination, history, revision + 1);
     }
 
     private static <T> List<T> append(List<T> list, T item) {
       List<T> out = new ArrayList<>(list);
       out.add(item);
       return out;
+    }
+
+    /** The stored shape, unchanged since the state was one flat record. */
+    record Stored(
+        long shipId,
+        Details details,
+        String trackingNumber,
+        long pickupSeqnum,
+        Long ownerId,
+        Status status,
+        int truckId,
+        int attempt,
+        int destX,
+        int destY,
+        List<HistoryEntry> history,
+        String exceptionReason,
+        long revision) {}
+
+    @JsonValue
+    Stored stored() {
+      Summary view = summary();
+      return new Stored(
+          shipId, view.details(), view.trackingNumber(), view.pickupSeqnum(), ownerId, progress.status(), progress.truckId(),
+          progress.attempt(), destination.x(), destination.y(), history, progress.exceptionReason(), revision);
+    }
+
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    static State of(Stored s) {
+      Order order = s.details() == null ? null : new Order(s.details(), s.trackingNumber(), s.pickupSeqnum());
+      Progress progress = new Progress(s.status(), s.truckId(), s.attempt(), s.exceptionReason());
+      return new State(s.shipId(), order, s.ownerId(), progress, new Place(s.destX(), s.destY()), s.history(), s.revision());
     }
   }
 
@@ -488,7 +524,7 @@ public final class Shipment
 
   private ReplyEffect<Event, State> createAgain(State state, Create cmd) {
     String conflict =
-        state.details().equals(cmd.details()) ? null : "shipment " + shipId + " is already known with different content";
+        state.order().details().equals(cmd.details()) ? null : "shipment " + shipId + " is already known with different content";
     return Effect().reply(cmd.replyTo(), new CreateReply(state.summary(), false, conflict));
   }
 
@@ -498,9 +534,10 @@ public final class Shipment
   }
 
   private ReplyEffect<Event, State> leaveWarehouse(State state, LeaveWarehouse cmd) {
-    Destination fixed = new Destination(shipId, state.destX(), state.destY(), true);
+    State.Place to = state.destination();
+    Destination fixed = new Destination(shipId, to.x(), to.y(), true);
     if (!state.canLeaveWith(cmd.truckId(), cmd.attempt())) return Effect().reply(cmd.replyTo(), fixed);
-    LeftWarehouse left = new LeftWarehouse(cmd.truckId(), cmd.attempt(), state.destX(), state.destY(), clock.instant());
+    LeftWarehouse left = new LeftWarehouse(cmd.truckId(), cmd.attempt(), to.x(), to.y(), clock.instant());
     return persist(left, cmd.replyTo(), s -> fixed);
   }
 
@@ -512,7 +549,7 @@ public final class Shipment
     if (locked != null) {
       return Effect().reply(cmd.replyTo(), new ChangeReply(state.summary(), Refusal.TOO_LATE, "too late: " + locked));
     }
-    if (state.destX() == cmd.x() && state.destY() == cmd.y()) {
+    if (state.destination().equals(new State.Place(cmd.x(), cmd.y()))) {
       return Effect().reply(cmd.replyTo(), new ChangeReply(state.summary(), Refusal.NONE, null));
     }
     return persist(
@@ -530,13 +567,13 @@ public final class Shipment
     if (state.ownerId() != null && state.ownerId() == cmd.userId()) {
       return Effect().reply(cmd.replyTo(), new ClaimReply(state.summary(), Refusal.NONE, null));
     }
-    if (state.status() == Status.DELIVERED) {
+    if (state.progress().status() == Status.DELIVERED) {
       return Effect().reply(cmd.replyTo(), new ClaimReply(state.summary(), Refusal.TOO_LATE, "the package was already delivered"));
     }
     if (state.ownerId() != null) {
       return Effect().reply(cmd.replyTo(), new ClaimReply(state.summary(), Refusal.NOT_OWNER, "this package already belongs to another account"));
     }
-    if (state.destX() != cmd.x() || state.destY() != cmd.y()) {
+    if (!state.destination().equals(new State.Place(cmd.x(), cmd.y()))) {
       return Effect().reply(cmd.replyTo(), new ClaimReply(state.summary(), Refusal.WRONG_PROOF, CLAIM_PROOF_WRONG));
     }
     return persist(

@@ -1,27 +1,20 @@
 package org.miniups.truck;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
-import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.function.LongFunction;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.pubsub.Topic;
@@ -29,7 +22,6 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
-import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
@@ -40,11 +32,10 @@ import org.miniups.Placement;
 import org.miniups.persistence.JournalFailures;
 import org.miniups.CborSerializable;
 import org.miniups.Persisted;
-import org.miniups.amazon.AmazonNotice;
-import org.miniups.effects.EffectLog;
 import org.miniups.effects.EffectRunner;
 import org.miniups.persistence.GroupCommit;
 import org.miniups.link.PeerMessage;
+import org.miniups.truck.TruckEffect.Destination;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.shipment.Shipment;
 import org.miniups.world.WorldCommand;
@@ -52,7 +43,7 @@ import org.miniups.world.WorldEvent;
 
 /**
  * One truck of our fleet, event-sourced. It decides what the truck does next, and every decision
- * carries its side effects in the truck's {@link EffectLog}: World commands, Amazon notices, steps
+ * carries its side effects in the truck's effect log ({@link TruckEffect}): World commands, Amazon notices, steps
  * for the shipments aboard, and re-dispatches. They are written with the decision and delivered
  * after it (again after a crash, under the same numbers), by the one {@link EffectRunner}.
  *
@@ -67,7 +58,7 @@ import org.miniups.world.WorldEvent;
  * joins the trip until the truck leaves.
  */
 public final class Truck
-    extends EventSourcedBehaviorWithEnforcedReplies<Truck.Command, Truck.Event, Truck.State> {
+    extends EventSourcedBehaviorWithEnforcedReplies<Truck.Command, Truck.Event, TruckState> {
 
   public static final String TOPIC_NAME = "truck-changes";
 
@@ -93,14 +84,8 @@ public final class Truck
    * 0 before it (and in events stored before there was such a field).
    */
   public record Cargo(
-      long shipId,
-      Warehouse warehouse,
-      Location destination,
-      String trackingNumber,
-      boolean userLinked,
-      long pickupSeqnum,
-      int attempt,
-      int promisedTruck)
+      long shipId, Warehouse warehouse, Location destination, String trackingNumber, boolean userLinked, long pickupSeqnum,
+      int attempt, int promisedTruck)
       implements CborSerializable {
 
     /** "shipId#attempt": names this very assignment, in the truck's and the dispatcher's memory of it. */
@@ -144,30 +129,6 @@ public final class Truck
     DELIVERING
   }
 
-  // --- side effects, kept in the effect log until delivered
-
-  static final String WORLD = "world";
-  static final String AMAZON = "amazon";
-  static final String SHIPMENTS = "shipments";
-  static final String DISPATCH = "dispatch";
-
-  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
-  @JsonSubTypes({
-    @JsonSubTypes.Type(value = ToWorld.class, name = "truck.to-world"),
-    @JsonSubTypes.Type(value = ToAmazon.class, name = "truck.to-amazon"),
-    @JsonSubTypes.Type(value = ToShipment.class, name = "truck.to-shipment"),
-    @JsonSubTypes.Type(value = Redispatch.class, name = "truck.redispatch")
-  })
-  public sealed interface Effect extends CborSerializable {}
-
-  public record ToWorld(WorldCommand command) implements Effect {}
-
-  public record ToAmazon(AmazonNotice notice) implements Effect {}
-
-  public record ToShipment(long shipId, Shipment.Step step) implements Effect {}
-
-  public record Redispatch(Cargo cargo) implements Effect {}
-
   // --- commands
 
   public sealed interface Command extends CborSerializable {}
@@ -191,29 +152,23 @@ public final class Truck
 
   public record GetSummary(ActorRef<Summary> replyTo) implements Command {}
 
-  private record EffectOutcome(EffectRunner.Outcome outcome) implements Command {}
+  private record EffectOutcome(EffectRunner.Outcome<Destination> outcome) implements Command {}
 
-  private enum SettleDue implements Command {
-    INSTANCE
-  }
+  private enum SettleDue implements Command { INSTANCE }
 
   /** Write the loads and drops decided since the last write. */
-  private enum FlushBatch implements Command {
-    INSTANCE
-  }
+  private enum FlushBatch implements Command { INSTANCE }
 
   /** Every shipment of the trip said where it goes now. */
-  private record DestinationsFixed(List<Cargo> cargo) implements Command {}
+  record DestinationsFixed(List<Cargo> cargo) implements Command {}
 
-  private record DepartureFailed(String reason) implements Command {}
+  record DepartureFailed(String reason) implements Command {}
 
   /** What the shipment of a delivery this truck does not carry says of itself; null if it did not answer. */
   private record DeliveryChecked(WorldEvent.PackageDelivered delivered, Shipment.Summary shipment, ActorRef<Done> replyTo)
       implements Command {}
 
-  private enum RetryDeparture implements Command {
-    INSTANCE
-  }
+  enum RetryDeparture implements Command { INSTANCE }
 
   // --- events
 
@@ -257,17 +212,8 @@ public final class Truck
    * World reported; {@code warehouseId} is 0 when not bound for one.
    */
   public record Summary(
-      int truckId,
-      Phase phase,
-      String status,
-      Location position,
-      int warehouseId,
-      int cargo,
-      int loaded,
-      int aboard,
-      long delivered,
-      String lastError,
-      Instant updatedAt)
+      int truckId, Phase phase, String status, Location position, int warehouseId, int cargo, int loaded, int aboard,
+      long delivered, String lastError, Instant updatedAt)
       implements CborSerializable {
 
     /** At the warehouse with everything loaded: waiting only for the destinations. */
@@ -283,258 +229,6 @@ public final class Truck
     public boolean canCollectAt(int warehouse) {
       if (phase == Phase.IDLE) return true;
       return warehouseId == warehouse && (phase == Phase.TO_WAREHOUSE || (phase == Phase.AT_WAREHOUSE && !isLeaving()));
-    }
-  }
-
-  // --- state
-
-  /**
-   * @param cargo shipments of the current trip not yet out for delivery, in assignment order
-   * @param loaded those of {@code cargo} that Amazon loaded
-   * @param aboard shipments handed to the World for delivery and not delivered yet
-   * @param pickupCommand number of this trip's UGoPickup among the truck's World effects (0: none)
-   * @param deliveryCommand number of the last UGoDeliver among them (0: none)
-   * @param taken the latest assignments taken ("shipId#attempt"), so an assignment asked for again
-   *     (a dispatcher re-asking after a crash) is recognised even once its trip is over
-   * @param effects side effects decided and not settled
-   */
-  public record State(
-      int truckId,
-      Phase phase,
-      Location position,
-      Instant updatedAt,
-      Warehouse warehouse,
-      List<Cargo> cargo,
-      List<Long> loaded,
-      List<Cargo> aboard,
-      long deliveredCount,
-      long pickupCommand,
-      long deliveryCommand,
-      String lastError,
-      List<String> taken,
-      EffectLog<Effect> effects)
-      implements Persisted {
-
-    static final int TAKEN_MEMORY = 256;
-
-    public State {
-      cargo = List.copyOf(cargo);
-      loaded = List.copyOf(loaded);
-      aboard = List.copyOf(aboard);
-      taken = List.copyOf(taken);
-    }
-
-    static State initial(int truckId, Location start) {
-      return new State(
-          truckId, Phase.IDLE, start, null, null, List.of(), List.of(), List.of(), 0, 0, 0, null, List.of(), EffectLog.empty());
-    }
-
-    /** This truck took (or still carries) this very assignment. */
-    boolean hasTaken(Cargo c) {
-      return taken.contains(c.assignmentKey()) || carries(c.shipId());
-    }
-
-    Summary summary(Report report) {
-      boolean reportIsNewer = report != null && (updatedAt == null || !report.at().isBefore(updatedAt));
-      String status =
-          switch (phase) {
-            case IDLE -> "idle";
-            case TO_WAREHOUSE -> "traveling";
-            case AT_WAREHOUSE -> reportIsNewer && "loading".equalsIgnoreCase(report.status()) ? "loading" : "arrive warehouse";
-            case DELIVERING -> "delivering";
-          };
-      return new Summary(
-          truckId, phase, status, reportIsNewer ? report.position() : position, warehouse == null ? 0 : warehouse.id(),
-          cargo.size(), loaded.size(), aboard.size(), deliveredCount, lastError, reportIsNewer ? report.at() : updatedAt);
-    }
-
-    boolean isLeaving() {
-      return Summary.isLeaving(phase, cargo.size(), loaded.size());
-    }
-
-    boolean carries(long shipId) {
-      return cargo(shipId).isPresent() || isAboard(shipId);
-    }
-
-    Optional<Cargo> cargo(long shipId) {
-      return cargo.stream().filter(c -> c.shipId() == shipId).findFirst();
-    }
-
-    /** This truck recorded dropping {@code shipId} and its shipment may not have heard yet. */
-    boolean recordedDelivery(long shipId) {
-      return effects.open().stream()
-          .anyMatch(d -> d.effect() instanceof ToShipment to && to.shipId() == shipId && to.step().status() == Shipment.Status.DELIVERED);
-    }
-
-    boolean isAboard(long shipId) {
-      return aboard.stream().anyMatch(c -> c.shipId() == shipId);
-    }
-
-    // transitions
-
-    State assign(List<Cargo> more, Instant at) {
-      List<String> keys = new ArrayList<>(taken);
-      more.forEach(c -> keys.add(c.assignmentKey()));
-      return withTaken(keys.subList(Math.max(0, keys.size() - TAKEN_MEMORY), keys.size())).collect(more, at);
-    }
-
-    private State collect(List<Cargo> more, Instant at) {
-      if (phase == Phase.IDLE) {
-        State leaving = withTrip(Phase.TO_WAREHOUSE, more.get(0).warehouse(), more, List.of()).at(position, at);
-        State commanded = leaving.emit(WORLD, new ToWorld(new WorldCommand.GoPickup(truckId, more.get(0).warehouse().id())));
-        return commanded.withCommands(commanded.lastNumber(WORLD), deliveryCommand).announce(more, at);
-      }
-      List<Cargo> all = new ArrayList<>(cargo);
-      all.addAll(more);
-      State joined = withTrip(phase, warehouse, all, loaded).at(position, at).announce(more, at);
-      // Already there: these shipments get their own arrival notice.
-      return phase == Phase.AT_WAREHOUSE ? joined.announceArrival(more, at) : joined;
-    }
-
-    /** Amazon hears which truck collects each new shipment; the shipment hears its truck is coming. */
-    private State announce(List<Cargo> assigned, Instant at) {
-      State next = this;
-      for (Cargo c : assigned) {
-        if (c.attempt() == 0) {
-          next = next.emit(AMAZON, new ToAmazon(new AmazonNotice.PickupAccepted(c.shipId(), c.trackingNumber(), truckId, c.userLinked())));
-        }
-        next = next.emit(SHIPMENTS, new ToShipment(c.shipId(), step(Shipment.Status.EN_ROUTE, c, position, at, null)));
-      }
-      return next;
-    }
-
-    State arrive(int x, int y, Instant at) {
-      return withTrip(Phase.AT_WAREHOUSE, warehouse, cargo, loaded).at(new Location(x, y), at).announceArrival(cargo, at);
-    }
-
-    private State announceArrival(List<Cargo> arrivedFor, Instant at) {
-      if (arrivedFor.isEmpty()) return this; // UATruckArrived always names a shipment
-      List<Long> ids = arrivedFor.stream().map(Cargo::shipId).toList();
-      State next = emit(AMAZON, new ToAmazon(new AmazonNotice.TruckArrived(truckId, warehouse.id(), ids)));
-      for (Cargo c : arrivedFor) {
-        next = next.emit(SHIPMENTS, new ToShipment(c.shipId(), step(Shipment.Status.WAITING, c, position, at, null)));
-      }
-      return next;
-    }
-
-    State load(long shipId, Instant at) {
-      List<Long> more = new ArrayList<>(loaded);
-      more.add(shipId);
-      Cargo c = cargo(shipId).orElseThrow();
-      return withTrip(phase, warehouse, cargo, more)
-          .at(position, at)
-          .emit(SHIPMENTS, new ToShipment(shipId, step(Shipment.Status.LOADING, c, position, at, null)));
-    }
-
-    /** Out with {@code leaving} (destinations fixed): one UGoDeliver, and Amazon hears each one. */
-    State depart(List<Cargo> leaving, Instant at) {
-      List<Cargo> route = new ArrayList<>(aboard);
-      route.addAll(leaving);
-      State next =
-          withTrip(Phase.DELIVERING, null, List.of(), List.of())
-              .withAboard(route, deliveredCount)
-              .at(position, at)
-              .emit(WORLD, new ToWorld(new WorldCommand.GoDeliver(truckId, leaving.stream().map(Cargo::drop).toList())));
-      next = next.withCommands(pickupCommand, next.lastNumber(WORLD));
-      for (Cargo c : leaving) {
-        next = next.emit(AMAZON, new ToAmazon(new AmazonNotice.OutForDelivery(c.shipId(), c.destination().x(), c.destination().y())));
-      }
-      return next;
-    }
-
-    State delivered(long shipId, Instant at) {
-      Cargo c = aboard.stream().filter(a -> a.shipId() == shipId).findFirst().orElseThrow();
-      List<Cargo> rest = aboard.stream().filter(a -> a.shipId() != shipId).toList();
-      Location dropPoint = c.destination();
-      return withAboard(rest, deliveredCount + 1)
-          .at(position, at)
-          .emit(AMAZON, new ToAmazon(new AmazonNotice.Delivered(shipId, dropPoint.x(), dropPoint.y())))
-          .emit(SHIPMENTS, new ToShipment(shipId, step(Shipment.Status.DELIVERED, c, dropPoint, at, null)));
-    }
-
-    State becomeIdle(int x, int y, Instant at) {
-      return withTrip(Phase.IDLE, null, List.of(), List.of()).at(new Location(x, y), at);
-    }
-
-    /**
-     * The World refused a command. A refused pickup leaves the truck where it was: its cargo goes
-     * back to be dispatched again. A refused delivery (some package was not aboard, says the World)
-     * leaves the packages where the World has them: they are exceptions, and the truck is free.
-     */
-    State fail(long number, String error, Instant at) {
-      State failed = withError(error).at(position, at);
-      if (number == pickupCommand && phase == Phase.TO_WAREHOUSE) {
-        String reason = "the World refused the pickup: " + error;
-        State next = failed.withTrip(Phase.IDLE, null, List.of(), List.of());
-        for (Cargo c : cargo) {
-          next = next.emit(SHIPMENTS, new ToShipment(c.shipId(), step(Shipment.Status.EXCEPTION, c, position, at, reason)))
-              .emit(DISPATCH, new Redispatch(c.refusedBy(truckId)));
-        }
-        return next;
-      }
-      if (number == deliveryCommand && phase == Phase.DELIVERING) {
-        String reason = "the World refused the delivery: " + error;
-        State next = failed.withTrip(Phase.IDLE, null, List.of(), List.of()).withAboard(List.of(), deliveredCount);
-        for (Cargo c : aboard) {
-          next = next.emit(SHIPMENTS, new ToShipment(c.shipId(), step(Shipment.Status.EXCEPTION, c, position, at, reason)))
-              .emit(AMAZON, new ToAmazon(new AmazonNotice.Error("shipment " + c.shipId() + ": " + reason, c.pickupSeqnum())));
-        }
-        return next;
-      }
-      return failed;
-    }
-
-    State settle(List<Long> ids) {
-      return withEffects(effects.settle(ids));
-    }
-
-    private Shipment.Step step(Shipment.Status status, Cargo c, Location where, Instant at, String detail) {
-      return new Shipment.Step(status, truckId, c.attempt(), where.x(), where.y(), at, detail);
-    }
-
-    private long lastNumber(String destination) {
-      return effects.lastNumber().getOrDefault(destination, 0L);
-    }
-
-    private State emit(String destination, Effect effect) {
-      return withEffects(effects.add(destination, effect));
-    }
-
-    // named copies
-
-    private State withTrip(Phase newPhase, Warehouse newWarehouse, List<Cargo> newCargo, List<Long> newLoaded) {
-      return new State(truckId, newPhase, position, updatedAt, newWarehouse, newCargo, newLoaded, aboard,
-          deliveredCount, pickupCommand, deliveryCommand, lastError, taken, effects);
-    }
-
-    private State at(Location newPosition, Instant at) {
-      return new State(truckId, phase, newPosition, at, warehouse, cargo, loaded, aboard,
-          deliveredCount, pickupCommand, deliveryCommand, lastError, taken, effects);
-    }
-
-    private State withAboard(List<Cargo> newAboard, long delivered) {
-      return new State(truckId, phase, position, updatedAt, warehouse, cargo, loaded, newAboard,
-          delivered, pickupCommand, deliveryCommand, lastError, taken, effects);
-    }
-
-    private State withCommands(long pickup, long delivery) {
-      return new State(truckId, phase, position, updatedAt, warehouse, cargo, loaded, aboard,
-          deliveredCount, pickup, delivery, lastError, taken, effects);
-    }
-
-    private State withError(String error) {
-      return new State(truckId, phase, position, updatedAt, warehouse, cargo, loaded, aboard,
-          deliveredCount, pickupCommand, deliveryCommand, error, taken, effects);
-    }
-
-    private State withTaken(List<String> keys) {
-      return new State(truckId, phase, position, updatedAt, warehouse, cargo, loaded, aboard,
-          deliveredCount, pickupCommand, deliveryCommand, lastError, keys, effects);
-    }
-
-    private State withEffects(EffectLog<Effect> newEffects) {
-      return new State(truckId, phase, position, updatedAt, warehouse, cargo, loaded, aboard,
-          deliveredCount, pickupCommand, deliveryCommand, lastError, taken, newEffects);
     }
   }
 
@@ -559,17 +253,11 @@ public final class Truck
    * has not delivered, and nobody else would start it to send them.
    */
   public static void init(
-      Placement placement,
-      IntFunction<Location> start,
-      Links links,
-      ActorRef<Topic.Command<Changed>> topic,
-      Clock clock) {
-    placement.initResidentEntities(
-        ENTITY_KEY,
-        entityId -> {
-          int id = Integer.parseInt(entityId);
-          return create(id, start.apply(id), links, topic, clock);
-        });
+      Placement placement, IntFunction<Location> start, Links links, ActorRef<Topic.Command<Changed>> topic, Clock clock) {
+    placement.initResidentEntities(ENTITY_KEY, entityId -> {
+      int id = Integer.parseInt(entityId);
+      return create(id, start.apply(id), links, topic, clock);
+    });
   }
 
   public static RecipientRef<Command> entity(Placement placement, int truckId) {
@@ -584,67 +272,42 @@ public final class Truck
   public static Behavior<Command> create(
       int truckId, Location start, Links links, ActorRef<Topic.Command<Changed>> topic, Clock clock) {
     return Behaviors.setup(
-        context ->
-            Behaviors.withTimers(timers -> new Truck(context, timers, truckId, start, links, topic, clock)));
+        context -> Behaviors.withTimers(timers -> new Truck(context, timers, truckId, start, links, topic, clock)));
   }
 
-  private static final Duration RETRY_DELAY = Duration.ofSeconds(1);
+  static final Duration RETRY_DELAY = Duration.ofSeconds(1);
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
-  /** Confirmed effects leave the log with the next decision once this many have gathered… */
-  private static final int SETTLE_WITH_DECISION = 32;
-  /** …or on their own once everything is confirmed and the truck is quiet for this long. */
-  private static final Duration SETTLE_WHEN_QUIET = Duration.ofSeconds(1);
 
   private final ActorContext<Command> context;
-  private final TimerScheduler<Command> timers;
   private final int truckId;
   private final Location start;
   private final Links links;
   private final ActorRef<Topic.Command<Changed>> topic;
   private final Clock clock;
-  private final EffectRunner<Effect, Command> effects;
-  // Transient: loads and drops decided since the last write (see inBatch).
-  private final GroupCommit<Runnable> batch = new GroupCommit<>();
-  private final List<Event> batched = new ArrayList<>();
-  // Transient: a departure is being prepared (destinations asked for); the World's latest report.
-  private boolean departing;
+  private final Effects effects;
+  private final LoadsAndDrops loadsAndDrops = new LoadsAndDrops();
+  private final Departure departure;
+  // Transient: the World's latest report.
   private Report report;
 
   private Truck(
-      ActorContext<Command> context,
-      TimerScheduler<Command> timers,
-      int truckId,
-      Location start,
-      Links links,
-      ActorRef<Topic.Command<Changed>> topic,
-      Clock clock) {
-    super(
-        persistenceId(truckId),
-        JournalFailures.restartWithBackoff());
+      ActorContext<Command> context, TimerScheduler<Command> timers, int truckId, Location start, Links links,
+      ActorRef<Topic.Command<Changed>> topic, Clock clock) {
+    super(persistenceId(truckId), JournalFailures.restartWithBackoff());
     this.context = context;
-    this.timers = timers;
     this.truckId = truckId;
     this.start = start;
     this.links = links;
     this.topic = topic;
     this.clock = clock;
-    this.effects =
-        new EffectRunner<>(
-            context,
-            EffectOutcome::new,
-            Map.of(
-                WORLD, batch -> store(links.worldOutbox(), batch, e -> ((ToWorld) e).command()),
-                AMAZON, batch -> store(links.amazonOutbox(), batch, e -> ((ToAmazon) e).notice()),
-                SHIPMENTS, this::stepShipments,
-                DISPATCH, this::redispatch),
-            // A shipment is dispatched again only once Amazon's acceptance of it is stored.
-            Map.of(DISPATCH, Set.of(AMAZON)),
-            RETRY_DELAY);
+    EffectDelivery delivery = new EffectDelivery(context.getSystem(), truckId, links, ASK_TIMEOUT);
+    this.departure = new Departure(context, timers, links, truckId, ASK_TIMEOUT);
+    this.effects = new Effects(context, timers, delivery, EffectOutcome::new, SettleDue.INSTANCE, RETRY_DELAY);
   }
 
   @Override
-  public State emptyState() {
-    return State.initial(truckId, start);
+  public TruckState emptyState() {
+    return TruckState.initial(truckId, start);
   }
 
   @Override
@@ -653,44 +316,51 @@ public final class Truck
   }
 
   @Override
-  public SignalHandler<State> signalHandler() {
+  public SignalHandler<TruckState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(
             RecoveryCompleted.instance(),
             state -> {
               // Also after a restart on a failed write (same instance): loads and drops gathered
               // for a write that never happened are void, their senders ask again.
-              batch.drain();
-              batched.clear();
-              departing = false;
+              loadsAndDrops.discard();
+              departure.answered();
               // Whatever was decided and not settled before a stop is delivered again.
               effects.deliver(state.effects());
-              prepareDeparture(state);
+              departure.prepare(state);
               publish(state);
             })
         .build();
   }
 
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-    CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
+  public CommandHandlerWithReply<Command, Event, TruckState> commandHandler() {
+    var builder = newCommandHandlerWithReplyBuilder();
+    // Loads and drops wait for their write: other decisions wait (stashed) until it is done.
+    builder.forState(state -> loadsAndDrops.hasDecisions())
+        .onCommand(AssignPickups.class, cmd -> Effect().stash())
+        .onCommand(DestinationsFixed.class, cmd -> Effect().stash())
+        .onCommand(CommandRefused.class, cmd -> Effect().stash())
+        .onCommand(SettleDue.class, cmd -> Effect().stash())
+        .onCommand(ReportFromWorld.class, this::reportDuringBatch);
+    builder.forState(state -> state.phase() == Phase.TO_WAREHOUSE)
+        .onCommand(ReportFromWorld.class, this::reportOnTheWay);
     builder.forState(state -> state.phase() == Phase.AT_WAREHOUSE)
         .onCommand(ConfirmLoaded.class, this::load)
         .onCommand(DestinationsFixed.class, this::depart);
-    builder.forState(state -> state.phase() != Phase.AT_WAREHOUSE)
-        .onCommand(ConfirmLoaded.class, this::refuseLoad);
+    builder.forState(state -> state.phase() == Phase.DELIVERING)
+        .onCommand(ReportFromWorld.class, this::reportOnTheRoute);
+    // Idle, the truck only takes trips (below, as in every phase).
     builder.forAnyState()
         .onCommand(AssignPickups.class, this::assign)
         .onCommand(ReportFromWorld.class, this::onReport)
+        .onCommand(ConfirmLoaded.class, this::refuseLoad)
+        .onCommand(DestinationsFixed.class, cmd -> notDeparting())
         .onCommand(CommandRefused.class, this::onRefused)
         .onCommand(GetSummary.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state.summary(report)))
-        .onCommand(DestinationsFixed.class, (state, cmd) -> notDeparting())
         .onCommand(DepartureFailed.class, this::onDepartureFailed)
         .onCommand(DeliveryChecked.class, this::onDeliveryChecked)
-        .onCommand(RetryDeparture.class, (state, cmd) -> {
-          prepareDeparture(state);
-          return Effect().noReply();
-        })
+        .onCommand(RetryDeparture.class, this::retryDeparture)
         .onCommand(EffectOutcome.class, this::onEffectOutcome)
         .onCommand(SettleDue.class, this::settle)
         .onCommand(FlushBatch.class, this::flushBatch);
@@ -703,13 +373,10 @@ public final class Truck
    * Takes the assignment (an idle truck starts a trip; one under way takes more cargo only for the
    * same warehouse, and only until it leaves). An assignment taken before is answered again.
    */
-  private ReplyEffect<Event, State> assign(State state, AssignPickups cmd) {
-    if (!batched.isEmpty()) return Effect().stash();
+  private ReplyEffect<Event, TruckState> assign(TruckState state, AssignPickups cmd) {
     List<Cargo> fresh = cmd.cargo().stream().filter(c -> !state.hasTaken(c)).toList();
-    if (fresh.isEmpty()) {
-      return Effect().reply(cmd.replyTo(), new AssignmentReply(ids(cmd.cargo()), null, state.summary(report)));
-    }
     Summary now = state.summary(report);
+    if (fresh.isEmpty()) return Effect().reply(cmd.replyTo(), new AssignmentReply(ids(cmd.cargo()), null, now));
     if (!now.canCollectAt(fresh.get(0).warehouse().id())) {
       String why = now.isLeaving() ? "leaving the warehouse" : now.status();
       return Effect().reply(cmd.replyTo(), new AssignmentReply(List.of(), "truck " + truckId + " is " + why, now));
@@ -718,15 +385,15 @@ public final class Truck
         .thenReply(cmd.replyTo(), s -> new AssignmentReply(ids(cmd.cargo()), null, s.summary(report)));
   }
 
-  private ReplyEffect<Event, State> load(State state, ConfirmLoaded cmd) {
-    Optional<Cargo> cargo = state.cargo(cmd.shipId());
-    if (cargo.isEmpty()) return refuseLoad(state, cmd);
-    boolean decided = state.loaded().contains(cmd.shipId()) || batched.contains(new CargoLoaded(cmd.shipId(), null));
-    if (decided) return inBatch(null, () -> cmd.replyTo().tell(new LoadReply(true, "already loaded")));
-    return inBatch(new CargoLoaded(cmd.shipId(), null), () -> cmd.replyTo().tell(new LoadReply(true, "loaded")));
+  private ReplyEffect<Event, TruckState> load(TruckState state, ConfirmLoaded cmd) {
+    if (state.cargo(cmd.shipId()).isEmpty()) return refuseLoad(state, cmd);
+    if (state.trip().loaded().contains(cmd.shipId()) || loadsAndDrops.hasLoad(cmd.shipId())) {
+      return inBatch(loadsAndDrops.answerWithBatch(() -> cmd.replyTo().tell(new LoadReply(true, "already loaded"))));
+    }
+    return inBatch(loadsAndDrops.load(cmd.shipId(), () -> cmd.replyTo().tell(new LoadReply(true, "loaded"))));
   }
 
-  private ReplyEffect<Event, State> refuseLoad(State state, ConfirmLoaded cmd) {
+  private ReplyEffect<Event, TruckState> refuseLoad(TruckState state, ConfirmLoaded cmd) {
     if (state.isAboard(cmd.shipId())) return Effect().reply(cmd.replyTo(), new LoadReply(true, "already out for delivery"));
     String reason =
         state.cargo(cmd.shipId()).isPresent()
@@ -735,85 +402,58 @@ public final class Truck
     return Effect().reply(cmd.replyTo(), new LoadReply(false, reason));
   }
 
-  /**
-   * Everything is loaded: each shipment fixes its destination (after which nobody can change it)
-   * and only then does the truck leave, so a change of destination can never race the departure.
-   */
-  private void prepareDeparture(State state) {
-    if (!state.isLeaving() || departing) return;
-    departing = true;
-    List<CompletableFuture<Shipment.Destination>> answers = new ArrayList<>();
-    for (Cargo c : state.cargo()) {
-      answers.add(
-          AskPattern.<Shipment.Command, Shipment.Destination>ask(
-                  links.shipments().apply(c.shipId()),
-                  replyTo -> new Shipment.LeaveWarehouse(truckId, c.attempt(), replyTo),
-                  ASK_TIMEOUT,
-                  context.getSystem().scheduler())
-              .toCompletableFuture());
-    }
-    List<Cargo> cargo = state.cargo();
-    context.pipeToSelf(
-        CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)),
-        (ok, failure) -> {
-          if (failure != null) return new DepartureFailed(String.valueOf(failure));
-          List<Cargo> fixed = new ArrayList<>();
-          for (int i = 0; i < cargo.size(); i++) {
-            Shipment.Destination to = answers.get(i).join();
-            fixed.add(to.known() ? cargo.get(i).goingTo(new Location(to.x(), to.y())) : cargo.get(i));
-          }
-          return new DestinationsFixed(fixed);
-        });
-  }
-
-  private ReplyEffect<Event, State> depart(State state, DestinationsFixed cmd) {
-    if (!batched.isEmpty()) return Effect().stash();
-    departing = false;
-    if (!state.isLeaving() || !ids(state.cargo()).equals(ids(cmd.cargo()))) return Effect().noReply();
+  private ReplyEffect<Event, TruckState> depart(TruckState state, DestinationsFixed cmd) {
+    departure.answered();
+    if (!state.trip().isLeaving() || !ids(state.trip().cargo()).equals(ids(cmd.cargo()))) return Effect().noReply();
     return decide(state, List.of(new DeliveryStarted(cmd.cargo(), now()))).thenNoReply();
   }
 
-  private ReplyEffect<Event, State> notDeparting() {
-    departing = false;
+  private ReplyEffect<Event, TruckState> notDeparting() {
+    departure.answered();
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onDepartureFailed(State state, DepartureFailed cmd) {
-    departing = false;
-    context.getLog().warn("Truck {} could not fix its destinations ({}); trying again", truckId, cmd.reason());
-    timers.startSingleTimer(RetryDeparture.INSTANCE, RETRY_DELAY);
+  private ReplyEffect<Event, TruckState> onDepartureFailed(TruckState state, DepartureFailed cmd) {
+    departure.failed(cmd.reason());
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, TruckState> retryDeparture(TruckState state, RetryDeparture retry) {
+    departure.prepare(state);
     return Effect().noReply();
   }
 
   // --- what the World says
 
-  private ReplyEffect<Event, State> onReport(State state, ReportFromWorld cmd) {
-    if (cmd.event() instanceof WorldEvent.PackageDelivered delivered && state.isAboard(delivered.packageId())) {
-      boolean decided = batched.contains(new PackageDelivered(delivered.packageId(), null));
-      return inBatch(decided ? null : new PackageDelivered(delivered.packageId(), null), () -> cmd.replyTo().tell(Done.getInstance()));
-    }
-    if (!batched.isEmpty() && !(cmd.event() instanceof WorldEvent.TruckReport)) return Effect().stash();
+  private ReplyEffect<Event, TruckState> reportDuringBatch(TruckState state, ReportFromWorld cmd) {
+    boolean dropAboard = cmd.event() instanceof WorldEvent.PackageDelivered delivered && state.isAboard(delivered.packageId());
+    if (dropAboard || cmd.event() instanceof WorldEvent.TruckReport) return onReport(state, cmd);
+    return Effect().stash();
+  }
+
+  private ReplyEffect<Event, TruckState> reportOnTheWay(TruckState state, ReportFromWorld cmd) {
+    if (!(cmd.event() instanceof WorldEvent.Finished finished && finished.arrivedAtWarehouse())) return onReport(state, cmd);
+    return decide(state, List.of(new ArrivedAtWarehouse(finished.x(), finished.y(), now()))).thenReply(cmd.replyTo(), s -> Done.getInstance());
+  }
+
+  private ReplyEffect<Event, TruckState> reportOnTheRoute(TruckState state, ReportFromWorld cmd) {
+    if (!(cmd.event() instanceof WorldEvent.Finished finished && !finished.arrivedAtWarehouse())) return onReport(state, cmd);
+    return decide(state, List.of(new BecameIdle(finished.x(), finished.y(), now()))).thenReply(cmd.replyTo(), s -> Done.getInstance());
+  }
+
+  /** Drops and positions, in any phase; anything else is a repeat or arrives after the fact: acknowledged. */
+  private ReplyEffect<Event, TruckState> onReport(TruckState state, ReportFromWorld cmd) {
     if (cmd.event() instanceof WorldEvent.PackageDelivered delivered) {
-      return state.cargo(delivered.packageId()).isPresent()
-          ? behindTheJournal(delivered)
-          : checkWithShipment(state, delivered, cmd.replyTo());
+      long shipId = delivered.packageId();
+      if (state.isAboard(shipId)) return inBatch(loadsAndDrops.drop(shipId, () -> cmd.replyTo().tell(Done.getInstance())));
+      return state.cargo(shipId).isPresent() ? behindTheJournal(delivered) : checkWithShipment(state, delivered, cmd.replyTo());
     }
-    Instant at = now();
-    Event event = null;
-    if (cmd.event() instanceof WorldEvent.Finished finished) {
-      if (finished.arrivedAtWarehouse() && state.phase() == Phase.TO_WAREHOUSE) {
-        event = new ArrivedAtWarehouse(finished.x(), finished.y(), at);
-      } else if (!finished.arrivedAtWarehouse() && state.phase() == Phase.DELIVERING) {
-        event = new BecameIdle(finished.x(), finished.y(), at);
-      }
-    } else if (cmd.event() instanceof WorldEvent.TruckReport position) {
+    if (cmd.event() instanceof WorldEvent.TruckReport position) {
       // Where the truck is matters to people watching, not to the trip: kept in memory only.
-      report = new Report(position.status(), new Location(position.x(), position.y()), at);
+      report = new Report(position.status(), new Location(position.x(), position.y()), now());
       publish(state);
     }
-    // Anything else is a repeat or arrives after the fact: acknowledged, nothing changes.
-    if (event == null) return Effect().reply(cmd.replyTo(), Done.getInstance());
-    return decide(state, List.of(event)).thenReply(cmd.replyTo(), s -> Done.getInstance());
+    return Effect().reply(cmd.replyTo(), Done.getInstance());
   }
 
   /**
@@ -823,7 +463,7 @@ public final class Truck
    * lose the delivery; instead the truck stops unanswered, and the report, asked again, meets an
    * incarnation that reads the whole journal.
    */
-  private ReplyEffect<Event, State> behindTheJournal(WorldEvent.PackageDelivered delivered) {
+  private ReplyEffect<Event, TruckState> behindTheJournal(WorldEvent.PackageDelivered delivered) {
     context.getLog().warn(
         "Truck {}: the World delivered shipment {}, which this truck has not sent out; reading the journal again",
         truckId, delivered.packageId());
@@ -836,14 +476,14 @@ public final class Truck
    * cluster) took the shipment and sent it out. Acking the second would lose the delivery, so the
    * shipment, which records for good which truck it left with, tells them apart.
    */
-  private ReplyEffect<Event, State> checkWithShipment(State state, WorldEvent.PackageDelivered delivered, ActorRef<Done> replyTo) {
+  private ReplyEffect<Event, TruckState> checkWithShipment(TruckState state, WorldEvent.PackageDelivered delivered, ActorRef<Done> replyTo) {
     if (state.recordedDelivery(delivered.packageId())) return Effect().reply(replyTo, Done.getInstance());
     context.ask(Shipment.Summary.class, links.shipments().apply(delivered.packageId()), ASK_TIMEOUT, Shipment.Get::new,
         (shipment, failure) -> new DeliveryChecked(delivered, failure == null ? shipment : null, replyTo));
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onDeliveryChecked(State state, DeliveryChecked checked) {
+  private ReplyEffect<Event, TruckState> onDeliveryChecked(TruckState state, DeliveryChecked checked) {
     Shipment.Summary shipment = checked.shipment();
     if (shipment == null) return Effect().noReply(); // the World's report is asked again
     if (shipment.status() == Shipment.Status.OUT_FOR_DELIVERY && shipment.truckId() == truckId) {
@@ -852,8 +492,7 @@ public final class Truck
     return Effect().reply(checked.replyTo(), Done.getInstance());
   }
 
-  private ReplyEffect<Event, State> onRefused(State state, CommandRefused cmd) {
-    if (!batched.isEmpty()) return Effect().stash();
+  private ReplyEffect<Event, TruckState> onRefused(TruckState state, CommandRefused cmd) {
     context.getLog().warn("World refused truck {}'s command {}: {}", truckId, cmd.number(), cmd.error());
     return decide(state, List.of(new CommandFailed(cmd.number(), cmd.error(), now())))
         .thenReply(cmd.replyTo(), s -> Done.getInstance());
@@ -861,41 +500,25 @@ public final class Truck
 
   // --- loads and drops: group commit
 
-  /**
-   * Amazon loads a trip's shipments, and the World drops them, in quick succession: those that
-   * arrive while a write is in flight go into the next single write, so a trip costs a few writes,
-   * not one per package. {@code decision} null: nothing new, answered with the batch. Other
-   * decisions wait (stash) until the batch is written, so each sees the state it follows.
-   */
-  private ReplyEffect<Event, State> inBatch(Event decision, Runnable reply) {
-    if (decision != null) batched.add(decision);
-    if (batch.add(reply)) context.getSelf().tell(FlushBatch.INSTANCE);
+  private ReplyEffect<Event, TruckState> inBatch(boolean flushNeeded) {
+    if (flushNeeded) context.getSelf().tell(FlushBatch.INSTANCE);
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> flushBatch(State state, FlushBatch flush) {
-    List<Runnable> replies = batch.drain();
-    Instant at = now();
-    List<Event> decisions = batched.stream().map(decision -> stamped(decision, at)).toList();
-    batched.clear();
-    if (decisions.isEmpty()) {
-      replies.forEach(Runnable::run);
+  private ReplyEffect<Event, TruckState> flushBatch(TruckState state, FlushBatch flush) {
+    LoadsAndDrops.Batch batch = loadsAndDrops.flush(now());
+    if (batch.events().isEmpty()) {
+      batch.replies().forEach(Runnable::run);
       return Effect().noReply().thenUnstashAll();
     }
-    return decide(state, decisions)
+    return decide(state, batch.events())
         .thenRun(
             after -> {
-              replies.forEach(Runnable::run);
-              prepareDeparture(after);
+              batch.replies().forEach(Runnable::run);
+              departure.prepare(after);
             })
         .thenNoReply()
         .thenUnstashAll();
-  }
-
-  /** Batched decisions are compared without a time (a repeat is the same decision); stamped on writing. */
-  private static Event stamped(Event decision, Instant at) {
-    if (decision instanceof CargoLoaded loaded) return new CargoLoaded(loaded.shipId(), at);
-    return new PackageDelivered(((PackageDelivered) decision).shipId(), at);
   }
 
   // --- effects
@@ -904,74 +527,26 @@ public final class Truck
    * Persists decisions (with the settling of what was confirmed meanwhile, once enough has
    * gathered) in one write, then delivers the effects they added and tells the topic.
    */
-  private EffectBuilder<Event, State> decide(State state, List<Event> decisions) {
-    List<Long> confirmed = effects.confirmedIds(state.effects());
-    List<Event> events = new ArrayList<>();
-    if (confirmed.size() >= SETTLE_WITH_DECISION) events.add(new EffectsSettled(confirmed));
-    events.addAll(decisions);
+  private EffectBuilder<Event, TruckState> decide(TruckState state, List<Event> decisions) {
     return Effect()
-        .persist(events)
+        .persist(effects.withSettling(state.effects(), decisions))
         .thenRun(
-            (State after) -> {
+            (TruckState after) -> {
               effects.deliver(after.effects());
               publish(after);
             });
   }
 
-  private ReplyEffect<Event, State> onEffectOutcome(State state, EffectOutcome outcome) {
+  private ReplyEffect<Event, TruckState> onEffectOutcome(TruckState state, EffectOutcome outcome) {
     effects.onOutcome(outcome.outcome(), state.effects());
-    if (!state.effects().open().isEmpty() && effects.allConfirmed(state.effects())) {
-      timers.startSingleTimer(SettleDue.INSTANCE, SETTLE_WHEN_QUIET);
-    }
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> settle(State state, SettleDue due) {
-    if (!batched.isEmpty()) return Effect().stash();
-    List<Long> confirmed = effects.confirmedIds(state.effects());
-    if (confirmed.isEmpty()) return Effect().noReply();
-    return Effect().persist(new EffectsSettled(confirmed)).thenNoReply();
+  private ReplyEffect<Event, TruckState> settle(TruckState state, SettleDue due) {
+    return effects.settling(state.effects()).map(settled -> Effect().persist(settled).thenNoReply()).orElse(Effect().noReply());
   }
 
-  /** World and Amazon effects go to their outbox in one batch, numbered on this truck's channel. */
-  private CompletionStage<Long> store(
-      ActorRef<ResendSupervisor.Command> outbox, List<EffectLog.Decided<Effect>> batch, Function<Effect, PeerMessage> message) {
-    ResendSupervisor.Origin first = new ResendSupervisor.Origin(ENTITY_KEY.name(), String.valueOf(truckId), batch.get(0).number());
-    List<PeerMessage> messages = batch.stream().map(d -> message.apply(d.effect())).toList();
-    return AskPattern.<ResendSupervisor.Command, ResendSupervisor.StoredThrough>ask(
-            outbox, replyTo -> new ResendSupervisor.Store(first, messages, replyTo), ASK_TIMEOUT, context.getSystem().scheduler())
-        .thenApply(ResendSupervisor.StoredThrough::effectId);
-  }
-
-  private CompletionStage<Long> stepShipments(List<EffectLog.Decided<Effect>> batch) {
-    List<CompletableFuture<Done>> answers = new ArrayList<>();
-    for (EffectLog.Decided<Effect> decided : batch) {
-      ToShipment step = (ToShipment) decided.effect();
-      answers.add(
-          AskPattern.<Shipment.Command, Done>ask(
-                  links.shipments().apply(step.shipId()),
-                  replyTo -> new Shipment.Update(step.step(), replyTo),
-                  ASK_TIMEOUT,
-                  context.getSystem().scheduler())
-              .toCompletableFuture());
-    }
-    return allThen(answers, batch);
-  }
-
-  private CompletionStage<Long> redispatch(List<EffectLog.Decided<Effect>> batch) {
-    List<CompletableFuture<Done>> answers = new ArrayList<>();
-    for (EffectLog.Decided<Effect> decided : batch) {
-      answers.add(links.redispatch().apply(((Redispatch) decided.effect()).cargo()).toCompletableFuture());
-    }
-    return allThen(answers, batch);
-  }
-
-  private static CompletionStage<Long> allThen(List<CompletableFuture<Done>> answers, List<EffectLog.Decided<Effect>> batch) {
-    long last = batch.get(batch.size() - 1).number();
-    return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(done -> last);
-  }
-
-  private void publish(State state) {
+  private void publish(TruckState state) {
     topic.tell(Topic.publish(new Changed(state.summary(report))));
   }
 
@@ -984,7 +559,7 @@ public final class Truck
   }
 
   @Override
-  public EventHandler<State, Event> eventHandler() {
+  public EventHandler<TruckState, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
         .onEvent(PickupsAssigned.class, (state, e) -> state.assign(e.cargo(), e.at()))

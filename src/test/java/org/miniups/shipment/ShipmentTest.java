@@ -108,14 +108,14 @@ class ShipmentTest {
     var left = leave(3);
     assertEquals(new Shipment.Destination(42, -1, -2, true), left.reply());
     assertInstanceOf(Shipment.LeftWarehouse.class, left.event());
-    assertEquals(Shipment.Status.OUT_FOR_DELIVERY, left.state().status());
+    assertEquals(Shipment.Status.OUT_FOR_DELIVERY, left.state().progress().status());
     assertEquals("too late: the package is already out for delivery", redirect(5, 5).reply().reason());
     var leftAgain = leave(3);
     assertEquals(left.reply(), leftAgain.reply(), "leaving is idempotent");
     assertTrue(leftAgain.hasNoEvents());
 
     var delivered = step(Shipment.Status.DELIVERED, -1, -2);
-    assertEquals(Shipment.Status.DELIVERED, delivered.state().status());
+    assertEquals(Shipment.Status.DELIVERED, delivered.state().progress().status());
     assertTrue(step(Shipment.Status.DELIVERED, -1, -2).hasNoEvents(), "delivered once");
     assertTrue(step(Shipment.Status.EXCEPTION, -1, -2).hasNoEvents(), "nothing after delivery");
     assertEquals("too late: the package was already delivered", redirect(5, 5).reply().reason());
@@ -134,11 +134,11 @@ class ShipmentTest {
     assertTrue(step(Shipment.Status.EN_ROUTE, 0, 0).hasNoEvents());
 
     var refused = step(Shipment.Status.EXCEPTION, 3, 0, 0, 0, "the World refused the pickup");
-    assertEquals("the World refused the pickup", refused.state().exceptionReason());
+    assertEquals("the World refused the pickup", refused.state().progress().exceptionReason());
     var another = step(Shipment.Status.EN_ROUTE, 4, 1, 0, 0, null);
-    assertEquals(4, another.state().truckId(), "a newer dispatch takes over");
+    assertEquals(4, another.state().progress().truckId(), "a newer dispatch takes over");
     assertTrue(step(Shipment.Status.WAITING, 3, 0, 10, 20, null).hasNoEvents(), "the first truck is late");
-    assertEquals(4, shipment.getState().truckId());
+    assertEquals(4, shipment.getState().progress().truckId());
   }
 
   @Test
@@ -147,7 +147,7 @@ class ShipmentTest {
     step(Shipment.Status.EN_ROUTE, 0, 0);
     var other = leave(5);
     assertTrue(other.hasNoEvents());
-    assertEquals(Shipment.Status.EN_ROUTE, shipment.getState().status());
+    assertEquals(Shipment.Status.EN_ROUTE, shipment.getState().progress().status());
     assertEquals(new Shipment.Destination(42, 30, 40, true), other.reply(), "answered with where it goes");
   }
 
@@ -155,8 +155,8 @@ class ShipmentTest {
   void aTruckMayLeaveWithAShipmentWhoseEarlierStepsHaveNotArrivedYet() {
     create(DETAILS, OWNER, 9);
     var left = leave(3);
-    assertEquals(Shipment.Status.OUT_FOR_DELIVERY, left.state().status());
-    assertEquals(3, left.state().truckId());
+    assertEquals(Shipment.Status.OUT_FOR_DELIVERY, left.state().progress().status());
+    assertEquals(3, left.state().progress().truckId());
     assertTrue(step(Shipment.Status.LOADING, 10, 20).hasNoEvents(), "the late step is behind");
     assertEquals("too late: the package is already out for delivery", redirect(5, 5).reply().reason());
   }

@@ -58,7 +58,7 @@ class TruckTest {
   private TestProbe<ResendSupervisor.Command> amazonOutbox;
   private TestProbe<Shipment.Command> shipments;
   private final List<Truck.Cargo> redispatched = new CopyOnWriteArrayList<>();
-  private EventSourcedBehaviorTestKit<Truck.Command, Truck.Event, Truck.State> truck;
+  private EventSourcedBehaviorTestKit<Truck.Command, Truck.Event, TruckState> truck;
 
   @BeforeEach
   void setUp() {
@@ -68,7 +68,7 @@ class TruckTest {
     truck = truckWith(worldOutbox.getRef(), amazonOutbox.getRef());
   }
 
-  private EventSourcedBehaviorTestKit<Truck.Command, Truck.Event, Truck.State> truckWith(
+  private EventSourcedBehaviorTestKit<Truck.Command, Truck.Event, TruckState> truckWith(
       ActorRef<ResendSupervisor.Command> world, ActorRef<ResendSupervisor.Command> amazon) {
     return EventSourcedBehaviorTestKit.create(testKit.system(), truck3(world, amazon, shipments.getRef()));
   }
@@ -98,16 +98,16 @@ class TruckTest {
     return TestCargo.of(shipId, warehouse, new Truck.Location((int) shipId, 1));
   }
 
-  private CommandResultWithReply<Truck.Command, Truck.Event, Truck.State, Truck.AssignmentReply> assign(
+  private CommandResultWithReply<Truck.Command, Truck.Event, TruckState, Truck.AssignmentReply> assign(
       Truck.Cargo... cargo) {
     return truck.runCommand(replyTo -> new Truck.AssignPickups(List.of(cargo), replyTo));
   }
 
-  private CommandResultWithReply<Truck.Command, Truck.Event, Truck.State, Done> report(WorldEvent event) {
+  private CommandResultWithReply<Truck.Command, Truck.Event, TruckState, Done> report(WorldEvent event) {
     return truck.runCommand(replyTo -> new Truck.ReportFromWorld(event, replyTo));
   }
 
-  private CommandResultWithReply<Truck.Command, Truck.Event, Truck.State, Truck.LoadReply> load(long shipId) {
+  private CommandResultWithReply<Truck.Command, Truck.Event, TruckState, Truck.LoadReply> load(long shipId) {
     return truck.runCommand(replyTo -> new Truck.ConfirmLoaded(shipId, replyTo));
   }
 
@@ -145,7 +145,7 @@ class TruckTest {
       Shipment.LeaveWarehouse leaving = shipments.expectMessageClass(Shipment.LeaveWarehouse.class);
       assertEquals(3, leaving.truckId());
       // The probe serves every shipment, so answer in the order the truck asked (its cargo order).
-      long shipId = truck.getState().cargo().get(i).shipId();
+      long shipId = truck.getState().trip().cargo().get(i).shipId();
       boolean moved = shipId == movedShipId;
       leaving.replyTo().tell(new Shipment.Destination(shipId, moved ? movedX : (int) shipId, moved ? movedY : 1, true));
     }
@@ -198,7 +198,7 @@ class TruckTest {
     expectStored(worldOutbox);
     var second = assign(cargo(101, WH));
     assertEquals(List.of(101L), second.reply().accepted());
-    assertEquals(2, second.state().cargo().size());
+    assertEquals(2, second.state().trip().cargo().size());
 
     var elsewhere = assign(cargo(102, OTHER_WH));
     assertEquals(List.of(), elsewhere.reply().accepted());
@@ -256,7 +256,7 @@ class TruckTest {
 
     var idle = report(new WorldEvent.Finished(3, -4, -5, "idle"));
     assertEquals(Truck.Phase.IDLE, idle.state().phase());
-    assertEquals(2, idle.state().deliveredCount());
+    assertEquals(2, idle.state().route().deliveredCount());
     assertEquals(List.of(102L), assign(cargo(102, OTHER_WH)).reply().accepted(), "idle again: takes any pickup");
   }
 
@@ -579,7 +579,7 @@ class TruckTest {
     expectStored(amazonOutbox); // out for delivery
     var failed = truck.<Done>runCommand(replyTo -> new Truck.CommandRefused(2, "error: 100 not aboard", replyTo));
     assertEquals(Truck.Phase.IDLE, failed.state().phase());
-    assertEquals(List.of(), failed.state().aboard());
+    assertEquals(List.of(), failed.state().route().aboard());
     assertEquals(
         List.of(new AmazonNotice.Error("shipment 100: the World refused the delivery: error: 100 not aboard", 1100)),
         expectStored(amazonOutbox).messages());
