@@ -13,6 +13,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 import java.util.stream.Stream;
 import org.miniups.proto.UpsAmazon.AUCommands;
 import org.miniups.proto.UpsAmazon.AUErr;
@@ -139,8 +140,11 @@ final class Fulfilment {
   }
 
   /** Each shipment's count that {@code of} gives, leaving out the zeros. */
-  Map<Long, Integer> countPerShipment(Function<Shipment, Integer> of) {
-    return perShipment(shipment -> of.apply(shipment) == 0 ? null : of.apply(shipment));
+  Map<Long, Integer> countPerShipment(ToIntFunction<Shipment> of) {
+    return perShipment(shipment -> {
+      int count = of.applyAsInt(shipment);
+      return count == 0 ? null : count;
+    });
   }
 
   Collection<Shipment> emittedShipments() {
