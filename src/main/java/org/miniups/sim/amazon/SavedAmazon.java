@@ -4,9 +4,14 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import org.miniups.sim.ReliableLink;
+import org.miniups.proto.UpsAmazon.AUItem;
 import org.miniups.sim.SimFiles;
 
 /**
@@ -37,9 +42,31 @@ record SavedAmazon(
     Map<Long, String> statuses,
     List<String> errors,
     Map<Long, Long> deliveredEpochNanos,
-    ReliableLink.Saved world,
-    ReliableLink.Saved ups,
+    SavedLink world,
+    SavedLink ups,
     ProtocolReferee.Saved referee) {
+
+  /**
+   * What a link must not forget: the peer's seqnums already handled, our unacked items (each a
+   * message holding only that item, protobuf bytes) and the link's {@link LinkWrites}.
+   */
+  record SavedLink(
+      Set<Long> handled,
+      Map<Long, byte[]> unacked,
+      Map<Long, Long> firstWrittenEpochNanos,
+      long rewrites,
+      long slowestAckNanos) {
+
+    static SavedLink of(ReliableLink<?> link, LinkWrites writes) {
+      return new SavedLink(link.handled(), link.unackedBytes(), writes.firstWrittenEpochNanos(),
+          writes.rewrites(), writes.slowestAckNanos());
+    }
+
+    void restore(ReliableLink<?> link, LinkWrites writes) {
+      link.restore(handled, unacked);
+      writes.restore(firstWrittenEpochNanos, rewrites, slowestAckNanos);
+    }
+  }
 
   /** One line of a shipment: so many of a product. */
   record SavedLine(long productId, String description, int count) {}
@@ -58,6 +85,88 @@ record SavedAmazon(
       boolean waitingForStock) {}
 
   private static final String FILE_NAME = "amazon.json";
+
+  /** Amazon's shipments and stock as saved, beside what the actor itself keeps. */
+  static SavedAmazon of(
+      Fulfilment fulfilment,
+      long worldId,
+      long lastUpsConnectionNumber,
+      boolean emissionStarted,
+      SavedLink world,
+      SavedLink ups,
+      ProtocolReferee.Saved referee) {
+    Set<Long> waiting = new HashSet<>();
+    fulfilment.waitingForStock.forEach(shipment -> waiting.add(shipment.id));
+    List<SavedShipment> shipments = new ArrayList<>();
+    for (Shipment s : fulfilment.emittedShipments()) {
+      List<SavedLine> items =
+          s.items.stream()
+              .map(i -> new SavedLine(i.getProductid(), i.getDescription(), i.getCount()))
+              .toList();
+      shipments.add(
+          new SavedShipment(s.id, s.warehouse.id, items, s.pickupSeqnum, s.packed,
+              s.queried, s.truckId, s.loadingOnto, s.loaded, waiting.contains(s.id)));
+    }
+    return new SavedAmazon(
+        worldId,
+        fulfilment.lastSeqnum,
+        lastUpsConnectionNumber,
+        emissionStarted,
+        fulfilment.created,
+        fulfilment.shipmentsDelivered,
+        fulfilment.warehouses.stream().map(Warehouse::saved).toList(),
+        shipments,
+        fulfilment.countPerShipment(s -> s.accepted),
+        fulfilment.countPerShipment(s -> s.arrived),
+        fulfilment.countPerShipment(s -> s.outForDelivery),
+        fulfilment.countPerShipment(s -> s.delivered),
+        fulfilment.countPerShipment(s -> s.timesLoaded),
+        fulfilment.perShipment(s -> s.deliveredAt),
+        fulfilment.perShipment(s -> s.destination),
+        fulfilment.perShipment(s -> s.outForDeliveryDest),
+        fulfilment.perShipment(s -> s.status),
+        fulfilment.errors,
+        fulfilment.perShipment(
+            s -> s.deliveredNanos == null ? null : SavedTime.toEpochNanos(s.deliveredNanos)),
+        world,
+        ups,
+        referee);
+  }
+
+  /** Puts the saved shipments, stock and counters back into a new {@link Fulfilment}. */
+  void restore(Fulfilment fulfilment) {
+    fulfilment.lastSeqnum = lastSeqnum;
+    fulfilment.created = created;
+    fulfilment.shipmentsDelivered = shipmentsDelivered;
+    warehouses.forEach(w -> fulfilment.warehouses.add(Warehouse.restore(w)));
+    for (SavedShipment s : shipments) {
+      List<AUItem> items =
+          s.items().stream()
+              .map(i -> AUItem.newBuilder().setProductid(i.productId()).setDescription(i.description())
+                  .setCount(i.count()).build())
+              .toList();
+      Shipment shipment = fulfilment.heardOf(s.id());
+      shipment.emit(fulfilment.warehouse(s.warehouseId()), items, s.pickupSeqnum());
+      shipment.packed = s.packed();
+      shipment.queried = s.queried();
+      shipment.truckId = s.truckId();
+      shipment.loadingOnto = s.loadingOnto();
+      shipment.loaded = s.loaded();
+      if (s.waitingForStock()) fulfilment.waitingForStock.add(shipment);
+    }
+    accepted.forEach((id, n) -> fulfilment.heardOf(id).accepted = n);
+    arrived.forEach((id, n) -> fulfilment.heardOf(id).arrived = n);
+    outForDelivery.forEach((id, n) -> fulfilment.heardOf(id).outForDelivery = n);
+    delivered.forEach((id, n) -> fulfilment.heardOf(id).delivered = n);
+    loaded.forEach((id, n) -> fulfilment.heardOf(id).timesLoaded = n);
+    deliveredAt.forEach((id, point) -> fulfilment.heardOf(id).deliveredAt = point);
+    destinations.forEach((id, point) -> fulfilment.heardOf(id).destination = point);
+    outForDeliveryDest.forEach((id, point) -> fulfilment.heardOf(id).outForDeliveryDest = point);
+    statuses.forEach((id, status) -> fulfilment.heardOf(id).status = status);
+    fulfilment.errors.addAll(errors);
+    deliveredEpochNanos.forEach(
+        (id, nanos) -> fulfilment.heardOf(id).deliveredNanos = SavedTime.fromEpochNanos(nanos));
+  }
 
   /** What a previous run saved in {@code stateDir}, if anything; the dir is created when missing. */
   static Optional<SavedAmazon> load(Path stateDir) {

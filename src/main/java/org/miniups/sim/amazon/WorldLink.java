@@ -7,10 +7,8 @@ import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
-import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.util.ByteString;
 import org.miniups.link.TcpSession;
@@ -24,32 +22,36 @@ import org.miniups.proto.WorldAmazon.AResponses;
 /**
  * Amazon's TCP connection to the world, and its only writer. It connects, sends AConnect (without
  * a world id the first time, so the world is created; with it on every reconnect, and from the
- * start when Amazon resumes a saved run), reconnects
- * with backoff when the connection fails or is refused, and hands every AResponses to its owner.
- * It keeps no business state: what to re-send after a reconnect is the owner's affair.
+ * start when Amazon resumes a saved run), reconnects with backoff when the connection fails or is
+ * refused, and hands every AResponses to its owner. It keeps no business state: what to re-send
+ * after a reconnect is the owner's affair.
+ *
+ * <p>One behavior per phase: {@link #connecting}, {@link #joining}, {@link #joined} and {@link
+ * #backingOff}. Each TCP session's events name its {@link Attempt}, and a phase heeds only those of
+ * the attempt it holds; a closed session's late events are ignored.
  */
-final class WorldLink extends AbstractBehavior<WorldLink.Command> {
+final class WorldLink {
 
   sealed interface Command {}
 
   /** Sent as is while joined; dropped otherwise (the owner re-sends on {@code WorldJoined}). */
   record Send(ACommands message) implements Command {}
 
-  private record TcpConnected(int generation) implements Command {}
+  /** One TCP session as its events name it: made before the session opens, so every event can. */
+  private static final class Attempt {
+    TcpSession session;
+  }
 
-  private record TcpFailed(int generation, Throwable failure) implements Command {}
+  private record TcpConnected(Attempt attempt) implements Command {}
 
-  private record FrameReceived(int generation, ByteString body) implements Command {}
+  private record TcpFailed(Attempt attempt, Throwable failure) implements Command {}
 
-  private record TcpClosed(int generation, Optional<Throwable> failure) implements Command {}
+  private record FrameReceived(Attempt attempt, ByteString body) implements Command {}
 
-  private record Reconnect(int generation) implements Command {}
+  private record TcpClosed(Attempt attempt, Optional<Throwable> failure) implements Command {}
 
-  private enum Phase {
-    CONNECTING,
-    JOINING,
-    JOINED,
-    BACKING_OFF
+  private enum Reconnect implements Command {
+    INSTANCE
   }
 
   private static final String ACCEPTED = "connected!";
@@ -57,13 +59,12 @@ final class WorldLink extends AbstractBehavior<WorldLink.Command> {
   private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
+  private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
   private final SimAmazonSettings settings;
   private final List<AInitWarehouse> warehouses;
   private final ActorRef<SimAmazon.Command> owner;
-  private Phase phase;
-  private int generation;
-  private TcpSession session;
+  // Learned on the first join, and kept for every reconnect.
   private Long worldId;
   private Duration backoff = MIN_BACKOFF;
 
@@ -76,7 +77,7 @@ final class WorldLink extends AbstractBehavior<WorldLink.Command> {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
-                timers -> new WorldLink(context, timers, settings, warehouses, worldId, owner)));
+                timers -> new WorldLink(context, timers, settings, warehouses, worldId, owner).connect()));
   }
 
   private WorldLink(
@@ -86,137 +87,152 @@ final class WorldLink extends AbstractBehavior<WorldLink.Command> {
       List<AInitWarehouse> warehouses,
       Optional<Long> worldId,
       ActorRef<SimAmazon.Command> owner) {
-    super(context);
+    this.context = context;
     this.timers = timers;
     this.settings = settings;
     this.warehouses = List.copyOf(warehouses);
     this.worldId = worldId.orElse(null);
     this.owner = owner;
-    connect();
   }
 
-  @Override
-  public Receive<Command> createReceive() {
-    return newReceiveBuilder()
-        .onMessage(Send.class, this::onSend)
-        .onMessage(TcpConnected.class, this::onTcpConnected)
-        .onMessage(TcpFailed.class, this::onTcpFailed)
-        .onMessage(FrameReceived.class, this::onFrame)
-        .onMessage(TcpClosed.class, this::onTcpClosed)
-        .onMessage(Reconnect.class, this::onReconnect)
-        .onSignal(PostStop.class, signal -> onStop())
-        .build();
-  }
-
-  private void connect() {
-    int gen = ++generation;
-    phase = Phase.CONNECTING;
-    session =
+  /** Opens a new TCP session and waits for it in {@link #connecting}. */
+  private Behavior<Command> connect() {
+    Attempt attempt = new Attempt();
+    attempt.session =
         TcpSession.open(
-            getContext().getSystem(),
+            context.getSystem(),
             settings.worldHost(),
             settings.worldPort(),
             settings.maxFrameBytes(),
             VarintFraming.DEFAULT_FRAME_READ_TIMEOUT,
             CONNECT_TIMEOUT,
-            getContext().getSelf(),
+            context.getSelf(),
             new TcpSession.Events<>() {
               @Override
               public Command frame(ByteString body) {
-                return new FrameReceived(gen, body);
+                return new FrameReceived(attempt, body);
               }
 
               @Override
               public Command closed(Optional<Throwable> failure) {
-                return new TcpClosed(gen, failure);
+                return new TcpClosed(attempt, failure);
               }
             });
-    getContext()
-        .pipeToSelf(
-            session.connected(),
-            (ok, failure) -> ok != null ? new TcpConnected(gen) : new TcpFailed(gen, failure));
+    context.pipeToSelf(
+        attempt.session.connected(),
+        (ok, failure) -> ok != null ? new TcpConnected(attempt) : new TcpFailed(attempt, failure));
+    return connecting(attempt);
   }
 
-  private Behavior<Command> onTcpConnected(TcpConnected connected) {
-    if (connected.generation() != generation || phase != Phase.CONNECTING) return this;
-    phase = Phase.JOINING;
+  private Behavior<Command> connecting(Attempt attempt) {
+    return Behaviors.receive(Command.class)
+        .onMessage(TcpConnected.class, m -> m.attempt() == attempt, m -> sendConnect(attempt))
+        .onMessage(TcpFailed.class, m -> m.attempt() == attempt,
+            m -> lost(attempt, false,
+                "the world at " + address() + " is not reachable (" + reason(m.failure()) + ")"))
+        .onMessage(TcpClosed.class, m -> m.attempt() == attempt, m -> closed(attempt, false, m))
+        .onSignal(PostStop.class, signal -> closeOnStop(attempt))
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> sendConnect(Attempt attempt) {
     AConnect.Builder connect = AConnect.newBuilder().setIsAmazon(true).addAllInitwh(warehouses);
     if (worldId != null) connect.setWorldid(worldId);
-    session.send(connect.build());
-    return this;
+    attempt.session.send(connect.build());
+    return joining(attempt);
   }
 
-  private Behavior<Command> onTcpFailed(TcpFailed failed) {
-    if (failed.generation() != generation || phase != Phase.CONNECTING) return this;
-    lost("the world at " + address() + " is not reachable (" + reason(failed.failure()) + ")");
-    return this;
+  /** AConnect sent; the first frame is the world's AConnected. */
+  private Behavior<Command> joining(Attempt attempt) {
+    return Behaviors.receive(Command.class)
+        .onMessage(FrameReceived.class, m -> m.attempt() == attempt, m -> onConnected(attempt, m.body()))
+        .onMessage(TcpClosed.class, m -> m.attempt() == attempt, m -> closed(attempt, false, m))
+        .onSignal(PostStop.class, signal -> closeOnStop(attempt))
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
   }
 
-  private Behavior<Command> onFrame(FrameReceived frame) {
-    if (frame.generation() != generation) return this;
+  private Behavior<Command> onConnected(Attempt attempt, ByteString body) {
+    AConnected connected;
     try {
-      if (phase == Phase.JOINING) {
-        onConnected(AConnected.parseFrom(frame.body().toArray()));
-      } else if (phase == Phase.JOINED) {
-        AResponses responses = AResponses.parseFrom(frame.body().toArray());
-        owner.tell(new SimAmazon.WorldResponses(responses));
-        if (responses.getFinished()) lost("the world at " + address() + " finished the connection");
-      }
+      connected = AConnected.parseFrom(body.toArray());
     } catch (InvalidProtocolBufferException e) {
-      lost("protocol error from the world at " + address() + ": a message that does not parse ("
-          + e.getMessage() + ")");
+      return unparsable(attempt, false, e);
     }
-    return this;
-  }
-
-  private void onConnected(AConnected connected) {
     if (!ACCEPTED.equals(connected.getResult())) {
       // E.g. the world still sees our previous connection: PROTOCOL.md says retry with backoff.
-      lost("the world at " + address() + " refused to connect: " + connected.getResult());
-      return;
+      return lost(attempt, false,
+          "the world at " + address() + " refused to connect: " + connected.getResult());
     }
     boolean created = worldId == null;
     worldId = connected.getWorldid();
-    phase = Phase.JOINED;
     backoff = MIN_BACKOFF;
-    getContext()
-        .getLog()
-        .info("{} world {} at {}", created ? "Created" : "Rejoined", worldId, address());
+    context.getLog().info("{} world {} at {}", created ? "Created" : "Rejoined", worldId, address());
     owner.tell(new SimAmazon.WorldJoined(worldId));
+    return joined(attempt);
   }
 
-  private Behavior<Command> onTcpClosed(TcpClosed closed) {
-    if (closed.generation() != generation || phase == Phase.BACKING_OFF) return this;
-    String why = closed.failure().map(WorldLink::reason).orElse("closed by the world");
-    lost("lost the connection to the world at " + address() + " (" + why + ")");
-    return this;
+  private Behavior<Command> joined(Attempt attempt) {
+    return Behaviors.receive(Command.class)
+        .onMessage(Send.class, m -> send(attempt, m.message()))
+        .onMessage(FrameReceived.class, m -> m.attempt() == attempt, m -> onResponses(attempt, m.body()))
+        .onMessage(TcpClosed.class, m -> m.attempt() == attempt, m -> closed(attempt, true, m))
+        .onSignal(PostStop.class, signal -> closeOnStop(attempt))
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
   }
 
-  private Behavior<Command> onSend(Send send) {
-    if (phase == Phase.JOINED && !session.send(send.message())) {
-      lost("the world at " + address() + " does not read what we send");
+  private Behavior<Command> send(Attempt attempt, ACommands message) {
+    if (attempt.session.send(message)) return Behaviors.same();
+    return lost(attempt, true, "the world at " + address() + " does not read what we send");
+  }
+
+  private Behavior<Command> onResponses(Attempt attempt, ByteString body) {
+    AResponses responses;
+    try {
+      responses = AResponses.parseFrom(body.toArray());
+    } catch (InvalidProtocolBufferException e) {
+      return unparsable(attempt, true, e);
     }
-    return this;
+    owner.tell(new SimAmazon.WorldResponses(responses));
+    if (responses.getFinished()) {
+      return lost(attempt, true, "the world at " + address() + " finished the connection");
+    }
+    return Behaviors.same();
+  }
+
+  /** Waits out the backoff delay, then connects anew; the closed session's events are ignored. */
+  private Behavior<Command> backingOff() {
+    return Behaviors.receive(Command.class)
+        .onMessageEquals(Reconnect.INSTANCE, this::connect)
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> closed(Attempt attempt, boolean wasJoined, TcpClosed closed) {
+    String why = closed.failure().map(WorldLink::reason).orElse("closed by the world");
+    return lost(attempt, wasJoined, "lost the connection to the world at " + address() + " (" + why + ")");
+  }
+
+  private Behavior<Command> unparsable(Attempt attempt, boolean wasJoined, InvalidProtocolBufferException e) {
+    return lost(attempt, wasJoined, "protocol error from the world at " + address()
+        + ": a message that does not parse (" + e.getMessage() + ")");
   }
 
   /** One log line, then a new connection after the backoff delay. */
-  private void lost(String problem) {
-    if (phase == Phase.JOINED) owner.tell(SimAmazon.WorldLost.INSTANCE);
-    session.close();
-    phase = Phase.BACKING_OFF;
-    getContext().getLog().warn("{}; reconnecting in {} ms", problem, backoff.toMillis());
-    timers.startSingleTimer(new Reconnect(generation), backoff);
+  private Behavior<Command> lost(Attempt attempt, boolean wasJoined, String problem) {
+    if (wasJoined) owner.tell(SimAmazon.WorldLost.INSTANCE);
+    attempt.session.close();
+    context.getLog().warn("{}; reconnecting in {} ms", problem, backoff.toMillis());
+    timers.startSingleTimer(Reconnect.INSTANCE, backoff);
     backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+    return backingOff();
   }
 
-  private Behavior<Command> onReconnect(Reconnect reconnect) {
-    if (reconnect.generation() == generation && phase == Phase.BACKING_OFF) connect();
-    return this;
-  }
-
-  private Behavior<Command> onStop() {
-    session.close();
-    return this;
+  private Behavior<Command> closeOnStop(Attempt attempt) {
+    attempt.session.close();
+    return Behaviors.same();
   }
 
   private String address() {

@@ -17,11 +17,9 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
-import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.QueueOfferResult;
@@ -45,8 +43,11 @@ import org.miniups.proto.WorldUps.UInitTruck;
  * One accepted TCP connection of either side. It cuts the byte stream into frames, parses them,
  * handles the connect handshake and forwards commands to its world; the world's responses come
  * back as ready-framed bytes. The connection's lifetime is this actor's lifetime.
+ *
+ * <p>One behavior per phase: {@link #awaitingConnect}, {@link #joining} (the connect message went
+ * to the registry), {@link #joined} (holding its world) and {@link #closing}.
  */
-final class PeerConnection extends AbstractBehavior<PeerConnection.Command> {
+final class PeerConnection {
 
   sealed interface Command {}
 
@@ -66,26 +67,16 @@ final class PeerConnection extends AbstractBehavior<PeerConnection.Command> {
   /** Abort the connection at once, as a crash or network failure would. */
   record Drop(ActorRef<Done> replyTo) implements Command {}
 
-  private enum Phase {
-    AWAITING_CONNECT,
-    JOINING,
-    JOINED,
-    CLOSING
-  }
-
   private static final int OUTGOING_BUFFER_FRAMES = 1024;
   private static final TextFormat.Printer ONE_LINE = TextFormat.printer().emittingSingleLine(true);
   // Only bounds how long one frame may wait for this actor; a world never takes that long.
   private static final Duration FRAME_HANDLING_TIMEOUT = Duration.ofSeconds(30);
 
+  private final ActorContext<Command> context;
   private final Side side;
   private final ActorRef<WorldRegistry.Command> registry;
   private final InetSocketAddress remote;
   private final BoundedSourceQueue<ByteString> outgoing;
-  private Phase phase = Phase.AWAITING_CONNECT;
-  private ActorRef<Done> heldFrameAck;
-  private ActorRef<World.Command> world;
-  private long worldId;
 
   static Behavior<Command> create(
       Tcp.IncomingConnection connection,
@@ -93,7 +84,8 @@ final class PeerConnection extends AbstractBehavior<PeerConnection.Command> {
       ActorRef<WorldRegistry.Command> registry,
       int maxFrameBytes) {
     return Behaviors.setup(
-        context -> new PeerConnection(context, connection, side, registry, maxFrameBytes));
+        context ->
+            new PeerConnection(context, connection, side, registry, maxFrameBytes).awaitingConnect());
   }
 
   private PeerConnection(
@@ -102,7 +94,7 @@ final class PeerConnection extends AbstractBehavior<PeerConnection.Command> {
       Side side,
       ActorRef<WorldRegistry.Command> registry,
       int maxFrameBytes) {
-    super(context);
+    this.context = context;
     this.side = side;
     this.registry = registry;
     this.remote = connection.remoteAddress();
@@ -130,42 +122,87 @@ final class PeerConnection extends AbstractBehavior<PeerConnection.Command> {
     context.getLog().info("{} connection from {} accepted", side, remote);
   }
 
-  @Override
-  public Receive<Command> createReceive() {
-    return newReceiveBuilder()
-        .onMessage(FrameReceived.class, this::onFrame)
-        .onMessage(JoinAccepted.class, this::onJoinAccepted)
-        .onMessage(JoinRefused.class, this::onJoinRefused)
-        .onMessage(Send.class, this::onSend)
+  /** The first frame must be the side's connect message. */
+  private Behavior<Command> awaitingConnect() {
+    return Behaviors.receive(Command.class)
+        .onMessage(FrameReceived.class, this::onConnect)
+        .onMessage(Drop.class, drop -> onDrop(drop, null))
         .onMessage(InputEnded.class, this::onInputEnded)
-        .onMessage(Drop.class, this::onDrop)
-        .onSignal(PostStop.class, signal -> onPostStop())
+        .onSignal(PostStop.class, signal -> onPostStop(null))
+        .onAnyMessage(m -> Behaviors.same())
         .build();
   }
 
-  private Behavior<Command> onFrame(FrameReceived frame) {
-    switch (phase) {
-      case AWAITING_CONNECT -> {
-        handleConnect(frame.body());
-        if (phase == Phase.JOINING) {
-          // Hold further frames until the world has answered, so none overtakes the join.
-          heldFrameAck = frame.ack();
-          return this;
-        }
-      }
-      case JOINED -> forwardCommands(frame.body());
-      default -> {
-        // Closing: the rest of what the peer sent is ignored.
-      }
-    }
-    frame.ack().tell(Done.getInstance());
-    return this;
+  /**
+   * The registry has the connect message; the frame's ack is held until the world has answered,
+   * so that no frame overtakes the join.
+   */
+  private Behavior<Command> joining(ActorRef<Done> heldFrameAck) {
+    return Behaviors.receive(Command.class)
+        .onMessage(JoinAccepted.class, accepted -> onJoinAccepted(accepted, heldFrameAck))
+        .onMessage(JoinRefused.class, refused -> {
+          Behavior<Command> next = refuse(refused.worldId(), refused.reason());
+          heldFrameAck.tell(Done.getInstance());
+          return next;
+        })
+        .onMessage(FrameReceived.class, this::ignoreFrame)
+        .onMessage(Drop.class, drop -> onDrop(drop, null, heldFrameAck))
+        .onMessage(InputEnded.class, this::onInputEnded)
+        .onSignal(PostStop.class, signal -> onPostStop(null))
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
   }
 
-  private void handleConnect(ByteString body) {
+  private Behavior<Command> joined(ActorRef<World.Command> world, long worldId) {
+    return Behaviors.receive(Command.class)
+        .onMessage(FrameReceived.class, frame -> {
+          Behavior<Command> next = forwardCommands(world, worldId, frame.body());
+          frame.ack().tell(Done.getInstance());
+          return next;
+        })
+        .onMessage(Send.class, send -> onSend(world, worldId, send))
+        .onMessage(Drop.class, drop -> onDrop(drop, world))
+        .onMessage(InputEnded.class, this::onInputEnded)
+        .onSignal(PostStop.class, signal -> onPostStop(world))
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
+  }
+
+  /**
+   * Closed or aborted: the rest of what the peer sent is ignored, and the actor stops when the
+   * input side ends. A frame ack held by the join is released when the registry refuses.
+   */
+  private Behavior<Command> closing(ActorRef<Done> heldFrameAck) {
+    return Behaviors.receive(Command.class)
+        .onMessage(FrameReceived.class, this::ignoreFrame)
+        .onMessage(JoinAccepted.class, accepted -> {
+          // Dropped while the join was on its way: let the world know right away.
+          accepted.world().tell(new World.PeerLeft(side, context.getSelf()));
+          return Behaviors.same();
+        })
+        .onMessage(JoinRefused.class, refused -> {
+          context.getLog().info("{} connection from {} refused: {}", side, remote, refused.reason());
+          offer(connected(refused.worldId(), refused.reason()));
+          if (heldFrameAck != null) heldFrameAck.tell(Done.getInstance());
+          return closing(null);
+        })
+        .onMessage(Drop.class, drop -> onDrop(drop, null, heldFrameAck))
+        .onMessage(InputEnded.class, this::onInputEnded)
+        .onSignal(PostStop.class, signal -> onPostStop(null))
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> ignoreFrame(FrameReceived frame) {
+    frame.ack().tell(Done.getInstance());
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onConnect(FrameReceived frame) {
     OptionalLong worldId;
     List<World.Site> sites = new ArrayList<>();
     boolean isAmazon;
+    ByteString body = frame.body();
     try {
       if (side == Side.UPS) {
         UConnect connect = UConnect.parseFrom(body.toArray());
@@ -186,16 +223,16 @@ final class PeerConnection extends AbstractBehavior<PeerConnection.Command> {
       }
     } catch (InvalidProtocolBufferException e) {
       String expected = side == Side.UPS ? "UConnect" : "AConnect";
-      refuse(0, "error: the first message must be a valid " + expected + " (" + e.getMessage() + ")");
-      return;
+      frame.ack().tell(Done.getInstance());
+      return refuse(0, "error: the first message must be a valid " + expected + " (" + e.getMessage() + ")");
     }
     String problem = checkConnect(sites, isAmazon);
     if (problem != null) {
-      refuse(worldId.orElse(0), "error: " + problem);
-      return;
+      frame.ack().tell(Done.getInstance());
+      return refuse(worldId.orElse(0), "error: " + problem);
     }
-    phase = Phase.JOINING;
-    registry.tell(new WorldRegistry.Join(side, worldId, sites, getContext().getSelf()));
+    registry.tell(new WorldRegistry.Join(side, worldId, sites, context.getSelf()));
+    return joining(frame.ack());
   }
 
   /** What makes a connect message unusable, or null when it is fine. */
@@ -213,47 +250,34 @@ final class PeerConnection extends AbstractBehavior<PeerConnection.Command> {
     return null;
   }
 
-  private void forwardCommands(ByteString body) {
+  private Behavior<Command> onJoinAccepted(JoinAccepted accepted, ActorRef<Done> heldFrameAck) {
+    offer(connected(accepted.worldId(), "connected!"));
+    context.getLog().info("{} connection from {} joined world {}", side, remote, accepted.worldId());
+    heldFrameAck.tell(Done.getInstance());
+    return joined(accepted.world(), accepted.worldId());
+  }
+
+  private Behavior<Command> forwardCommands(ActorRef<World.Command> world, long worldId, ByteString body) {
     try {
       if (side == Side.UPS) {
-        world.tell(new World.UpsCommands(UCommands.parseFrom(body.toArray()), getContext().getSelf()));
+        world.tell(new World.UpsCommands(UCommands.parseFrom(body.toArray()), context.getSelf()));
       } else {
-        world.tell(new World.AmazonCommands(ACommands.parseFrom(body.toArray()), getContext().getSelf()));
+        world.tell(new World.AmazonCommands(ACommands.parseFrom(body.toArray()), context.getSelf()));
       }
+      return Behaviors.same();
     } catch (InvalidProtocolBufferException e) {
-      getContext()
+      context
           .getLog()
           .warn("{} connection from {} (world {}): closing on a body that does not parse: {}",
               side, remote, worldId, e.getMessage());
-      close();
+      return close(world);
     }
   }
 
-  private Behavior<Command> onJoinAccepted(JoinAccepted accepted) {
-    if (phase == Phase.CLOSING) {
-      // Dropped while the join was on its way: let the world know right away.
-      accepted.world().tell(new World.PeerLeft(side, getContext().getSelf()));
-      return this;
-    }
-    world = accepted.world();
-    worldId = accepted.worldId();
-    phase = Phase.JOINED;
-    offer(connected(worldId, "connected!"));
-    getContext().getLog().info("{} connection from {} joined world {}", side, remote, worldId);
-    releaseHeldFrame();
-    return this;
-  }
-
-  private Behavior<Command> onJoinRefused(JoinRefused refused) {
-    refuse(refused.worldId(), refused.reason());
-    releaseHeldFrame();
-    return this;
-  }
-
-  private void refuse(long requestedWorldId, String reason) {
-    getContext().getLog().info("{} connection from {} refused: {}", side, remote, reason);
+  private Behavior<Command> refuse(long requestedWorldId, String reason) {
+    context.getLog().info("{} connection from {} refused: {}", side, remote, reason);
     offer(connected(requestedWorldId, reason));
-    close();
+    return close(null);
   }
 
   private Message connected(long id, String result) {
@@ -262,44 +286,47 @@ final class PeerConnection extends AbstractBehavior<PeerConnection.Command> {
         : AConnected.newBuilder().setWorldid(id).setResult(result).build();
   }
 
-  private Behavior<Command> onSend(Send send) {
-    if (phase != Phase.JOINED) return this;
+  private Behavior<Command> onSend(ActorRef<World.Command> world, long worldId, Send send) {
     if (outgoing.offer(send.frame()) == QueueOfferResult.dropped()) {
-      getContext()
+      context
           .getLog()
           .warn("{} connection from {} (world {}): peer does not read its responses, dropping it",
               side, remote, worldId);
-      abort();
+      return abort(world, null);
     } else if (send.closeAfter()) {
-      getContext()
+      context
           .getLog()
           .info("{} connection from {} (world {}): disconnect requested, closing", side, remote,
               worldId);
-      close();
+      return close(world);
     }
-    return this;
+    return Behaviors.same();
   }
 
-  private Behavior<Command> onDrop(Drop drop) {
-    getContext().getLog().info("{} connection from {}: dropped by the simulator", side, remote);
-    abort();
+  private Behavior<Command> onDrop(Drop drop, ActorRef<World.Command> world) {
+    return onDrop(drop, world, null);
+  }
+
+  private Behavior<Command> onDrop(Drop drop, ActorRef<World.Command> world, ActorRef<Done> heldFrameAck) {
+    context.getLog().info("{} connection from {}: dropped by the simulator", side, remote);
+    Behavior<Command> next = abort(world, heldFrameAck);
     drop.replyTo().tell(Done.getInstance());
-    return this;
+    return next;
   }
 
   private Behavior<Command> onInputEnded(InputEnded ended) {
     if (ended.failure() == null) {
-      getContext().getLog().info("{} connection from {} closed", side, remote);
+      context.getLog().info("{} connection from {} closed", side, remote);
     } else {
-      getContext()
+      context
           .getLog()
           .info("{} connection from {} closed on error: {}", side, remote, ended.failure().toString());
     }
     return Behaviors.stopped();
   }
 
-  private Behavior<Command> onPostStop() {
-    leaveWorld();
+  private Behavior<Command> onPostStop(ActorRef<World.Command> world) {
+    leave(world);
     if (!outgoing.isCompleted()) outgoing.complete();
     return Behaviors.same();
   }
@@ -310,41 +337,29 @@ final class PeerConnection extends AbstractBehavior<PeerConnection.Command> {
   }
 
   /** Lets what is queued go out, then closes; the actor stops when the input side ends. */
-  private void close() {
-    phase = Phase.CLOSING;
-    leaveWorld();
+  private Behavior<Command> close(ActorRef<World.Command> world) {
+    leave(world);
     if (!outgoing.isCompleted()) outgoing.complete();
+    return closing(null);
   }
 
   /** Tears the connection down without flushing, like a crash would. */
-  private void abort() {
-    phase = Phase.CLOSING;
-    leaveWorld();
+  private Behavior<Command> abort(ActorRef<World.Command> world, ActorRef<Done> heldFrameAck) {
+    leave(world);
     if (!outgoing.isCompleted()) {
       outgoing.fail(new IOException("connection aborted by the world simulator"));
     }
+    return closing(heldFrameAck);
   }
 
   /** Tells the world at once, so that the peer can join again on a new connection. */
-  private void leaveWorld() {
-    if (world != null) {
-      world.tell(new World.PeerLeft(side, getContext().getSelf()));
-      world = null;
-    }
-  }
-
-  private void releaseHeldFrame() {
-    if (heldFrameAck != null) {
-      heldFrameAck.tell(Done.getInstance());
-      heldFrameAck = null;
-    }
+  private void leave(ActorRef<World.Command> world) {
+    if (world != null) world.tell(new World.PeerLeft(side, context.getSelf()));
   }
 
   private void logDebug(MessageOrBuilder message) {
-    if (getContext().getLog().isDebugEnabled()) {
-      getContext()
-          .getLog()
-          .debug("{} connection from {}: {}", side, remote, ONE_LINE.printToString(message));
+    if (context.getLog().isDebugEnabled()) {
+      context.getLog().debug("{} connection from {}: {}", side, remote, ONE_LINE.printToString(message));
     }
   }
 }

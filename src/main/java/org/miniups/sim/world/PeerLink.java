@@ -1,36 +1,25 @@
 package org.miniups.sim.world;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.miniups.link.VarintFraming;
+import org.miniups.sim.ReliableLink;
 
 /**
- * The reliability state of one world's link to one peer (UPS or Amazon), which outlives the
- * peer's TCP connections: the seqnums it already sent us, the world items it has not acked yet,
- * and what goes into the next response. Owned by the {@link World} actor.
+ * One world's link to one peer (UPS or Amazon): the {@link ReliableLink} that outlives the peer's
+ * TCP connections, the connection it currently answers on, and whether the peer asked to finish.
+ * Owned by the {@link World} actor.
  *
  * @param <R> builder of the response message of this side (UResponses or AResponses)
  */
 final class PeerLink<R extends Message.Builder> {
-
-  /** How this side's response message is assembled. */
-  interface ResponseFormat<R> {
-    R newResponse();
-
-    void addAck(R response, long seqnum);
-
-    void markFinished(R response);
-  }
 
   /**
    * What a link must not forget across a restart: the peer's seqnums already handled, and our
@@ -38,33 +27,25 @@ final class PeerLink<R extends Message.Builder> {
    */
   record Saved(Set<Long> handledSeqnums, Map<Long, byte[]> unacked) {}
 
-  /**
-   * A world item waiting for its ack, as a response holding only that item: merged into a
-   * response to send it, and saved as bytes.
-   */
-  private static final class Pending {
-    final Message item;
-    long lastSentNanos;
-
-    Pending(Message item) {
-      this.item = item;
-    }
-  }
-
   private final Side side;
-  private final ResponseFormat<R> format;
-  private final long resendNanos;
-  private final Set<Long> handledSeqnums = new HashSet<>();
-  private final Map<Long, Pending> unacked = new LinkedHashMap<>();
-  private final Map<Long, Pending> itemsToSend = new LinkedHashMap<>();
-  private final List<Long> acksToSend = new ArrayList<>();
+  private final Supplier<R> newResponse;
+  private final Consumer<R> markFinished;
+  private final ReliableLink<R> reliable;
   private ActorRef<PeerConnection.Command> connection;
   private boolean finishing;
 
-  PeerLink(Side side, ResponseFormat<R> format, Duration resendInterval) {
+  PeerLink(
+      Side side,
+      Duration resendInterval,
+      Supplier<R> newResponse,
+      BiConsumer<R, Long> addAck,
+      Consumer<R> markFinished) {
     this.side = side;
-    this.format = format;
-    this.resendNanos = resendInterval.toNanos();
+    this.newResponse = newResponse;
+    this.markFinished = markFinished;
+    // One response carries everything due, as the course's world does.
+    this.reliable = new ReliableLink<>(resendInterval, newResponse, addAck,
+        Integer.MAX_VALUE, ReliableLink.WriteListener.NONE);
   }
 
   Side side() {
@@ -80,62 +61,43 @@ final class PeerLink<R extends Message.Builder> {
   }
 
   int unackedCount() {
-    return unacked.size();
+    return reliable.unackedCount();
   }
 
   /** A peer (re)joined: everything it has not acked goes out again in the next response. */
   void connect(ActorRef<PeerConnection.Command> newConnection) {
     connection = newConnection;
     finishing = false;
-    itemsToSend.putAll(unacked);
+    reliable.resendAll();
   }
 
   /** The connection is gone; unacked items wait for the next one, acks are lost with it. */
   void disconnect() {
     connection = null;
-    acksToSend.clear();
-    itemsToSend.clear();
+    reliable.forgetDue();
   }
 
   /** Acks a request; returns false when its seqnum was handled before (a re-send). */
   boolean acceptRequest(long seqnum) {
-    acksToSend.add(seqnum);
-    return handledSeqnums.add(seqnum);
+    return reliable.receive(seqnum);
   }
 
-  void acked(List<Long> worldSeqnums) {
-    worldSeqnums.forEach(unacked::remove);
+  void acked(List<Long> worldSeqnums, long nowNanos) {
+    reliable.acked(worldSeqnums, nowNanos);
   }
 
   /** Queues a world item until the peer acks {@code worldSeqnum}. */
   void send(long worldSeqnum, Consumer<R> addTo) {
-    R alone = format.newResponse();
-    addTo.accept(alone);
-    Pending item = new Pending(alone.build());
-    unacked.put(worldSeqnum, item);
-    itemsToSend.put(worldSeqnum, item);
+    reliable.send(worldSeqnum, addTo);
   }
 
   Saved saved() {
-    Map<Long, byte[]> items = new LinkedHashMap<>();
-    unacked.forEach((seqnum, item) -> items.put(seqnum, item.item.toByteArray()));
-    return new Saved(new TreeSet<>(handledSeqnums), items);
+    return new Saved(reliable.handled(), reliable.unackedBytes());
   }
 
   /** Back to a saved state, disconnected; the unacked items go out when the peer joins. */
   void restore(Saved saved) {
-    handledSeqnums.addAll(saved.handledSeqnums());
-    saved.unacked().forEach((seqnum, bytes) -> unacked.put(seqnum, new Pending(parse(bytes))));
-  }
-
-  private Message parse(byte[] bytes) {
-    R response = format.newResponse();
-    try {
-      response.mergeFrom(bytes);
-    } catch (InvalidProtocolBufferException e) {
-      throw new IllegalStateException("a saved " + side + " item does not parse", e);
-    }
-    return response.build();
+    reliable.restore(saved.handledSeqnums(), saved.unacked());
   }
 
   /** The peer asked to disconnect: the next response says finished and closes the connection. */
@@ -144,10 +106,7 @@ final class PeerLink<R extends Message.Builder> {
   }
 
   void resendOverdue(long nowNanos) {
-    unacked.forEach(
-        (seqnum, item) -> {
-          if (nowNanos - item.lastSentNanos >= resendNanos) itemsToSend.put(seqnum, item);
-        });
+    reliable.resendOverdue(nowNanos);
   }
 
   /**
@@ -157,22 +116,15 @@ final class PeerLink<R extends Message.Builder> {
   Message flush(long nowNanos) {
     if (connection == null) {
       // Nobody to tell: the peer re-sends its requests, and connect() re-queues every item.
-      acksToSend.clear();
-      itemsToSend.clear();
+      reliable.forgetDue();
       return null;
     }
-    if (acksToSend.isEmpty() && itemsToSend.isEmpty() && !finishing) return null;
-    R response = format.newResponse();
-    acksToSend.forEach(seqnum -> format.addAck(response, seqnum));
-    itemsToSend.values().forEach(item -> {
-      response.mergeFrom(item.item);
-      item.lastSentNanos = nowNanos;
-    });
-    if (finishing) format.markFinished(response);
+    List<R> drained = reliable.drain(true, nowNanos);
+    if (drained.isEmpty() && !finishing) return null;
+    R response = drained.isEmpty() ? newResponse.get() : drained.get(0);
+    if (finishing) markFinished.accept(response);
     Message message = response.build();
     connection.tell(new PeerConnection.Send(VarintFraming.encode(message), finishing));
-    acksToSend.clear();
-    itemsToSend.clear();
     if (finishing) connection = null;
     finishing = false;
     return message;

@@ -1,5 +1,6 @@
 package org.miniups.sim.world;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -33,6 +34,51 @@ public record SimWorldStats(
     List<TruckState> trucks,
     List<PackageState> packages,
     List<WarehouseState> warehouses) {
+
+  /** A snapshot of {@code state}, trucks where they are at {@code nowNanos}. */
+  static SimWorldStats of(
+      WorldState state, PeerLink<?> ups, PeerLink<?> amazon, long nowNanos) {
+    List<TruckState> trucks = new ArrayList<>();
+    for (Truck truck : state.trucks.values()) {
+      trucks.add(
+          new TruckState(
+              truck.id,
+              truck.status.wire,
+              truck.x(nowNanos),
+              truck.y(nowNanos),
+              List.copyOf(truck.aboard),
+              truck.route.stream().map(Truck.Stop::packageId).toList()));
+    }
+    List<PackageState> packages = new ArrayList<>();
+    for (WorldState.Parcel parcel : state.parcels.values()) {
+      packages.add(
+          new PackageState(
+              parcel.id,
+              parcel.status.wire,
+              parcel.warehouseId,
+              parcel.truckId == null ? OptionalInt.empty() : OptionalInt.of(parcel.truckId)));
+    }
+    List<WarehouseState> warehouses = new ArrayList<>();
+    for (WorldState.Warehouse warehouse : state.warehouses.values()) {
+      warehouses.add(
+          new WarehouseState(warehouse.id, warehouse.x, warehouse.y, Map.copyOf(warehouse.stock)));
+    }
+    return new SimWorldStats(
+        state.worldId,
+        state.simSpeed,
+        ups.isConnected(),
+        amazon.isConnected(),
+        state.processed,
+        state.duplicates,
+        state.dropped,
+        ups.unackedCount(),
+        amazon.unackedCount(),
+        state.deliveries,
+        state.deliveredAt,
+        trucks,
+        packages,
+        warehouses);
+  }
 
   /**
    * @param status the wire status ({@code idle}, {@code traveling}, {@code arrive warehouse},

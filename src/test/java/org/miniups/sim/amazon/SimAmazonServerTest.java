@@ -649,7 +649,7 @@ class SimAmazonServerTest {
     assertEquals(count, stats.pickupSentNanos().size());
     assertEquals(1, Set.copyOf(stats.pickupSentNanos().values()).size(), "all written in the same flush");
     int most = ups.pickupsPerMessage.stream().mapToInt(Integer::intValue).max().orElseThrow();
-    assertTrue(most <= ReliableLink.MAX_ITEMS_PER_MESSAGE, "at most 200 pickups a message, got " + most);
+    assertTrue(most <= SimAmazon.MAX_ITEMS_PER_MESSAGE, "at most 200 pickups a message, got " + most);
     assertTrue(ups.largestMessageBytes < 64 * 1024, "largest message " + ups.largestMessageBytes + " bytes");
     // And the burst is served: stock is bought for it and the world packs every one.
     awaitWorld("all " + count + " packed",
