@@ -1,5 +1,9 @@
 package org.miniups;
 
+import org.miniups.shipment.ShipmentState;
+import org.miniups.truck.Warehouse;
+import org.miniups.truck.Location;
+import org.miniups.truck.Cargo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -140,8 +144,8 @@ class SerializationTest {
 
   @Test
   void truckEventsStateAndCommands() {
-    Truck.Warehouse wh = new Truck.Warehouse(1, 2, 3);
-    Truck.Cargo cargo = new Truck.Cargo(10, wh, new Truck.Location(4, 5), "1Z0123456789ABCDEF", true, 77, 1, 2);
+    Warehouse wh = new Warehouse(1, 2, 3);
+    Cargo cargo = new Cargo(10, wh, new Location(4, 5), "1Z0123456789ABCDEF", true, 77, 1, 2);
     EffectLog<TruckEffect.Destination, TruckEffect> effects =
         EffectLog.<TruckEffect.Destination, TruckEffect>empty()
             .add(TruckEffect.Destination.WORLD_OUTBOX, new TruckEffect.ToWorld(new WorldCommand.GoPickup(1, 1)))
@@ -160,9 +164,9 @@ class SerializationTest {
     TruckState state =
         new TruckState(
             1, new TruckState.Trip(Truck.Phase.TO_WAREHOUSE, wh, List.of(cargo), List.of(10L), 1),
-            new TruckState.Route(List.of(cargo), 2, 0), new Truck.Location(0, 0), AT, null, List.of("10#1"), effects);
+            new TruckState.Route(List.of(cargo), 2, 0), new Location(0, 0), AT, null, List.of("10#1"), effects);
     Truck.Summary summary =
-        new Truck.Summary(1, Truck.Phase.TO_WAREHOUSE, "traveling", new Truck.Location(0, 0), 1, 1, 1, 1, 2, null, AT);
+        new Truck.Summary(1, Truck.Phase.TO_WAREHOUSE, "traveling", new Location(0, 0), 1, 1, 1, 1, 2, null, AT);
     roundTrip(state, new Truck.Changed(summary));
 
     TestProbe<Truck.AssignmentReply> probe = testKit.createTestProbe();
@@ -190,8 +194,8 @@ class SerializationTest {
    */
   @Test
   void aTruckSnapshotKeepsItsStoredShape() throws Exception {
-    Truck.Warehouse wh = new Truck.Warehouse(1, 2, 3);
-    Truck.Cargo cargo = new Truck.Cargo(10, wh, new Truck.Location(4, 5), "1Z0123456789ABCDEF", false, 77, 0, 0);
+    Warehouse wh = new Warehouse(1, 2, 3);
+    Cargo cargo = new Cargo(10, wh, new Location(4, 5), "1Z0123456789ABCDEF", false, 77, 0, 0);
     EffectLog<TruckEffect.Destination, TruckEffect> effects =
         EffectLog.<TruckEffect.Destination, TruckEffect>empty()
             .add(TruckEffect.Destination.WORLD_OUTBOX, new TruckEffect.ToWorld(new WorldCommand.GoPickup(1, 1)))
@@ -199,7 +203,7 @@ class SerializationTest {
     TruckState state =
         new TruckState(
             1, new TruckState.Trip(Truck.Phase.AT_WAREHOUSE, wh, List.of(cargo), List.of(10L), 1),
-            new TruckState.Route(List.of(), 2, 0), new Truck.Location(2, 3), AT, "error", List.of("10#0"), effects);
+            new TruckState.Route(List.of(), 2, 0), new Location(2, 3), AT, "error", List.of("10#0"), effects);
 
     com.fasterxml.jackson.databind.JsonNode written = stored(state);
     List<String> names = new java.util.ArrayList<>();
@@ -218,7 +222,7 @@ class SerializationTest {
 
     com.fasterxml.jackson.databind.node.ObjectNode old = CBOR.createObjectNode();
     old.put("type", "truck.state").put("truckId", 1).put("phase", "AT_WAREHOUSE");
-    old.set("position", CBOR.valueToTree(new Truck.Location(2, 3)));
+    old.set("position", CBOR.valueToTree(new Location(2, 3)));
     old.set("updatedAt", written.get("updatedAt"));
     old.set("warehouse", CBOR.valueToTree(wh));
     old.set("cargo", written.get("cargo"));
@@ -236,10 +240,10 @@ class SerializationTest {
   @Test
   void aShipmentStateKeepsItsStoredShape() throws Exception {
     Shipment.Details details = new Shipment.Details(10, 1, 2, 3, 4, 5, null, List.of(new Shipment.Item(1, "book", 2)));
-    Shipment.State state =
-        new Shipment.State(
-            10, new Shipment.State.Order(details, "1Z0123456789ABCDEF", 9), 77L,
-            new Shipment.State.Progress(Shipment.Status.EXCEPTION, 1, 2, "refused"), new Shipment.State.Place(6, 7),
+    ShipmentState state =
+        new ShipmentState(
+            10, new ShipmentState.Order(details, "1Z0123456789ABCDEF", 9), 77L,
+            new ShipmentState.Progress(Shipment.Status.EXCEPTION, 1, 2, "refused"), new ShipmentState.Place(6, 7),
             List.of(new Shipment.HistoryEntry("created", AT, 2, 3, 0, null)), 3);
     com.fasterxml.jackson.databind.JsonNode written = stored(state);
     List<String> names = new java.util.ArrayList<>();
@@ -256,9 +260,9 @@ class SerializationTest {
     old.put("truckId", 1).put("attempt", 2).put("destX", 6).put("destY", 7);
     old.set("history", written.get("history"));
     old.put("exceptionReason", "refused").put("revision", 3);
-    assertEquals(state, replayed(old, Shipment.State.class));
-    Shipment.State none =
-        new Shipment.State(5, null, null, new Shipment.State.Progress(null, 0, 0, null), new Shipment.State.Place(0, 0), List.of(), 0);
+    assertEquals(state, replayed(old, ShipmentState.class));
+    ShipmentState none =
+        new ShipmentState(5, null, null, new ShipmentState.Progress(null, 0, 0, null), new ShipmentState.Place(0, 0), List.of(), 0);
     assertEquals(none, serialization.verifySerialization(none, false), "before any pickup created it");
   }
 
@@ -268,7 +272,7 @@ class SerializationTest {
         new Shipment.Details(10, 1, 2, 3, 4, 5, 77L, List.of(new Shipment.Item(1, "book", 2)));
     Shipment.Step step = new Shipment.Step(Shipment.Status.WAITING, 1, 0, 2, 3, AT, null);
     List<Shipment.HistoryEntry> history = List.of(new Shipment.HistoryEntry("created", AT, 2, 3, 0, null));
-    Truck.Cargo cargo = new Truck.Cargo(10, new Truck.Warehouse(1, 2, 3), new Truck.Location(4, 5), "1Z0123456789ABCDEF", false, 9, 0, 0);
+    Cargo cargo = new Cargo(10, new Warehouse(1, 2, 3), new Location(4, 5), "1Z0123456789ABCDEF", false, 9, 0, 0);
     Dispatcher.Offer offer = new Dispatcher.Offer(1, List.of(10L));
     roundTrip(
         new Shipment.Created(details, "1Z0123456789ABCDEF", null, 9, AT),
@@ -276,9 +280,9 @@ class SerializationTest {
         new Shipment.LeftWarehouse(1, 0, 4, 5, AT),
         new Shipment.DestinationChanged(6, 7, AT),
         new Shipment.Claimed(5, AT),
-        new Shipment.State(
-            10, new Shipment.State.Order(details, "1Z0123456789ABCDEF", 9), 77L,
-            new Shipment.State.Progress(Shipment.Status.WAITING, 1, 0, null), new Shipment.State.Place(4, 5), history, 3),
+        new ShipmentState(
+            10, new ShipmentState.Order(details, "1Z0123456789ABCDEF", 9), 77L,
+            new ShipmentState.Progress(Shipment.Status.WAITING, 1, 0, null), new ShipmentState.Place(4, 5), history, 3),
         new Shipment.Changed(
             new Shipment.Summary(10, details, "1Z0123456789ABCDEF", 9, 77L, Shipment.Status.WAITING, 1, 4, 5, history, null, 3)),
         new WarehouseRegistry.WarehouseAdded(1, 2, 3),

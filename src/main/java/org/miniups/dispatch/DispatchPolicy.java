@@ -1,5 +1,6 @@
 package org.miniups.dispatch;
 
+import org.miniups.truck.Cargo;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.Optional;
@@ -34,7 +35,7 @@ public interface DispatchPolicy {
   }
 
   /** A truck among {@code fleet} to collect {@code cargo}, or empty to wait for one to free up. */
-  Optional<Integer> choose(Truck.Cargo cargo, Collection<Candidate> fleet);
+  Optional<Integer> choose(Cargo cargo, Collection<Candidate> fleet);
 
   /**
    * Trips fill up before another truck is sent: a truck already bound for the warehouse with room

@@ -1,5 +1,6 @@
 package org.miniups.dispatch;
 
+import org.miniups.truck.Cargo;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -60,7 +61,7 @@ public final class Dispatcher
   public sealed interface Command extends CborSerializable {}
 
   /** Find a truck for {@code cargo}; answered once it is queued (or known). */
-  public record Dispatch(Truck.Cargo cargo, ActorRef<Done> replyTo) implements Command {}
+  public record Dispatch(Cargo cargo, ActorRef<Done> replyTo) implements Command {}
 
   public record GetQueue(ActorRef<QueueView> replyTo) implements Command {}
 
@@ -97,7 +98,7 @@ public final class Dispatcher
   })
   public sealed interface Event extends Persisted {}
 
-  public record Queued(List<Truck.Cargo> cargo) implements Event {}
+  public record Queued(List<Cargo> cargo) implements Event {}
 
   public record Offered(List<Offer> offers) implements Event {}
 
@@ -113,7 +114,7 @@ public final class Dispatcher
    * @param offers offers a truck has not answered yet
    * @param done keys ("shipId#attempt") of recent assignments, so a repeated request changes nothing
    */
-  public record State(List<Truck.Cargo> queue, List<Offer> offers, List<String> done) implements Persisted {
+  public record State(List<Cargo> queue, List<Offer> offers, List<String> done) implements Persisted {
     public State {
       queue = List.copyOf(queue);
       offers = List.copyOf(offers);
@@ -139,7 +140,7 @@ public final class Dispatcher
       return ids;
     }
 
-    List<Truck.Cargo> cargo(List<Long> shipIds) {
+    List<Cargo> cargo(List<Long> shipIds) {
       return queue.stream().filter(c -> shipIds.contains(c.shipId())).toList();
     }
 
@@ -147,14 +148,14 @@ public final class Dispatcher
       Set<Long> offered = offeredShipIds();
       Map<Integer, List<Long>> byTruck = new LinkedHashMap<>();
       offers.forEach(o -> byTruck.computeIfAbsent(o.truckId(), id -> new ArrayList<>()).addAll(o.shipIds()));
-      return new QueueView(queue.stream().map(Truck.Cargo::shipId).filter(id -> !offered.contains(id)).toList(), byTruck);
+      return new QueueView(queue.stream().map(Cargo::shipId).filter(id -> !offered.contains(id)).toList(), byTruck);
     }
 
     State enqueue(Queued e) {
       Set<Long> incoming = new HashSet<>();
       e.cargo().forEach(c -> incoming.add(c.shipId()));
       // A newer attempt replaces an older one.
-      List<Truck.Cargo> more = new ArrayList<>(queue.stream().filter(c -> !incoming.contains(c.shipId())).toList());
+      List<Cargo> more = new ArrayList<>(queue.stream().filter(c -> !incoming.contains(c.shipId())).toList());
       more.addAll(e.cargo());
       return new State(more, offers, done);
     }
@@ -172,9 +173,9 @@ public final class Dispatcher
         open.remove(answer.offer());
         taken.addAll(answer.accepted());
       }
-      List<Truck.Cargo> rest = new ArrayList<>();
+      List<Cargo> rest = new ArrayList<>();
       List<String> remembered = new ArrayList<>(done);
-      for (Truck.Cargo c : queue) {
+      for (Cargo c : queue) {
         if (taken.contains(c.shipId())) remembered.add(c.assignmentKey());
         else rest.add(c);
       }
@@ -239,7 +240,7 @@ public final class Dispatcher
   // Transient: what waits for the next write, the latest state each truck reported, and trucks
   // that declined and have not changed since.
   private final GroupCommit<Runnable> batch = new GroupCommit<>();
-  private final List<Truck.Cargo> toQueue = new ArrayList<>();
+  private final List<Cargo> toQueue = new ArrayList<>();
   private final List<Answer> answers = new ArrayList<>();
   private final Map<Integer, Truck.Summary> view = new HashMap<>();
   private final Set<Integer> declinedSinceChange = new HashSet<>();
@@ -337,7 +338,7 @@ public final class Dispatcher
   }
 
   /** Not offered until its retry's delay has passed (a planning round then follows). */
-  private void holdBack(Truck.Cargo cargo) {
+  private void holdBack(Cargo cargo) {
     Duration delay = retryBackoff.before(cargo.attempt());
     heldBack.add(cargo.shipId());
     timers.startSingleTimer(new RetryDue(cargo.shipId()), new RetryDue(cargo.shipId()), delay);
@@ -411,7 +412,7 @@ public final class Dispatcher
     // "Soonest" needs the whole fleet: until every truck has reported, nobody is chosen.
     if (view.size() < fleet.size() || state.queue().isEmpty()) return List.of();
     Set<Long> offered = state.offeredShipIds();
-    Map<Long, Truck.Cargo> queued = new HashMap<>();
+    Map<Long, Cargo> queued = new HashMap<>();
     state.queue().forEach(c -> queued.put(c.shipId(), c));
     Map<Integer, DispatchPolicy.Candidate> candidates = new LinkedHashMap<>();
     for (Truck.Summary truck : view.values()) {
@@ -421,7 +422,7 @@ public final class Dispatcher
     }
     for (Offer open : state.offers()) {
       DispatchPolicy.Candidate c = candidates.get(open.truckId());
-      Truck.Cargo first = queued.get(open.shipIds().get(0));
+      Cargo first = queued.get(open.shipIds().get(0));
       if (c != null && first != null) {
         candidates.put(open.truckId(), new DispatchPolicy.Candidate(c.truck(), first.warehouse().id(), c.planned() + open.shipIds().size()));
       }
@@ -429,7 +430,7 @@ public final class Dispatcher
     Map<Integer, List<Long>> planned = new LinkedHashMap<>();
     // Trucks only lose room during a round: a warehouse no truck can serve stays so until the end.
     Set<Integer> unservable = new HashSet<>();
-    for (Truck.Cargo cargo : state.queue()) {
+    for (Cargo cargo : state.queue()) {
       if (candidates.isEmpty()) break;
       if (offered.contains(cargo.shipId()) || heldBack.contains(cargo.shipId()) || unservable.contains(cargo.warehouse().id())) continue;
       Optional<Integer> truck = policy.choose(cargo, candidates.values());
@@ -447,7 +448,7 @@ public final class Dispatcher
   }
 
   private void ask(State state, Offer offer) {
-    List<Truck.Cargo> cargo = state.cargo(offer.shipIds());
+    List<Cargo> cargo = state.cargo(offer.shipIds());
     context.pipeToSelf(
         AskPattern.<Truck.Command, Truck.AssignmentReply>ask(
             trucks.apply(offer.truckId()),

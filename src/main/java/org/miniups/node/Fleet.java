@@ -1,5 +1,6 @@
 package org.miniups.node;
 
+import org.miniups.truck.Location;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -53,7 +54,7 @@ public record Fleet(
   }
 
   /** Trucks start on a small grid near the origin, five to a row. */
-  public static Truck.Location startingPoint(int truckId) {
-    return new Truck.Location(((truckId - 1) % 5) * 2, ((truckId - 1) / 5) * 2);
+  public static Location startingPoint(int truckId) {
+    return new Location(((truckId - 1) % 5) * 2, ((truckId - 1) / 5) * 2);
   }
 }

@@ -1,5 +1,6 @@
 package org.miniups.node;
 
+import org.miniups.shipment.ShipmentState;
 import com.fasterxml.jackson.databind.jsontype.NamedType;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import java.util.List;
@@ -31,7 +32,7 @@ public final class StoredTypeNames extends SimpleModule {
           new NamedType(Truck.Event.class),
           new NamedType(TruckState.class, "truck.state"),
           new NamedType(Shipment.Event.class),
-          new NamedType(Shipment.State.class, "shipment.state"),
+          new NamedType(ShipmentState.class, "shipment.state"),
           new NamedType(Dispatcher.Event.class),
           new NamedType(Dispatcher.State.class, "dispatcher.state"),
           new NamedType(ResendSupervisor.Event.class),

@@ -1,5 +1,8 @@
 package org.miniups.relay;
 
+import org.miniups.truck.Warehouse;
+import org.miniups.truck.Location;
+import org.miniups.truck.Cargo;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -129,10 +132,10 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
               if (shipment.pickupSeqnum() != seqnum) return answerRepeat(seqnum, shipment);
               // Until a truck took it, (re-)queue it: the dispatcher ignores what it already has.
               if (shipment.status() != Shipment.Status.CREATED) return done();
-              Truck.Cargo cargo =
-                  new Truck.Cargo(
-                      pickup.shipId(), new Truck.Warehouse(wh.id(), wh.x(), wh.y()),
-                      new Truck.Location(pickup.destX(), pickup.destY()), shipment.trackingNumber(),
+              Cargo cargo =
+                  new Cargo(
+                      pickup.shipId(), new Warehouse(wh.id(), wh.x(), wh.y()),
+                      new Location(pickup.destX(), pickup.destY()), shipment.trackingNumber(),
                       shipment.ownerId() != null, seqnum, 0, 0);
               // The truck tells Amazon the number once dispatched: it must resolve by then.
               return trackingIndex.register(shipment.trackingNumber(), shipment.shipId())
@@ -194,9 +197,9 @@ public final class AmazonRequestRouter implements InboundDedup.Handler {
   }
 
   /** The package's position: the truck's while it is on one, else where it rests. */
-  private CompletionStage<Truck.Location> position(Shipment.Summary shipment) {
+  private CompletionStage<Location> position(Shipment.Summary shipment) {
     int[] resting = shipment.restingPosition();
-    Truck.Location fallback = new Truck.Location(resting[0], resting[1]);
+    Location fallback = new Location(resting[0], resting[1]);
     if (!shipment.status().onTruck() || !fleet.contains(shipment.truckId())) {
       return CompletableFuture.completedFuture(fallback);
     }

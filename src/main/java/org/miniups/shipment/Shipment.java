@@ -1,22 +1,17 @@
 package org.miniups.shipment;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
-import com.fasterxml.jackson.annotation.JsonValue;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.actor.typed.RecipientRef;
@@ -46,7 +41,7 @@ import org.miniups.Persisted;
  * passed already (a truck re-sending after a crash), changes nothing.
  */
 public final class Shipment
-    extends EventSourcedBehaviorWithEnforcedReplies<Shipment.Command, Shipment.Event, Shipment.State> {
+    extends EventSourcedBehaviorWithEnforcedReplies<Shipment.Command, Shipment.Event, ShipmentState> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Shipment");
 
@@ -276,161 +271,6 @@ public final class Shipment
 
   // --- state
 
-  /**
-   * The shipment's write model, in parts: what Amazon's pickup created, who owns it, how far it
-   * got, where it goes and its history; readers get it as a {@link Summary}. Snapshots (none are
-   * taken, but the type is registered) keep the flat shape the state always had ({@link Stored}).
-   *
-   * @param order null until Amazon's pickup created the shipment
-   * @param destination where it goes now (Amazon's destination unless its owner changed it)
-   * @param revision how many events made this state (not persisted: recovery counts them again)
-   */
-  public record State(
-      long shipId, Order order, Long ownerId, Progress progress, Place destination, List<HistoryEntry> history, long revision)
-      implements Persisted {
-
-    public State {
-      history = List.copyOf(history);
-    }
-
-    /** What Amazon's pickup created: fixed for good. {@code pickupSeqnum} is that pickup's seqnum. */
-    public record Order(Details details, String trackingNumber, long pickupSeqnum) {}
-
-    /** How far the shipment got; {@code attempt} is the dispatch the last step came from. */
-    public record Progress(Status status, int truckId, int attempt, String exceptionReason) {}
-
-    public record Place(int x, int y) {}
-
-    static State empty(long shipId) {
-      return new State(shipId, null, null, new Progress(null, 0, 0, null), new Place(0, 0), List.of(), 0);
-    }
-
-    boolean exists() {
-      return order != null;
-    }
-
-    public Summary summary() {
-      return new Summary(
-          shipId, exists() ? order.details() : null, exists() ? order.trackingNumber() : null, exists() ? order.pickupSeqnum() : 0,
-          ownerId, progress.status(), progress.truckId(), destination.x(), destination.y(), history, progress.exceptionReason(),
-          revision);
-    }
-
-    /** Whether {@code step} moves the shipment on: a newer dispatch, or further on the same one. */
-    boolean advancesWith(Step step) {
-      Status status = progress.status();
-      if (status == Status.DELIVERED || step.status() == Status.CREATED) return false;
-      if (step.attempt() != progress.attempt()) return step.attempt() > progress.attempt();
-      if (step.status() == Status.EXCEPTION) {
-        return status != Status.EXCEPTION || !Objects.equals(progress.exceptionReason(), step.detail());
-      }
-      return step.status().ordinal() > status.ordinal();
-    }
-
-    /** Not gone yet, and the truck is of this dispatch or a later one: it may leave with it. */
-    boolean canLeaveWith(int truck, int dispatch) {
-      if (progress.status() == Status.OUT_FOR_DELIVERY || progress.status() == Status.DELIVERED) return false;
-      int truckId = progress.truckId();
-      return dispatch > progress.attempt() || (dispatch == progress.attempt() && (truckId == 0 || truckId == truck));
-    }
-
-    String destinationLockedReason() {
-      return exists() ? summary().destinationLockedReason() : null;
-    }
-
-    State create(Created e) {
-      Details d = e.details();
-      HistoryEntry created = new HistoryEntry(Status.CREATED.text, e.at(), d.warehouseX(), d.warehouseY(), 0, null);
-      return new State(
-          shipId, new Order(d, e.trackingNumber(), e.amazonSeqnum()), e.ownerId(), new Progress(Status.CREATED, 0, 0, null),
-          new Place(d.destX(), d.destY()), List.of(created), revision);
-    }
-
-    State step(Step s) {
-      HistoryEntry entry = new HistoryEntry(s.status().text, s.at(), s.x(), s.y(), s.truckId(), s.detail());
-      String reason = s.status() == Status.EXCEPTION ? s.detail() : null;
-      int truck = s.truckId() != 0 ? s.truckId() : progress.truckId();
-      return withProgress(new Progress(s.status(), truck, s.attempt(), reason), entry);
-    }
-
-    State leave(LeftWarehouse e) {
-      HistoryEntry last = history.get(history.size() - 1);
-      String to = "to (" + e.x() + ", " + e.y() + ")";
-      HistoryEntry entry = new HistoryEntry(Status.OUT_FOR_DELIVERY.text, e.at(), last.x(), last.y(), e.truckId(), to);
-      return withProgress(new Progress(Status.OUT_FOR_DELIVERY, e.truckId(), e.attempt(), null), entry)
-          .withDestination(new Place(e.x(), e.y()));
-    }
-
-    /** The history entry records where the package is, not where it will go (the detail says that). */
-    State redirect(DestinationChanged e) {
-      HistoryEntry last = history.get(history.size() - 1);
-      String detail = "destination changed to (" + e.x() + ", " + e.y() + ")";
-      return withDestination(new Place(e.x(), e.y()))
-          .withHistory(append(history, new HistoryEntry(progress.status().text, e.at(), last.x(), last.y(), progress.truckId(), detail)));
-    }
-
-    State claim(Claimed e) {
-      return withOwner(e.userId());
-    }
-
-    private State withProgress(Progress next, HistoryEntry entry) {
-      return new State(shipId, order, ownerId, next, destination, append(history, entry), revision);
-    }
-
-    private State withOwner(long userId) {
-      return new State(shipId, order, userId, progress, destination, history, revision);
-    }
-
-    private State withDestination(Place place) {
-      return new State(shipId, order, ownerId, progress, place, history, revision);
-    }
-
-    private State withHistory(List<HistoryEntry> entries) {
-      return new State(shipId, order, ownerId, progress, destination, entries, revision);
-    }
-
-    /** One more event applied: readers tell a newer view from an older one by it. */
-    private State revised() {
-      return new State(shipId, order, ownerId, progress, destination, history, revision + 1);
-    }
-
-    private static <T> List<T> append(List<T> list, T item) {
-      List<T> out = new ArrayList<>(list);
-      out.add(item);
-      return out;
-    }
-
-    /** The stored shape, unchanged since the state was one flat record. */
-    record Stored(
-        long shipId,
-        Details details,
-        String trackingNumber,
-        long pickupSeqnum,
-        Long ownerId,
-        Status status,
-        int truckId,
-        int attempt,
-        int destX,
-        int destY,
-        List<HistoryEntry> history,
-        String exceptionReason,
-        long revision) {}
-
-    @JsonValue
-    Stored stored() {
-      Summary view = summary();
-      return new Stored(
-          shipId, view.details(), view.trackingNumber(), view.pickupSeqnum(), ownerId, progress.status(), progress.truckId(),
-          progress.attempt(), destination.x(), destination.y(), history, progress.exceptionReason(), revision);
-    }
-
-    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
-    static State of(Stored s) {
-      Order order = s.details() == null ? null : new Order(s.details(), s.trackingNumber(), s.pickupSeqnum());
-      Progress progress = new Progress(s.status(), s.truckId(), s.attempt(), s.exceptionReason());
-      return new State(s.shipId(), order, s.ownerId(), progress, new Place(s.destX(), s.destY()), s.history(), s.revision());
-    }
-  }
 
   // --- behavior
 
@@ -477,8 +317,8 @@ public final class Shipment
   }
 
   @Override
-  public State emptyState() {
-    return State.empty(shipId);
+  public ShipmentState emptyState() {
+    return ShipmentState.empty(shipId);
   }
 
   /** A shipment has a handful of events: it never snapshots, so recovery need not look for one. */
@@ -498,15 +338,15 @@ public final class Shipment
   }
 
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-    CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
+  public CommandHandlerWithReply<Command, Event, ShipmentState> commandHandler() {
+    CommandHandlerWithReplyBuilder<Command, Event, ShipmentState> builder = newCommandHandlerWithReplyBuilder();
     builder.forState(state -> !state.exists())
         .onCommand(Create.class, this::create)
         .onCommand(Update.class, (state, cmd) -> Effect().reply(cmd.replyTo(), Done.getInstance()))
         .onCommand(LeaveWarehouse.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new Destination(shipId, 0, 0, false)))
         .onCommand(ChangeDestination.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new ChangeReply(state.summary(), Refusal.UNKNOWN, "no such package")))
         .onCommand(Claim.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new ClaimReply(state.summary(), Refusal.UNKNOWN, "no such package")));
-    builder.forState(State::exists)
+    builder.forState(ShipmentState::exists)
         .onCommand(Create.class, this::createAgain)
         .onCommand(Update.class, this::update)
         .onCommand(LeaveWarehouse.class, this::leaveWarehouse)
@@ -516,32 +356,32 @@ public final class Shipment
     return builder.build();
   }
 
-  private ReplyEffect<Event, State> create(State state, Create cmd) {
+  private ReplyEffect<Event, ShipmentState> create(ShipmentState state, Create cmd) {
     Created created =
         new Created(cmd.details(), TrackingNumbers.next(), cmd.ownerId(), cmd.amazonSeqnum(), clock.instant());
     return persist(created, cmd.replyTo(), s -> new CreateReply(s.summary(), true, null));
   }
 
-  private ReplyEffect<Event, State> createAgain(State state, Create cmd) {
+  private ReplyEffect<Event, ShipmentState> createAgain(ShipmentState state, Create cmd) {
     String conflict =
         state.order().details().equals(cmd.details()) ? null : "shipment " + shipId + " is already known with different content";
     return Effect().reply(cmd.replyTo(), new CreateReply(state.summary(), false, conflict));
   }
 
-  private ReplyEffect<Event, State> update(State state, Update cmd) {
+  private ReplyEffect<Event, ShipmentState> update(ShipmentState state, Update cmd) {
     if (!state.advancesWith(cmd.step())) return Effect().reply(cmd.replyTo(), Done.getInstance());
     return persist(new Stepped(cmd.step()), cmd.replyTo(), s -> Done.getInstance());
   }
 
-  private ReplyEffect<Event, State> leaveWarehouse(State state, LeaveWarehouse cmd) {
-    State.Place to = state.destination();
+  private ReplyEffect<Event, ShipmentState> leaveWarehouse(ShipmentState state, LeaveWarehouse cmd) {
+    ShipmentState.Place to = state.destination();
     Destination fixed = new Destination(shipId, to.x(), to.y(), true);
     if (!state.canLeaveWith(cmd.truckId(), cmd.attempt())) return Effect().reply(cmd.replyTo(), fixed);
     LeftWarehouse left = new LeftWarehouse(cmd.truckId(), cmd.attempt(), to.x(), to.y(), clock.instant());
     return persist(left, cmd.replyTo(), s -> fixed);
   }
 
-  private ReplyEffect<Event, State> changeDestination(State state, ChangeDestination cmd) {
+  private ReplyEffect<Event, ShipmentState> changeDestination(ShipmentState state, ChangeDestination cmd) {
     if (state.ownerId() == null || state.ownerId() != cmd.userId()) {
       return Effect().reply(cmd.replyTo(), new ChangeReply(state.summary(), Refusal.NOT_OWNER, "only the package's owner may change its destination"));
     }
@@ -549,7 +389,7 @@ public final class Shipment
     if (locked != null) {
       return Effect().reply(cmd.replyTo(), new ChangeReply(state.summary(), Refusal.TOO_LATE, "too late: " + locked));
     }
-    if (state.destination().equals(new State.Place(cmd.x(), cmd.y()))) {
+    if (state.destination().equals(new ShipmentState.Place(cmd.x(), cmd.y()))) {
       return Effect().reply(cmd.replyTo(), new ChangeReply(state.summary(), Refusal.NONE, null));
     }
     return persist(
@@ -563,7 +403,7 @@ public final class Shipment
    * package or another's is refused before the proof is looked at, so a refusal of the proof says
    * nothing a guesser could not learn anyway.
    */
-  private ReplyEffect<Event, State> claim(State state, Claim cmd) {
+  private ReplyEffect<Event, ShipmentState> claim(ShipmentState state, Claim cmd) {
     if (state.ownerId() != null && state.ownerId() == cmd.userId()) {
       return Effect().reply(cmd.replyTo(), new ClaimReply(state.summary(), Refusal.NONE, null));
     }
@@ -573,7 +413,7 @@ public final class Shipment
     if (state.ownerId() != null) {
       return Effect().reply(cmd.replyTo(), new ClaimReply(state.summary(), Refusal.NOT_OWNER, "this package already belongs to another account"));
     }
-    if (!state.destination().equals(new State.Place(cmd.x(), cmd.y()))) {
+    if (!state.destination().equals(new ShipmentState.Place(cmd.x(), cmd.y()))) {
       return Effect().reply(cmd.replyTo(), new ClaimReply(state.summary(), Refusal.WRONG_PROOF, CLAIM_PROOF_WRONG));
     }
     return persist(
@@ -581,12 +421,12 @@ public final class Shipment
   }
 
   /** Persists, publishes the change, then replies. */
-  private <R> ReplyEffect<Event, State> persist(Event event, ActorRef<R> replyTo, Function<State, R> reply) {
+  private <R> ReplyEffect<Event, ShipmentState> persist(Event event, ActorRef<R> replyTo, Function<ShipmentState, R> reply) {
     long started = System.nanoTime();
     return Effect()
         .persist(event)
         .thenRun(
-            (State after) -> {
+            (ShipmentState after) -> {
               JOURNAL_WRITES.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
               topic.tell(Topic.publish(new Changed(after.summary())));
             })
@@ -594,7 +434,7 @@ public final class Shipment
   }
 
   @Override
-  public EventHandler<State, Event> eventHandler() {
+  public EventHandler<ShipmentState, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
         .onEvent(Created.class, (state, e) -> state.create(e).revised())

@@ -9,8 +9,8 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.miniups.shipment.Shipment;
-import org.miniups.truck.Truck.Cargo;
-import org.miniups.truck.Truck.Location;
+import org.miniups.truck.Cargo;
+import org.miniups.truck.Location;
 
 /**
  * A truck's departure being prepared: everything is loaded, and each shipment of the trip fixes its

@@ -80,7 +80,7 @@ final class EffectDelivery implements EffectRunner.Delivery<Destination, TruckEf
     }
 
     @Override
-    public void dispatcher(Truck.Cargo cargo) {
+    public void dispatcher(Cargo cargo) {
       answers.add(links.redispatch().apply(cargo).toCompletableFuture());
     }
   }

@@ -42,7 +42,7 @@ public sealed interface TruckEffect extends CborSerializable {
 
     void shipment(long shipId, Shipment.Step step);
 
-    void dispatcher(Truck.Cargo cargo);
+    void dispatcher(Cargo cargo);
   }
 
   Destination destination();
@@ -79,7 +79,7 @@ public sealed interface TruckEffect extends CborSerializable {
     }
   }
 
-  record Redispatch(Truck.Cargo cargo) implements TruckEffect {
+  record Redispatch(Cargo cargo) implements TruckEffect {
     public Destination destination() {
       return Destination.DISPATCHER;
     }

@@ -10,10 +10,10 @@ import org.miniups.Persisted;
 import org.miniups.amazon.AmazonNotice;
 import org.miniups.effects.EffectLog;
 import org.miniups.shipment.Shipment;
-import org.miniups.truck.Truck.Cargo;
-import org.miniups.truck.Truck.Location;
+import org.miniups.truck.Cargo;
+import org.miniups.truck.Location;
 import org.miniups.truck.Truck.Phase;
-import org.miniups.truck.Truck.Warehouse;
+import org.miniups.truck.Warehouse;
 import org.miniups.truck.TruckEffect.Destination;
 import org.miniups.world.WorldCommand;
 

@@ -1,5 +1,8 @@
 package org.miniups.dispatch;
 
+import org.miniups.truck.Warehouse;
+import org.miniups.truck.Location;
+import org.miniups.truck.Cargo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Instant;
@@ -10,13 +13,13 @@ import org.miniups.TestCargo;
 import org.miniups.truck.Truck;
 
 class DispatchPolicyTest {
-  private static final Truck.Warehouse WH = new Truck.Warehouse(7, 10, 0);
+  private static final Warehouse WH = new Warehouse(7, 10, 0);
   private final DispatchPolicy policy = DispatchPolicy.fillTripsThenNearest(10);
-  private final Truck.Cargo cargo = TestCargo.of(101, WH, new Truck.Location(5, 5));
+  private final Cargo cargo = TestCargo.of(101, WH, new Location(5, 5));
 
   private static DispatchPolicy.Candidate truck(int truckId, Truck.Phase phase, int x) {
     Truck.Summary summary =
-        new Truck.Summary(truckId, phase, phase.name(), new Truck.Location(x, 0), 99, 0, 0, 0, 0, null, Instant.EPOCH);
+        new Truck.Summary(truckId, phase, phase.name(), new Location(x, 0), 99, 0, 0, 0, 0, null, Instant.EPOCH);
     return new DispatchPolicy.Candidate(summary, 0, 0);
   }
 
@@ -27,7 +30,7 @@ class DispatchPolicyTest {
 
   @Test
   void aShipmentDispatchedAgainGoesToTheTruckAmazonWasPromisedEvenIfAnotherIsNearer() {
-    Truck.Cargo refused = cargo.refusedBy(1).refusedBy(2); // a second refusal keeps the first promise
+    Cargo refused = cargo.refusedBy(1).refusedBy(2); // a second refusal keeps the first promise
     assertEquals(1, refused.promisedTruck());
     assertEquals(Optional.of(1), policy.choose(refused, List.of(truck(1, Truck.Phase.IDLE, 0), truck(2, Truck.Phase.IDLE, 8))));
   }

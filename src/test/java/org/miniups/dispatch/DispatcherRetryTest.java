@@ -1,5 +1,8 @@
 package org.miniups.dispatch;
 
+import org.miniups.truck.Warehouse;
+import org.miniups.truck.Location;
+import org.miniups.truck.Cargo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,8 +39,8 @@ class DispatcherRetryTest {
   private static final Duration MIN = Duration.ofSeconds(1);
   private static final Duration MAX = Duration.ofSeconds(3);
   private static final Duration JUST_BEFORE = Duration.ofMillis(1);
-  private static final Truck.Warehouse WH = new Truck.Warehouse(1, 10, 10);
-  private static final Truck.Warehouse FAR_WH = new Truck.Warehouse(2, 90, 90);
+  private static final Warehouse WH = new Warehouse(1, 10, 10);
+  private static final Warehouse FAR_WH = new Warehouse(2, 90, 90);
 
   @AfterAll
   static void stop() {
@@ -69,10 +72,10 @@ class DispatcherRetryTest {
   }
 
   private static Truck.Summary idle(int truckId, int x, int y) {
-    return new Truck.Summary(truckId, Truck.Phase.IDLE, "idle", new Truck.Location(x, y), 0, 0, 0, 0, 0, null, Instant.EPOCH);
+    return new Truck.Summary(truckId, Truck.Phase.IDLE, "idle", new Location(x, y), 0, 0, 0, 0, 0, null, Instant.EPOCH);
   }
 
-  private void dispatch(ActorRef<Dispatcher.Command> dispatcher, Truck.Cargo cargo) {
+  private void dispatch(ActorRef<Dispatcher.Command> dispatcher, Cargo cargo) {
     TestProbe<Done> done = testKit.createTestProbe();
     dispatcher.tell(new Dispatcher.Dispatch(cargo, done.getRef()));
     done.receiveMessage();
@@ -90,7 +93,7 @@ class DispatcherRetryTest {
 
   /** The truck's acceptance is recorded (as it long is by the time the World answers its pickup). */
   private void accepted(Truck.AssignPickups offer, int truckId, ActorRef<Dispatcher.Command> dispatcher) {
-    offer.replyTo().tell(new Truck.AssignmentReply(offer.cargo().stream().map(Truck.Cargo::shipId).toList(), null, idle(truckId, 9, 9)));
+    offer.replyTo().tell(new Truck.AssignmentReply(offer.cargo().stream().map(Cargo::shipId).toList(), null, idle(truckId, 9, 9)));
     trucks.get(truckId).awaitAssert(() -> {
       Dispatcher.QueueView view = noOfferFor(truckId, dispatcher);
       assertEquals(List.of(), view.waiting());
@@ -110,16 +113,16 @@ class DispatcherRetryTest {
   @Test
   void aRefusedPickupWaitsLongerOnEachRetryAndOtherShipmentsGoMeanwhile() {
     ActorRef<Dispatcher.Command> dispatcher = start();
-    Truck.Cargo first = TestCargo.of(100, WH, new Truck.Location(0, 0));
+    Cargo first = TestCargo.of(100, WH, new Location(0, 0));
     dispatch(dispatcher, first);
     accepted(expectOffer(1), 1, dispatcher);
 
     // The World refused truck 1's pickup: retry 1 waits MIN, not a moment less.
-    Truck.Cargo retry1 = first.refusedBy(1);
+    Cargo retry1 = first.refusedBy(1);
     dispatch(dispatcher, retry1);
     assertEquals(List.of(100L), noOfferFor(1, dispatcher).waiting());
     // Another shipment is not held up by the waiting one.
-    dispatch(dispatcher, TestCargo.of(200, FAR_WH, new Truck.Location(0, 0)));
+    dispatch(dispatcher, TestCargo.of(200, FAR_WH, new Location(0, 0)));
     Truck.AssignPickups other = expectOffer(2);
     assertEquals(200L, other.cargo().get(0).shipId());
     other.replyTo().tell(new Truck.AssignmentReply(List.of(200L), null, idle(2, 89, 89)));
@@ -135,7 +138,7 @@ class DispatcherRetryTest {
     accepted(again, 1, dispatcher);
 
     // Refused again: retry 2 waits twice as long.
-    Truck.Cargo retry2 = retry1.refusedBy(1);
+    Cargo retry2 = retry1.refusedBy(1);
     dispatch(dispatcher, retry2);
     time.timePasses(MIN.multipliedBy(2).minus(JUST_BEFORE));
     noOfferFor(1, dispatcher);
@@ -145,7 +148,7 @@ class DispatcherRetryTest {
     accepted(third, 1, dispatcher);
 
     // And the delay stops growing at MAX: retry 5 waits 3 s, not 16 s.
-    Truck.Cargo retry5 = retry2.refusedBy(1).refusedBy(1).refusedBy(1);
+    Cargo retry5 = retry2.refusedBy(1).refusedBy(1).refusedBy(1);
     dispatch(dispatcher, retry5);
     time.timePasses(MAX.minus(JUST_BEFORE));
     noOfferFor(1, dispatcher);
@@ -159,7 +162,7 @@ class DispatcherRetryTest {
   @Test
   void aRetryWaitingAtARestartIsStillDispatchedAfterItsDelayFromTheRestart() {
     ActorRef<Dispatcher.Command> dispatcher = start();
-    Truck.Cargo retry = TestCargo.of(300, WH, new Truck.Location(0, 0)).refusedBy(1);
+    Cargo retry = TestCargo.of(300, WH, new Location(0, 0)).refusedBy(1);
     dispatch(dispatcher, retry);
     noOfferFor(1, dispatcher);
     testKit.stop(dispatcher);

@@ -1,5 +1,8 @@
 package org.miniups.dispatch;
 
+import org.miniups.truck.Warehouse;
+import org.miniups.truck.Location;
+import org.miniups.truck.Cargo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,8 +33,8 @@ import org.miniups.truck.Truck;
 class DispatcherTest {
   private static final ActorTestKit testKit = ActorTestKit.create(TestConfigs.inMemory());
   private static final PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
-  private static final Truck.Warehouse WH = new Truck.Warehouse(1, 10, 10);
-  private static final Truck.Warehouse FAR_WH = new Truck.Warehouse(2, 90, 90);
+  private static final Warehouse WH = new Warehouse(1, 10, 10);
+  private static final Warehouse FAR_WH = new Warehouse(2, 90, 90);
   private static final int PER_TRIP = 2;
 
   @AfterAll
@@ -58,14 +61,14 @@ class DispatcherTest {
             new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
   }
 
-  private static Truck.Summary truck(int truckId, Truck.Phase phase, int x, int y, Truck.Warehouse bound, int cargo) {
+  private static Truck.Summary truck(int truckId, Truck.Phase phase, int x, int y, Warehouse bound, int cargo) {
     return new Truck.Summary(
-        truckId, phase, phase.name().toLowerCase(), new Truck.Location(x, y), bound == null ? 0 : bound.id(), cargo, 0, 0, 0,
+        truckId, phase, phase.name().toLowerCase(), new Location(x, y), bound == null ? 0 : bound.id(), cargo, 0, 0, 0,
         null, Instant.EPOCH);
   }
 
-  private static Truck.Cargo cargo(long shipId, Truck.Warehouse warehouse) {
-    return TestCargo.of(shipId, warehouse, new Truck.Location(0, 0));
+  private static Cargo cargo(long shipId, Warehouse warehouse) {
+    return TestCargo.of(shipId, warehouse, new Location(0, 0));
   }
 
   /** Both trucks answer the dispatcher's start-up question. */
@@ -74,9 +77,9 @@ class DispatcherTest {
     trucks.get(2).expectMessageClass(Truck.GetSummary.class).replyTo().tell(two);
   }
 
-  private void dispatch(ActorRef<Dispatcher.Command> dispatcher, Truck.Cargo... cargo) {
+  private void dispatch(ActorRef<Dispatcher.Command> dispatcher, Cargo... cargo) {
     TestProbe<Done> done = testKit.createTestProbe();
-    for (Truck.Cargo c : cargo) dispatcher.tell(new Dispatcher.Dispatch(c, done.getRef()));
+    for (Cargo c : cargo) dispatcher.tell(new Dispatcher.Dispatch(c, done.getRef()));
     done.receiveSeveralMessages(cargo.length);
   }
 
@@ -85,7 +88,7 @@ class DispatcherTest {
   }
 
   private static List<Long> ids(Truck.AssignPickups offer) {
-    return offer.cargo().stream().map(Truck.Cargo::shipId).toList();
+    return offer.cargo().stream().map(Cargo::shipId).toList();
   }
 
   private static void accept(Truck.AssignPickups offer, Truck.Summary after) {
@@ -213,7 +216,7 @@ class DispatcherTest {
   void aBurstOfShipmentsIsQueuedAndOfferedInAFewWrites() {
     ActorRef<Dispatcher.Command> dispatcher = start();
     trucksReport(truck(1, Truck.Phase.DELIVERING, 0, 0, null, 0), truck(2, Truck.Phase.DELIVERING, 0, 0, null, 0));
-    Truck.Cargo[] burst = new Truck.Cargo[200];
+    Cargo[] burst = new Cargo[200];
     for (int i = 0; i < burst.length; i++) burst[i] = cargo(1000 + i, WH);
     dispatch(dispatcher, burst);
     int writes = journal.persistedInStorage(id.id()).size();

@@ -1,5 +1,8 @@
 package org.miniups.e2e;
 
+import org.miniups.truck.Warehouse;
+import org.miniups.truck.Location;
+import org.miniups.truck.Cargo;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -130,12 +133,12 @@ class WorldLinkEndToEndTest {
 
   private void drive(Trip trip) {
     try {
-      Truck.Warehouse warehouse = new Truck.Warehouse(trip.warehouse()[0], trip.warehouse()[1], trip.warehouse()[2]);
+      Warehouse warehouse = new Warehouse(trip.warehouse()[0], trip.warehouse()[1], trip.warehouse()[2]);
       awaitTruck(trip.truckId(), s -> s.phase() == Truck.Phase.IDLE);
       List<CompletableFuture<Void>> packed = new ArrayList<>();
       for (long shipId : trip.shipIds()) {
         packed.add(amazon.pack(warehouse.id(), shipId, 1));
-        Truck.Cargo cargo = TestCargo.of(shipId, warehouse, new Truck.Location((int) (shipId % 40) - 20, (int) (shipId % 17)));
+        Cargo cargo = TestCargo.of(shipId, warehouse, new Location((int) (shipId % 40) - 20, (int) (shipId % 17)));
         Truck.AssignmentReply reply =
             ups.truck(trip.truckId())
                 .<Truck.AssignmentReply>ask(replyTo -> new Truck.AssignPickups(List.of(cargo), replyTo), Duration.ofSeconds(10))

@@ -1,5 +1,8 @@
 package org.miniups.http;
 
+import org.miniups.truck.Warehouse;
+import org.miniups.truck.Location;
+import org.miniups.truck.Cargo;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +28,7 @@ import org.miniups.world.WorldEvent;
  */
 final class TrackingFixture implements AutoCloseable {
   static final Duration ASK = Duration.ofSeconds(10);
-  static final Truck.Warehouse WAREHOUSE = new Truck.Warehouse(3, 10, 12);
+  static final Warehouse WAREHOUSE = new Warehouse(3, 10, 12);
 
   final UpsService ups;
   final int port;
@@ -85,7 +88,7 @@ final class TrackingFixture implements AutoCloseable {
 
   /** The dispatcher's decision: truck 1 collects the shipment. */
   void assignTruck(long shipId, int destX, int destY) throws Exception {
-    Truck.Cargo cargo = TestCargo.of(shipId, WAREHOUSE, new Truck.Location(destX, destY));
+    Cargo cargo = TestCargo.of(shipId, WAREHOUSE, new Location(destX, destY));
     Truck.AssignmentReply reply =
         ups.truck(1).<Truck.AssignmentReply>ask(replyTo -> new Truck.AssignPickups(List.of(cargo), replyTo), ASK)
             .toCompletableFuture().get(20, TimeUnit.SECONDS);

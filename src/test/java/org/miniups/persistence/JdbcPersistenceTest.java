@@ -1,5 +1,8 @@
 package org.miniups.persistence;
 
+import org.miniups.truck.Warehouse;
+import org.miniups.truck.Location;
+import org.miniups.truck.Cargo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -197,19 +200,19 @@ class JdbcPersistenceTest {
             id -> elsewhere.getRef().unsafeUpcast(),
             cargo -> java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance()));
     ActorRef<Truck.Command> truck =
-        kit.spawn(Truck.create(truckId, new Truck.Location(0, 0), links, topic.getRef(), Clock.systemUTC()));
+        kit.spawn(Truck.create(truckId, new Location(0, 0), links, topic.getRef(), Clock.systemUTC()));
     TestProbe<Truck.AssignmentReply> assigned = kit.createTestProbe();
     TestProbe<Done> done = kit.createTestProbe();
-    Truck.Warehouse warehouse = new Truck.Warehouse(4, 40, 41);
+    Warehouse warehouse = new Warehouse(4, 40, 41);
     // More than 200 events (a pickup, refused, 105 times): recovery reads a snapshot plus events.
     for (int trip = 1; trip <= 105; trip++) {
-      Truck.Cargo cargo = TestCargo.of(trip, warehouse, new Truck.Location(5, 6));
+      Cargo cargo = TestCargo.of(trip, warehouse, new Location(5, 6));
       truck.tell(new Truck.AssignPickups(List.of(cargo), assigned.getRef()));
       assertEquals(List.of((long) trip), assigned.receiveMessage(Duration.ofSeconds(10)).accepted());
       truck.tell(new Truck.CommandRefused(trip, "error: busy", done.getRef()));
       done.receiveMessage(Duration.ofSeconds(10));
     }
-    truck.tell(new Truck.AssignPickups(List.of(TestCargo.of(777, warehouse, new Truck.Location(5, 6))), assigned.getRef()));
+    truck.tell(new Truck.AssignPickups(List.of(TestCargo.of(777, warehouse, new Location(5, 6))), assigned.getRef()));
     assertEquals(List.of(777L), assigned.receiveMessage(Duration.ofSeconds(10)).accepted());
     TestProbe<Truck.Summary> summary = kit.createTestProbe();
     truck.tell(new Truck.GetSummary(summary.getRef()));
@@ -218,7 +221,7 @@ class JdbcPersistenceTest {
     outbox.receiveSeveralMessages(1, Duration.ofSeconds(10)); // the first GoPickup; never confirmed
 
     ActorRef<Truck.Command> recovered =
-        kit.spawn(Truck.create(truckId, new Truck.Location(0, 0), links, topic.getRef(), Clock.systemUTC()));
+        kit.spawn(Truck.create(truckId, new Location(0, 0), links, topic.getRef(), Clock.systemUTC()));
     recovered.tell(new Truck.GetSummary(summary.getRef()));
     Truck.Summary after = summary.receiveMessage(Duration.ofSeconds(10));
     assertEquals(before, after);

@@ -1,5 +1,8 @@
 package org.miniups.relay;
 
+import org.miniups.truck.Warehouse;
+import org.miniups.truck.Location;
+import org.miniups.truck.Cargo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Clock;
@@ -99,10 +102,10 @@ class AmazonRequestRouterTest {
     Shipment.Summary shipment = shipment(pickup.shipId());
     assertEquals(shipment.trackingNumber(), registered.get(pickup.shipId()), "registered before it was dispatched");
     assertEquals(
-        new Truck.Cargo(
+        new Cargo(
             pickup.shipId(),
-            new Truck.Warehouse(pickup.warehouse().id(), pickup.warehouse().x(), pickup.warehouse().y()),
-            new Truck.Location(pickup.destX(), pickup.destY()),
+            new Warehouse(pickup.warehouse().id(), pickup.warehouse().x(), pickup.warehouse().y()),
+            new Location(pickup.destX(), pickup.destY()),
             shipment.trackingNumber(),
             shipment.ownerId() != null,
             seqnum,

@@ -34,7 +34,7 @@ class ShipmentTest {
   }
 
   private TestProbe<Topic.Command<Shipment.Changed>> topic;
-  private EventSourcedBehaviorTestKit<Shipment.Command, Shipment.Event, Shipment.State> shipment;
+  private EventSourcedBehaviorTestKit<Shipment.Command, Shipment.Event, ShipmentState> shipment;
 
   @BeforeEach
   void setUp() {
@@ -42,28 +42,28 @@ class ShipmentTest {
     shipment = EventSourcedBehaviorTestKit.create(testKit.system(), Shipment.create(42, topic.getRef(), clock));
   }
 
-  private CommandResultWithReply<Shipment.Command, Shipment.Event, Shipment.State, Shipment.CreateReply> create(
+  private CommandResultWithReply<Shipment.Command, Shipment.Event, ShipmentState, Shipment.CreateReply> create(
       Shipment.Details details, Long owner, long amazonSeqnum) {
     return shipment.runCommand(replyTo -> new Shipment.Create(details, owner, amazonSeqnum, replyTo));
   }
 
-  private CommandResultWithReply<Shipment.Command, Shipment.Event, Shipment.State, Done> step(
+  private CommandResultWithReply<Shipment.Command, Shipment.Event, ShipmentState, Done> step(
       Shipment.Status status, int truckId, int attempt, int x, int y, String detail) {
     Shipment.Step step = new Shipment.Step(status, truckId, attempt, x, y, clock.instant(), detail);
     return shipment.runCommand(replyTo -> new Shipment.Update(step, replyTo));
   }
 
-  private CommandResultWithReply<Shipment.Command, Shipment.Event, Shipment.State, Done> step(
+  private CommandResultWithReply<Shipment.Command, Shipment.Event, ShipmentState, Done> step(
       Shipment.Status status, int x, int y) {
     return step(status, 3, 0, x, y, null);
   }
 
-  private CommandResultWithReply<Shipment.Command, Shipment.Event, Shipment.State, Shipment.ChangeReply> redirect(
+  private CommandResultWithReply<Shipment.Command, Shipment.Event, ShipmentState, Shipment.ChangeReply> redirect(
       int x, int y) {
     return shipment.runCommand(replyTo -> new Shipment.ChangeDestination(OWNER, x, y, replyTo));
   }
 
-  private CommandResultWithReply<Shipment.Command, Shipment.Event, Shipment.State, Shipment.Destination> leave(int truckId) {
+  private CommandResultWithReply<Shipment.Command, Shipment.Event, ShipmentState, Shipment.Destination> leave(int truckId) {
     return shipment.runCommand(replyTo -> new Shipment.LeaveWarehouse(truckId, 0, replyTo));
   }
 
@@ -169,7 +169,7 @@ class ShipmentTest {
     assertFalse(summary.exists());
   }
 
-  private CommandResultWithReply<Shipment.Command, Shipment.Event, Shipment.State, Shipment.ClaimReply> claim(
+  private CommandResultWithReply<Shipment.Command, Shipment.Event, ShipmentState, Shipment.ClaimReply> claim(
       long userId, int x, int y) {
     return shipment.runCommand(replyTo -> new Shipment.Claim(userId, x, y, replyTo));
   }

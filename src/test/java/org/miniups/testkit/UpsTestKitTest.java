@@ -1,5 +1,6 @@
 package org.miniups.testkit;
 
+import org.miniups.truck.Location;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -126,7 +127,7 @@ class UpsTestKitTest {
       WorldUps.UQuery query = ups.world().expectQuery(2);
       ups.world().ack(query);
       ups.world().expectAck(ups.world().truckStatus(2, "traveling", 5, 9));
-      assertEquals(new org.miniups.truck.Truck.Location(5, 9), ups.truck(2).position());
+      assertEquals(new org.miniups.truck.Location(5, 9), ups.truck(2).position());
     }
   }
 

@@ -46,8 +46,8 @@ class TruckTest {
   private static final ManualTime time = ManualTime.get(testKit.system());
   private static final PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
   private static final Clock clock = Clock.fixed(Instant.parse("2026-11-24T12:00:00Z"), ZoneOffset.UTC);
-  private static final Truck.Warehouse WH = new Truck.Warehouse(7, 10, 20);
-  private static final Truck.Warehouse OTHER_WH = new Truck.Warehouse(8, -5, 3);
+  private static final Warehouse WH = new Warehouse(7, 10, 20);
+  private static final Warehouse OTHER_WH = new Warehouse(8, -5, 3);
 
   @AfterAll
   static void stop() {
@@ -57,7 +57,7 @@ class TruckTest {
   private TestProbe<ResendSupervisor.Command> worldOutbox;
   private TestProbe<ResendSupervisor.Command> amazonOutbox;
   private TestProbe<Shipment.Command> shipments;
-  private final List<Truck.Cargo> redispatched = new CopyOnWriteArrayList<>();
+  private final List<Cargo> redispatched = new CopyOnWriteArrayList<>();
   private EventSourcedBehaviorTestKit<Truck.Command, Truck.Event, TruckState> truck;
 
   @BeforeEach
@@ -91,15 +91,15 @@ class TruckTest {
               return CompletableFuture.completedFuture(Done.getInstance());
             });
     TestProbe<Topic.Command<Truck.Changed>> topic = testKit.createTestProbe();
-    return Truck.create(truckId, new Truck.Location(0, 0), links, topic.getRef(), clock);
+    return Truck.create(truckId, new Location(0, 0), links, topic.getRef(), clock);
   }
 
-  private static Truck.Cargo cargo(long shipId, Truck.Warehouse warehouse) {
-    return TestCargo.of(shipId, warehouse, new Truck.Location((int) shipId, 1));
+  private static Cargo cargo(long shipId, Warehouse warehouse) {
+    return TestCargo.of(shipId, warehouse, new Location((int) shipId, 1));
   }
 
   private CommandResultWithReply<Truck.Command, Truck.Event, TruckState, Truck.AssignmentReply> assign(
-      Truck.Cargo... cargo) {
+      Cargo... cargo) {
     return truck.runCommand(replyTo -> new Truck.AssignPickups(List.of(cargo), replyTo));
   }
 
@@ -221,7 +221,7 @@ class TruckTest {
 
     var arrived = report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
     assertInstanceOf(Truck.ArrivedAtWarehouse.class, arrived.event());
-    assertEquals(new Truck.Location(10, 20), arrived.state().position());
+    assertEquals(new Location(10, 20), arrived.state().position());
     assertEquals(List.of(new AmazonNotice.TruckArrived(3, 7, List.of(100L, 101L))), expectStored(amazonOutbox).messages());
     assertEquals(List.of(10, 10), expectSteps(2).stream().map(Shipment.Step::x).toList());
     assertTrue(report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse")).events().isEmpty(), "repeat ignored");
@@ -339,7 +339,7 @@ class TruckTest {
     // Idle with nothing to settle: position answers and time passing write nothing.
     var position = report(new WorldEvent.TruckReport(3, "traveling", 4, 5));
     assertTrue(position.events().isEmpty());
-    assertEquals(new Truck.Location(4, 5), summary().position());
+    assertEquals(new Location(4, 5), summary().position());
     time.timePasses(Duration.ofSeconds(5));
     assertTrue(report(new WorldEvent.TruckReport(3, "traveling", 4, 5)).events().isEmpty());
     truck.restart();
