@@ -50,11 +50,14 @@ class XssBrowserTest {
     if (fixture != null) fixture.close();
   }
 
-
-
-  /** Nothing ran: checked after the page had time to fail loading the payloads' images. */
-  private static void assertNoScriptRan(String page) throws InterruptedException {
-    Thread.sleep(500);
+  /**
+   * Nothing ran: checked once the page has loaded and every image on it has finished loading or
+   * failing (an injected {@code <img onerror>} runs its handler in the task that marks it broken).
+   */
+  private static void assertNoScriptRan(String page) {
+    wait.until(
+        driver -> (Boolean) ((JavascriptExecutor) driver).executeScript(
+            "return document.readyState === 'complete' && Array.from(document.images).every(i => i.complete);"));
     assertNull(((JavascriptExecutor) browser).executeScript("return window.__xss;"), "a payload ran on " + page);
   }
 
