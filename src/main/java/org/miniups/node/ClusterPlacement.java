@@ -24,7 +24,7 @@ import org.miniups.Placement;
  * as a sharded daemon process; node-local actors are children of the guardian.
  */
 public final class ClusterPlacement implements Placement {
-  private static final Duration REMEMBERED_IDS_READ_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration REMEMBERED_STATE_TIMEOUT = Duration.ofSeconds(15);
   private final ActorContext<?> guardian;
 
   private ClusterPlacement(ActorContext<?> guardian) {
@@ -64,8 +64,9 @@ public final class ClusterPlacement implements Placement {
 
   /**
    * Remembered by their shard, in the journal: a shard started elsewhere starts them again. A shard
-   * reads its remembered ids from the journal before it starts; pekko's 2 s for that ran out on a
-   * busy node joining a cluster (logged as an error, then retried), so it gets longer.
+   * reads its remembered ids from the journal before it starts, and the coordinator writes the
+   * remembered shards to a majority of the nodes; on a busy cluster forming, pekko's 2 s and 5 s
+   * for those ran out (each logged as an error, then retried), so both get longer.
    */
   @Override
   public <T> void initResidentEntities(EntityTypeKey<T> key, Function<String, Behavior<T>> create) {
@@ -74,7 +75,10 @@ public final class ClusterPlacement implements Placement {
         defaults
             .withRememberEntities(true)
             .withRememberEntitiesStoreMode(ClusterShardingSettings.RememberEntitiesStoreModeEventSourced$.MODULE$)
-            .withTuningParameters(defaults.tuningParameters().withWaitingForStateTimeout(REMEMBERED_IDS_READ_TIMEOUT));
+            .withTuningParameters(
+                defaults.tuningParameters()
+                    .withWaitingForStateTimeout(REMEMBERED_STATE_TIMEOUT)
+                    .withUpdatingStateTimeout(REMEMBERED_STATE_TIMEOUT));
     init(key, create, settings);
   }
 
