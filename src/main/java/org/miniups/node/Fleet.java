@@ -16,6 +16,7 @@ import org.miniups.Placement;
 import org.miniups.dispatch.Dispatcher;
 import org.miniups.shipment.Shipment;
 import org.miniups.truck.Truck;
+import org.miniups.truck.TruckLinks;
 
 /** The entities that move packages: shipments, trucks and the dispatcher between them, with the topics they publish on. */
 public record Fleet(
@@ -38,7 +39,7 @@ public record Fleet(
     Truck.init(
         placement,
         Fleet::startingPoint,
-        new Truck.Links(
+        new TruckLinks(
             outboxes.world(),
             outboxes.amazon(),
             shipments,

@@ -72,7 +72,7 @@ public final class WorldEventRouter implements InboundDedup.Handler {
         .thenCompose(
             sender -> {
               Optional<ResendSupervisor.Origin> origin = sender.origin();
-              Optional<Integer> truck = origin.flatMap(Truck::truckOf).filter(fleet::contains);
+              Optional<Integer> truck = origin.flatMap(WorldEventRouter::truckOf).filter(fleet::contains);
               if (truck.isEmpty()) {
                 log.warn(
                     "World error for our command {} ({}): {}",
@@ -87,5 +87,11 @@ public final class WorldEventRouter implements InboundDedup.Handler {
                   timeout,
                   system.scheduler());
             });
+  }
+
+  /** Whether a stored item came from a truck, and which: how a World error finds its truck. */
+  private static Optional<Integer> truckOf(ResendSupervisor.Origin origin) {
+    if (!Truck.ENTITY_KEY.name().equals(origin.entityType())) return Optional.empty();
+    return Optional.of(Integer.parseInt(origin.entityId()));
   }
 }

@@ -9,8 +9,6 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.miniups.shipment.Shipment;
-import org.miniups.truck.Cargo;
-import org.miniups.truck.Location;
 
 /**
  * A truck's departure being prepared: everything is loaded, and each shipment of the trip fixes its
@@ -22,13 +20,13 @@ import org.miniups.truck.Location;
 final class Departure {
   private final ActorContext<Truck.Command> context;
   private final TimerScheduler<Truck.Command> timers;
-  private final Truck.Links links;
+  private final TruckLinks links;
   private final int truckId;
   private final Duration timeout;
   private boolean asking;
 
   Departure(
-      ActorContext<Truck.Command> context, TimerScheduler<Truck.Command> timers, Truck.Links links, int truckId, Duration timeout) {
+      ActorContext<Truck.Command> context, TimerScheduler<Truck.Command> timers, TruckLinks links, int truckId, Duration timeout) {
     this.context = context;
     this.timers = timers;
     this.links = links;

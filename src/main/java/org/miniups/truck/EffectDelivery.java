@@ -25,10 +25,10 @@ import org.miniups.world.WorldCommand;
 final class EffectDelivery implements EffectRunner.Delivery<Destination, TruckEffect> {
   private final ActorSystem<?> system;
   private final int truckId;
-  private final Truck.Links links;
+  private final TruckLinks links;
   private final Duration timeout;
 
-  EffectDelivery(ActorSystem<?> system, int truckId, Truck.Links links, Duration timeout) {
+  EffectDelivery(ActorSystem<?> system, int truckId, TruckLinks links, Duration timeout) {
     this.system = system;
     this.truckId = truckId;
     this.links = links;

@@ -4,11 +4,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.miniups.effects.EffectLog;
 import org.miniups.effects.EffectRunner;
 import org.miniups.truck.TruckEffect.Destination;
@@ -26,11 +28,13 @@ final class Effects {
 
   private final EffectRunner<Destination, TruckEffect, Truck.Command> runner;
   private final TimerScheduler<Truck.Command> timers;
+  private final EffectFactories<Truck.Event, TruckState> effect;
   private final Truck.Command settleDue;
 
   Effects(
       ActorContext<Truck.Command> context,
       TimerScheduler<Truck.Command> timers,
+      EffectFactories<Truck.Event, TruckState> effect,
       EffectDelivery delivery,
       Function<EffectRunner.Outcome<Destination>, Truck.Command> asCommand,
       Truck.Command settleDue,
@@ -39,6 +43,7 @@ final class Effects {
     Map<Destination, Set<Destination>> waitsFor = Map.of(Destination.DISPATCHER, Set.of(Destination.AMAZON_OUTBOX));
     this.runner = new EffectRunner<>(context, asCommand, delivery, waitsFor, retryDelay);
     this.timers = timers;
+    this.effect = effect;
     this.settleDue = settleDue;
   }
 
@@ -46,23 +51,28 @@ final class Effects {
     runner.deliver(log);
   }
 
-  /** The events of one write: {@code decisions}, after the settling of what was confirmed, once enough has. */
-  List<Truck.Event> withSettling(EffectLog<Destination, TruckEffect> log, List<Truck.Event> decisions) {
-    List<Long> confirmed = runner.confirmedIds(log);
+  /**
+   * Persists {@code decisions} in one write, with the settling of what was confirmed meanwhile once
+   * enough has gathered, then delivers the effects they added.
+   */
+  EffectBuilder<Truck.Event, TruckState> decide(TruckState state, List<Truck.Event> decisions) {
+    List<Long> confirmed = runner.confirmedIds(state.effects());
     List<Truck.Event> events = new ArrayList<>();
     if (confirmed.size() >= SETTLE_WITH_DECISION) events.add(new Truck.EffectsSettled(confirmed));
     events.addAll(decisions);
-    return events;
+    return effect.persist(events).thenRun(after -> runner.deliver(after.effects()));
   }
 
-  void onOutcome(EffectRunner.Outcome<Destination> outcome, EffectLog<Destination, TruckEffect> log) {
+  ReplyEffect<Truck.Event, TruckState> onOutcome(EffectRunner.Outcome<Destination> outcome, TruckState state) {
+    EffectLog<Destination, TruckEffect> log = state.effects();
     runner.onOutcome(outcome, log);
     if (!log.open().isEmpty() && runner.allConfirmed(log)) timers.startSingleTimer(settleDue, SETTLE_WHEN_QUIET);
+    return effect.noReply();
   }
 
-  /** What may leave the log now, if anything. */
-  Optional<Truck.EffectsSettled> settling(EffectLog<Destination, TruckEffect> log) {
-    List<Long> confirmed = runner.confirmedIds(log);
-    return confirmed.isEmpty() ? Optional.empty() : Optional.of(new Truck.EffectsSettled(confirmed));
+  /** Writes what may leave the log now, if anything. */
+  ReplyEffect<Truck.Event, TruckState> settle(TruckState state) {
+    List<Long> confirmed = runner.confirmedIds(state.effects());
+    return confirmed.isEmpty() ? effect.noReply() : effect.persist(new Truck.EffectsSettled(confirmed)).thenNoReply();
   }
 }

@@ -5,11 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.CompletionStage;
-import java.util.function.Function;
 import java.util.function.IntFunction;
-import java.util.function.LongFunction;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -34,7 +30,6 @@ import org.miniups.CborSerializable;
 import org.miniups.Persisted;
 import org.miniups.effects.EffectRunner;
 import org.miniups.truck.TruckEffect.Destination;
-import org.miniups.link.ResendSupervisor;
 import org.miniups.shipment.Shipment;
 import org.miniups.world.WorldEvent;
 
@@ -61,24 +56,7 @@ public final class Truck
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Truck");
 
-
-
-  /**
-   * Where the side effects of a truck go. {@code redispatch} hands a shipment whose pickup the
-   * World refused back to whoever assigns trucks (completes once it is queued there).
-   */
-  public record Links(
-      ActorRef<ResendSupervisor.Command> worldOutbox,
-      ActorRef<ResendSupervisor.Command> amazonOutbox,
-      LongFunction<RecipientRef<Shipment.Command>> shipments,
-      Function<Cargo, CompletionStage<Done>> redispatch) {}
-
-  public enum Phase {
-    IDLE,
-    TO_WAREHOUSE,
-    AT_WAREHOUSE,
-    DELIVERING
-  }
+  public enum Phase { IDLE, TO_WAREHOUSE, AT_WAREHOUSE, DELIVERING }
 
   // --- commands
 
@@ -86,39 +64,26 @@ public final class Truck
 
   /** Collect {@code cargo} (one warehouse): taken when idle, or bound for that warehouse and not leaving. */
   public record AssignPickups(List<Cargo> cargo, ActorRef<AssignmentReply> replyTo) implements Command {}
-
   /** {@code accepted}: the shipments this truck now collects (all or none); {@code truck} after it. */
   public record AssignmentReply(List<Long> accepted, String refusal, Summary truck) implements CborSerializable {}
-
   /** Amazon put this shipment on the truck. */
   public record ConfirmLoaded(long shipId, ActorRef<LoadReply> replyTo) implements Command {}
-
   public record LoadReply(boolean accepted, String reason) implements CborSerializable {}
-
   /** A World item about this truck; answered once its effect is persisted. */
   public record ReportFromWorld(WorldEvent event, ActorRef<Done> replyTo) implements Command {}
-
   /** The World refused World command {@code number} of this truck (the outbox knows whose it was). */
   public record CommandRefused(long number, String error, ActorRef<Done> replyTo) implements Command {}
-
   public record GetSummary(ActorRef<Summary> replyTo) implements Command {}
-
   private record EffectOutcome(EffectRunner.Outcome<Destination> outcome) implements Command {}
-
   private enum SettleDue implements Command { INSTANCE }
-
   /** Write the loads and drops decided since the last write. */
   private enum FlushBatch implements Command { INSTANCE }
-
   /** Every shipment of the trip said where it goes now. */
   record DestinationsFixed(List<Cargo> cargo) implements Command {}
-
   record DepartureFailed(String reason) implements Command {}
-
   /** What the shipment of a delivery this truck does not carry says of itself; null if it did not answer. */
-  private record DeliveryChecked(WorldEvent.PackageDelivered delivered, Shipment.Summary shipment, ActorRef<Done> replyTo)
+  record DeliveryChecked(WorldEvent.PackageDelivered delivered, Shipment.Summary shipment, ActorRef<Done> replyTo)
       implements Command {}
-
   enum RetryDeparture implements Command { INSTANCE }
 
   // --- events
@@ -136,20 +101,13 @@ public final class Truck
   public sealed interface Event extends Persisted {}
 
   public record PickupsAssigned(List<Cargo> cargo, Instant at) implements Event {}
-
   public record ArrivedAtWarehouse(int x, int y, Instant at) implements Event {}
-
   public record CargoLoaded(long shipId, Instant at) implements Event {}
-
   /** Leaving with {@code cargo}, each with its final destination. */
   public record DeliveryStarted(List<Cargo> cargo, Instant at) implements Event {}
-
   public record PackageDelivered(long shipId, Instant at) implements Event {}
-
   public record BecameIdle(int x, int y, Instant at) implements Event {}
-
   public record CommandFailed(long number, String error, Instant at) implements Event {}
-
   /** These effects reached their receivers: they leave the log (not a decision, just bookkeeping). */
   public record EffectsSettled(List<Long> ids) implements Event {}
 
@@ -166,13 +124,8 @@ public final class Truck
       int truckId, Phase phase, String status, Location position, int warehouseId, int cargo, int loaded, int aboard,
       long delivered, String lastError, Instant updatedAt)
       implements CborSerializable {
-
     /** At the warehouse with everything loaded: waiting only for the destinations. */
     public boolean isLeaving() {
-      return isLeaving(phase, cargo, loaded);
-    }
-
-    static boolean isLeaving(Phase phase, int cargo, int loaded) {
       return phase == Phase.AT_WAREHOUSE && cargo > 0 && loaded == cargo;
     }
 
@@ -192,19 +145,13 @@ public final class Truck
     return PersistenceId.of(ENTITY_KEY.name(), String.valueOf(truckId));
   }
 
-  /** Whether a stored item came from a truck, and which: how a World error finds its truck. */
-  public static Optional<Integer> truckOf(ResendSupervisor.Origin origin) {
-    if (!ENTITY_KEY.name().equals(origin.entityType())) return Optional.empty();
-    return Optional.of(Integer.parseInt(origin.entityId()));
-  }
-
   /**
    * Registers the trucks (entities of {@link #ENTITY_KEY}); each starts at {@code start.apply(id)}.
    * They are resident: a truck stopped with its node (its shard handed over) may hold effects it
    * has not delivered, and nobody else would start it to send them.
    */
   public static void init(
-      Placement placement, IntFunction<Location> start, Links links, ActorRef<Topic.Command<Changed>> topic, Clock clock) {
+      Placement placement, IntFunction<Location> start, TruckLinks links, ActorRef<Topic.Command<Changed>> topic, Clock clock) {
     placement.initResidentEntities(ENTITY_KEY, entityId -> {
       int id = Integer.parseInt(entityId);
       return create(id, start.apply(id), links, topic, clock);
@@ -221,7 +168,7 @@ public final class Truck
   }
 
   public static Behavior<Command> create(
-      int truckId, Location start, Links links, ActorRef<Topic.Command<Changed>> topic, Clock clock) {
+      int truckId, Location start, TruckLinks links, ActorRef<Topic.Command<Changed>> topic, Clock clock) {
     return Behaviors.setup(
         context -> Behaviors.withTimers(timers -> new Truck(context, timers, truckId, start, links, topic, clock)));
   }
@@ -232,28 +179,27 @@ public final class Truck
   private final ActorContext<Command> context;
   private final int truckId;
   private final Location start;
-  private final Links links;
   private final ActorRef<Topic.Command<Changed>> topic;
   private final Clock clock;
   private final Effects effects;
   private final LoadsAndDrops loadsAndDrops = new LoadsAndDrops();
   private final Departure departure;
-  // Transient: the World's latest report.
-  private Report report;
+  private final StrayDeliveries strayDeliveries;
+  private Report report; // transient: the World's latest report
 
   private Truck(
-      ActorContext<Command> context, TimerScheduler<Command> timers, int truckId, Location start, Links links,
+      ActorContext<Command> context, TimerScheduler<Command> timers, int truckId, Location start, TruckLinks links,
       ActorRef<Topic.Command<Changed>> topic, Clock clock) {
     super(persistenceId(truckId), JournalFailures.restartWithBackoff());
     this.context = context;
     this.truckId = truckId;
     this.start = start;
-    this.links = links;
     this.topic = topic;
     this.clock = clock;
     EffectDelivery delivery = new EffectDelivery(context.getSystem(), truckId, links, ASK_TIMEOUT);
     this.departure = new Departure(context, timers, links, truckId, ASK_TIMEOUT);
-    this.effects = new Effects(context, timers, delivery, EffectOutcome::new, SettleDue.INSTANCE, RETRY_DELAY);
+    this.strayDeliveries = new StrayDeliveries(context, Effect(), truckId, links.shipments(), ASK_TIMEOUT);
+    this.effects = new Effects(context, timers, Effect(), delivery, EffectOutcome::new, SettleDue.INSTANCE, RETRY_DELAY);
   }
 
   @Override
@@ -306,14 +252,14 @@ public final class Truck
         .onCommand(AssignPickups.class, this::assign)
         .onCommand(ReportFromWorld.class, this::onReport)
         .onCommand(ConfirmLoaded.class, this::refuseLoad)
-        .onCommand(DestinationsFixed.class, cmd -> notDeparting())
+        .onCommand(DestinationsFixed.class, cmd -> { departure.answered(); return Effect().noReply(); })
         .onCommand(CommandRefused.class, this::onRefused)
         .onCommand(GetSummary.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state.summary(report)))
-        .onCommand(DepartureFailed.class, this::onDepartureFailed)
-        .onCommand(DeliveryChecked.class, this::onDeliveryChecked)
-        .onCommand(RetryDeparture.class, this::retryDeparture)
-        .onCommand(EffectOutcome.class, this::onEffectOutcome)
-        .onCommand(SettleDue.class, this::settle)
+        .onCommand(DepartureFailed.class, cmd -> { departure.failed(cmd.reason()); return Effect().noReply(); })
+        .onCommand(DeliveryChecked.class, (state, checked) -> strayDeliveries.onChecked(checked))
+        .onCommand(RetryDeparture.class, (state, retry) -> { departure.prepare(state); return Effect().noReply(); })
+        .onCommand(EffectOutcome.class, (state, cmd) -> effects.onOutcome(cmd.outcome(), state))
+        .onCommand(SettleDue.class, (state, cmd) -> effects.settle(state))
         .onCommand(FlushBatch.class, this::flushBatch);
     return builder.build();
   }
@@ -359,21 +305,6 @@ public final class Truck
     return decide(state, List.of(new DeliveryStarted(cmd.cargo(), now()))).thenNoReply();
   }
 
-  private ReplyEffect<Event, TruckState> notDeparting() {
-    departure.answered();
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, TruckState> onDepartureFailed(TruckState state, DepartureFailed cmd) {
-    departure.failed(cmd.reason());
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, TruckState> retryDeparture(TruckState state, RetryDeparture retry) {
-    departure.prepare(state);
-    return Effect().noReply();
-  }
-
   // --- what the World says
 
   private ReplyEffect<Event, TruckState> reportDuringBatch(TruckState state, ReportFromWorld cmd) {
@@ -397,7 +328,7 @@ public final class Truck
     if (cmd.event() instanceof WorldEvent.PackageDelivered delivered) {
       long shipId = delivered.packageId();
       if (state.isAboard(shipId)) return inBatch(loadsAndDrops.drop(shipId, () -> cmd.replyTo().tell(Done.getInstance())));
-      return state.cargo(shipId).isPresent() ? behindTheJournal(delivered) : checkWithShipment(state, delivered, cmd.replyTo());
+      return strayDeliveries.check(state, delivered, cmd.replyTo());
     }
     if (cmd.event() instanceof WorldEvent.TruckReport position) {
       // Where the truck is matters to people watching, not to the trip: kept in memory only.
@@ -405,42 +336,6 @@ public final class Truck
       publish(state);
     }
     return Effect().reply(cmd.replyTo(), Done.getInstance());
-  }
-
-  /**
-   * The World delivered a package this truck has not sent out: the World acts only on commands
-   * that were written first, so this truck's journal holds a departure its state lacks (an
-   * incarnation on a node leaving the cluster wrote it after this one recovered). Acking would
-   * lose the delivery; instead the truck stops unanswered, and the report, asked again, meets an
-   * incarnation that reads the whole journal.
-   */
-  private ReplyEffect<Event, TruckState> behindTheJournal(WorldEvent.PackageDelivered delivered) {
-    context.getLog().warn(
-        "Truck {}: the World delivered shipment {}, which this truck has not sent out; reading the journal again",
-        truckId, delivered.packageId());
-    return Effect().stop().thenNoReply();
-  }
-
-  /**
-   * The World delivered a shipment this truck does not carry at all: a repeat of a drop it
-   * recorded, or news for an incarnation that recovered before another (on a node leaving the
-   * cluster) took the shipment and sent it out. Acking the second would lose the delivery, so the
-   * shipment, which records for good which truck it left with, tells them apart.
-   */
-  private ReplyEffect<Event, TruckState> checkWithShipment(TruckState state, WorldEvent.PackageDelivered delivered, ActorRef<Done> replyTo) {
-    if (state.recordedDelivery(delivered.packageId())) return Effect().reply(replyTo, Done.getInstance());
-    context.ask(Shipment.Summary.class, links.shipments().apply(delivered.packageId()), ASK_TIMEOUT, Shipment.Get::new,
-        (shipment, failure) -> new DeliveryChecked(delivered, failure == null ? shipment : null, replyTo));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, TruckState> onDeliveryChecked(TruckState state, DeliveryChecked checked) {
-    Shipment.Summary shipment = checked.shipment();
-    if (shipment == null) return Effect().noReply(); // the World's report is asked again
-    if (shipment.status() == Shipment.Status.OUT_FOR_DELIVERY && shipment.truckId() == truckId) {
-      return behindTheJournal(checked.delivered());
-    }
-    return Effect().reply(checked.replyTo(), Done.getInstance());
   }
 
   private ReplyEffect<Event, TruckState> onRefused(TruckState state, CommandRefused cmd) {
@@ -463,38 +358,17 @@ public final class Truck
       return Effect().noReply().thenUnstashAll();
     }
     return decide(state, batch.events())
-        .thenRun(
-            after -> {
-              batch.replies().forEach(Runnable::run);
-              departure.prepare(after);
-            })
+        .thenRun(after -> batch.replies().forEach(Runnable::run))
+        .thenRun(departure::prepare)
         .thenNoReply()
         .thenUnstashAll();
   }
 
-  // --- effects
+  // --- effects and views
 
-  /**
-   * Persists decisions (with the settling of what was confirmed meanwhile, once enough has
-   * gathered) in one write, then delivers the effects they added and tells the topic.
-   */
+  /** One write of decisions; then their effects are delivered and the topic told. */
   private EffectBuilder<Event, TruckState> decide(TruckState state, List<Event> decisions) {
-    return Effect()
-        .persist(effects.withSettling(state.effects(), decisions))
-        .thenRun(
-            (TruckState after) -> {
-              effects.deliver(after.effects());
-              publish(after);
-            });
-  }
-
-  private ReplyEffect<Event, TruckState> onEffectOutcome(TruckState state, EffectOutcome outcome) {
-    effects.onOutcome(outcome.outcome(), state.effects());
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, TruckState> settle(TruckState state, SettleDue due) {
-    return effects.settling(state.effects()).map(settled -> Effect().persist(settled).thenNoReply()).orElse(Effect().noReply());
+    return effects.decide(state, decisions).thenRun(this::publish);
   }
 
   private void publish(TruckState state) {

@@ -10,10 +10,7 @@ import org.miniups.Persisted;
 import org.miniups.amazon.AmazonNotice;
 import org.miniups.effects.EffectLog;
 import org.miniups.shipment.Shipment;
-import org.miniups.truck.Cargo;
-import org.miniups.truck.Location;
 import org.miniups.truck.Truck.Phase;
-import org.miniups.truck.Warehouse;
 import org.miniups.truck.TruckEffect.Destination;
 import org.miniups.world.WorldCommand;
 
@@ -79,7 +76,7 @@ public record TruckState(
     }
 
     boolean isLeaving() {
-      return Truck.Summary.isLeaving(phase, cargo.size(), loaded.size());
+      return phase == Truck.Phase.AT_WAREHOUSE && !cargo.isEmpty() && loaded.size() == cargo.size();
     }
   }
 

@@ -29,6 +29,7 @@ import org.miniups.link.InboundDedup;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.link.SequenceAllocator;
 import org.miniups.truck.Truck;
+import org.miniups.truck.TruckLinks;
 import org.miniups.world.WorldCommand;
 import org.miniups.world.WorldEvent;
 
@@ -193,8 +194,8 @@ class JdbcPersistenceTest {
     TestProbe<ResendSupervisor.Command> outbox = kit.createTestProbe();
     var topic = kit.<org.apache.pekko.actor.typed.pubsub.Topic.Command<Truck.Changed>>createTestProbe();
     TestProbe<Object> elsewhere = kit.createTestProbe(); // shipments and Amazon: not under test
-    Truck.Links links =
-        new Truck.Links(
+    TruckLinks links =
+        new TruckLinks(
             outbox.getRef(),
             elsewhere.getRef().unsafeUpcast(),
             id -> elsewhere.getRef().unsafeUpcast(),

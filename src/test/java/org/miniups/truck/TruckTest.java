@@ -81,8 +81,8 @@ class TruckTest {
 
   private Behavior<Truck.Command> truckNumbered(
       int truckId, ActorRef<ResendSupervisor.Command> world, ActorRef<ResendSupervisor.Command> amazon, ActorRef<Shipment.Command> steps) {
-    Truck.Links links =
-        new Truck.Links(
+    TruckLinks links =
+        new TruckLinks(
             world,
             amazon,
             shipId -> steps,
