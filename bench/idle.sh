@@ -2,9 +2,9 @@
 # What a fleet at rest costs (BENCHMARKS.md, "Idle"): the real jar as three processes on loopback
 # (simulated World, simulated Amazon, UPS with 200 trucks on PostgreSQL). Amazon asks for a few
 # packages first, so every truck has worked; once all are delivered and the trucks have settled,
-# the script counts journal rows and UPS's CPU time over a quiet window while the trucks' positions
-# are still polled every TRUCK_QUERY_INTERVAL. Baseline in the same run: the simulated World's own
-# CPU over the same window (it answers every poll).
+# the script counts journal rows and UPS's CPU time over a quiet window (idle trucks are not polled
+# for their positions: only trucks on a trip are). Baseline in the same run: the simulated World's
+# own CPU over the same window.
 #
 #   bench/idle.sh [trucks] [window seconds]      defaults: 200 trucks, 60 s
 # PostgreSQL must listen on 127.0.0.1:5432 (user postgres, trust authentication).
