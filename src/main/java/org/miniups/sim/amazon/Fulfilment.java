@@ -147,6 +147,21 @@ final class Fulfilment {
     });
   }
 
+  /** What UPS and the world said of each shipment so far, and their errors. */
+  Tallies tallies() {
+    return new Tallies(
+        countPerShipment(s -> s.accepted),
+        countPerShipment(s -> s.arrived),
+        countPerShipment(s -> s.outForDelivery),
+        countPerShipment(s -> s.delivered),
+        countPerShipment(s -> s.timesLoaded),
+        perShipment(s -> s.deliveredAt),
+        perShipment(s -> s.destination),
+        perShipment(s -> s.outForDeliveryDest),
+        perShipment(s -> s.status),
+        errors);
+  }
+
   Collection<Shipment> emittedShipments() {
     return shipments.values().stream().filter(Shipment::isEmitted).toList();
   }

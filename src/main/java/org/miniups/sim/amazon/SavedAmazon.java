@@ -1,5 +1,6 @@
 package org.miniups.sim.amazon;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -21,6 +22,7 @@ import org.miniups.sim.SimFiles;
  *
  * @param worldId the world a restarted Amazon rejoins (never a new one)
  * @param emissionStarted whether UPS had connected and pickups were being emitted
+ * @param tallies what UPS and the world said of each shipment, flat fields in the file
  */
 record SavedAmazon(
     long worldId,
@@ -31,16 +33,7 @@ record SavedAmazon(
     int shipmentsDelivered,
     List<Warehouse.Saved> warehouses,
     List<SavedShipment> shipments,
-    Map<Long, Integer> accepted,
-    Map<Long, Integer> arrived,
-    Map<Long, Integer> outForDelivery,
-    Map<Long, Integer> delivered,
-    Map<Long, Integer> loaded,
-    Map<Long, int[]> deliveredAt,
-    Map<Long, int[]> destinations,
-    Map<Long, int[]> outForDeliveryDest,
-    Map<Long, String> statuses,
-    List<String> errors,
+    @JsonUnwrapped Tallies tallies,
     Map<Long, Long> deliveredEpochNanos,
     SavedLink world,
     SavedLink ups,
@@ -116,16 +109,7 @@ record SavedAmazon(
         fulfilment.shipmentsDelivered,
         fulfilment.warehouses.stream().map(Warehouse::saved).toList(),
         shipments,
-        fulfilment.countPerShipment(s -> s.accepted),
-        fulfilment.countPerShipment(s -> s.arrived),
-        fulfilment.countPerShipment(s -> s.outForDelivery),
-        fulfilment.countPerShipment(s -> s.delivered),
-        fulfilment.countPerShipment(s -> s.timesLoaded),
-        fulfilment.perShipment(s -> s.deliveredAt),
-        fulfilment.perShipment(s -> s.destination),
-        fulfilment.perShipment(s -> s.outForDeliveryDest),
-        fulfilment.perShipment(s -> s.status),
-        fulfilment.errors,
+        fulfilment.tallies(),
         fulfilment.perShipment(
             s -> s.deliveredNanos == null ? null : SavedTime.toEpochNanos(s.deliveredNanos)),
         world,
@@ -154,16 +138,7 @@ record SavedAmazon(
       shipment.loaded = s.loaded();
       if (s.waitingForStock()) fulfilment.waitingForStock.add(shipment);
     }
-    accepted.forEach((id, n) -> fulfilment.heardOf(id).accepted = n);
-    arrived.forEach((id, n) -> fulfilment.heardOf(id).arrived = n);
-    outForDelivery.forEach((id, n) -> fulfilment.heardOf(id).outForDelivery = n);
-    delivered.forEach((id, n) -> fulfilment.heardOf(id).delivered = n);
-    loaded.forEach((id, n) -> fulfilment.heardOf(id).timesLoaded = n);
-    deliveredAt.forEach((id, point) -> fulfilment.heardOf(id).deliveredAt = point);
-    destinations.forEach((id, point) -> fulfilment.heardOf(id).destination = point);
-    outForDeliveryDest.forEach((id, point) -> fulfilment.heardOf(id).outForDeliveryDest = point);
-    statuses.forEach((id, status) -> fulfilment.heardOf(id).status = status);
-    fulfilment.errors.addAll(errors);
+    tallies.restore(fulfilment);
     deliveredEpochNanos.forEach(
         (id, nanos) -> fulfilment.heardOf(id).deliveredNanos = SavedTime.fromEpochNanos(nanos));
   }

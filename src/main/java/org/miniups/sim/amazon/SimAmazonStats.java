@@ -1,10 +1,11 @@
 package org.miniups.sim.amazon;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.OptionalDouble;
-import java.util.stream.Collectors;
 
 /**
  * A snapshot of the simulated Amazon, taken by its actor between two messages. UPS notices are
@@ -13,16 +14,8 @@ import java.util.stream.Collectors;
  *
  * @param target how many pickups this run emits in total
  * @param created pickups emitted so far (shipids 1..created)
- * @param accepted UAPickupAccepted notices per shipid
- * @param arrived how often a UATruckArrived named each shipid
- * @param outForDelivery UAOutForDelivery notices per shipid
- * @param delivered UADelivered notices per shipid
- * @param loaded AULoaded sent to UPS per shipid (the world said ALoaded)
- * @param deliveredAt (x, y) of the last UADelivered per shipid
- * @param destinations the destination each pickup asked for
- * @param outForDeliveryDest (x, y) of the last UAOutForDelivery per shipid
- * @param statuses the last UAStatus text per shipid
- * @param errors UAErr texts from UPS ("UPS: …") and AErr texts from the world ("world: …")
+ * @param tallies the notices per shipid and the errors; flat fields in JSON, and each has an
+ *     accessor here ({@link #accepted()} …)
  * @param unackedToUps AU items UPS has not acked yet
  * @param unackedToWorld A items the world has not acked yet
  * @param upsConnected a UPS connection is open and has answered {@code connected!}
@@ -40,16 +33,7 @@ public record SimAmazonStats(
     long worldId,
     int target,
     int created,
-    Map<Long, Integer> accepted,
-    Map<Long, Integer> arrived,
-    Map<Long, Integer> outForDelivery,
-    Map<Long, Integer> delivered,
-    Map<Long, Integer> loaded,
-    Map<Long, int[]> deliveredAt,
-    Map<Long, int[]> destinations,
-    Map<Long, int[]> outForDeliveryDest,
-    Map<Long, String> statuses,
-    List<String> errors,
+    @JsonUnwrapped Tallies tallies,
     int unackedToUps,
     int unackedToWorld,
     boolean upsConnected,
@@ -61,26 +45,39 @@ public record SimAmazonStats(
     long slowestAckMillis) {
 
   public SimAmazonStats {
-    accepted = Map.copyOf(accepted);
-    arrived = Map.copyOf(arrived);
-    outForDelivery = Map.copyOf(outForDelivery);
-    delivered = Map.copyOf(delivered);
-    loaded = Map.copyOf(loaded);
-    deliveredAt = copyPoints(deliveredAt);
-    destinations = copyPoints(destinations);
-    outForDeliveryDest = copyPoints(outForDeliveryDest);
-    statuses = Map.copyOf(statuses);
-    errors = List.copyOf(errors);
+    Objects.requireNonNull(tallies);
     violations = List.copyOf(violations);
     pickupSentNanos = Map.copyOf(pickupSentNanos);
     deliveredNanos = Map.copyOf(deliveredNanos);
   }
 
+  // The tallies' accessors, as callers knew them before Tallies.
+
+  public Map<Long, Integer> accepted() { return tallies.accepted(); }
+
+  public Map<Long, Integer> arrived() { return tallies.arrived(); }
+
+  public Map<Long, Integer> outForDelivery() { return tallies.outForDelivery(); }
+
+  public Map<Long, Integer> delivered() { return tallies.delivered(); }
+
+  public Map<Long, Integer> loaded() { return tallies.loaded(); }
+
+  public Map<Long, int[]> deliveredAt() { return tallies.deliveredAt(); }
+
+  public Map<Long, int[]> destinations() { return tallies.destinations(); }
+
+  public Map<Long, int[]> outForDeliveryDest() { return tallies.outForDeliveryDest(); }
+
+  public Map<Long, String> statuses() { return tallies.statuses(); }
+
+  public List<String> errors() { return tallies.errors(); }
+
   /** Every pickup of the run was emitted and UPS reported each one delivered. */
   public boolean allDelivered() {
     if (created != target) return false;
     for (long shipId = 1; shipId <= created; shipId++) {
-      if (delivered.getOrDefault(shipId, 0) < 1) return false;
+      if (delivered().getOrDefault(shipId, 0) < 1) return false;
     }
     return true;
   }
@@ -118,13 +115,5 @@ public record SimAmazonStats(
     return Arrays.stream(percents)
         .mapToLong(p -> latencies[Math.max(0, (int) Math.ceil(p / 100 * latencies.length) - 1)])
         .toArray();
-  }
-
-  // Arrays are mutable: the snapshot gets its own.
-  private static Map<Long, int[]> copyPoints(Map<Long, int[]> points) {
-    return Map.copyOf(
-        points.entrySet().stream()
-            .collect(
-                Collectors.toMap(Map.Entry::getKey, e -> e.getValue().clone())));
   }
 }

@@ -50,7 +50,7 @@ class SimAmazonStatsTest {
   }
 
   private static SimAmazonStats stats(Map<Long, Long> pickupSent, Map<Long, Long> delivered) {
-    return new SimAmazonStats(1, 0, 0, Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
-        Map.of(), Map.of(), Map.of(), List.of(), 0, 0, true, true, List.of(), pickupSent, delivered, 0, 0);
+    return new SimAmazonStats(
+        1, 0, 0, Tallies.none(), 0, 0, true, true, List.of(), pickupSent, delivered, 0, 0);
   }
 }
