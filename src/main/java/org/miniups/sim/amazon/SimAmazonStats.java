@@ -51,7 +51,7 @@ public record SimAmazonStats(
     deliveredNanos = Map.copyOf(deliveredNanos);
   }
 
-  // The tallies' accessors, as callers knew them before Tallies.
+  // Shortcuts to the tallies, which the reports and tests read a shipment at a time.
 
   public Map<Long, Integer> accepted() { return tallies.accepted(); }
 
