@@ -45,4 +45,20 @@ class AppConfigTest {
     assertEquals(
         "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider", config.getString("pekko.cluster.downing-provider-class"));
   }
+
+  @Test
+  void shardingKeepsItsBookkeepingThroughJournalPluginsOnAPoolOfItsOwn() {
+    var config = AppConfig.load(Map.of(AppConfig.DB_URL, "jdbc:postgresql://127.0.0.1:5432/x"), null);
+    String journal = config.getString("pekko.cluster.sharding.journal-plugin-id");
+    String snapshots = config.getString("pekko.cluster.sharding.snapshot-plugin-id");
+    assertEquals(config.getString("jdbc-journal.class"), config.getString(journal + ".class"));
+    assertEquals(config.getString("jdbc-journal.dao"), config.getString(journal + ".dao"));
+    assertEquals(config.getString("jdbc-snapshot-store.class"), config.getString(snapshots + ".class"));
+    assertEquals("sharding", config.getString(journal + ".use-shared-db"));
+    assertEquals("sharding", config.getString(snapshots + ".use-shared-db"));
+    var pool = config.getConfig("pekko-persistence-jdbc.shared-databases.sharding");
+    assertEquals(2, pool.getInt("db.numThreads"));
+    assertEquals(config.getString("pekko-persistence-jdbc.shared-databases.default.profile"), pool.getString("profile"));
+    assertEquals("jdbc:postgresql://127.0.0.1:5432/x", pool.getString("db.url"));
+  }
 }
