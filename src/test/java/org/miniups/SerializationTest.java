@@ -160,13 +160,16 @@ class SerializationTest {
         new Truck.PackageDelivered(10, AT),
         new Truck.BecameIdle(4, 5, AT),
         new Truck.CommandFailed(3, "error", AT),
-        new Truck.EffectsSettled(List.of(1L, 2L)));
+        new Truck.EffectsSettled(List.of(1L, 2L)),
+        new Truck.LoadingClosed(AT));
     TruckState state =
         new TruckState(
-            1, new TruckState.Trip(Truck.Phase.TO_WAREHOUSE, wh, List.of(cargo), List.of(10L), 1),
+            1, new TruckState.Trip(Truck.Phase.TO_WAREHOUSE, wh, List.of(cargo), List.of(10L), 1, true),
             new TruckState.Route(List.of(cargo), 2, 0), new Location(0, 0), AT, null, List.of("10#1"), effects);
     Truck.Summary summary =
-        new Truck.Summary(1, Truck.Phase.TO_WAREHOUSE, "traveling", new Location(0, 0), 1, 1, 1, 1, 2, null, AT);
+        new Truck.Summary(
+            1, Truck.Phase.TO_WAREHOUSE, "traveling", new Location(0, 0), 1, 1, 1, 1, 2, null, AT, false,
+            List.of(wh.location(), new Location(4, 5)));
     roundTrip(state, new Truck.Changed(summary));
 
     TestProbe<Truck.AssignmentReply> probe = testKit.createTestProbe();
@@ -190,7 +193,8 @@ class SerializationTest {
 
   /**
    * A truck snapshot keeps the flat shape it was written in before the state was split into a
-   * trip and a route: written so, and a snapshot of that shape (as an older node wrote it) is read.
+   * trip and a route: written so (with the fields added since at the end), and a snapshot of the old
+   * shape (as an older node wrote it, without loadingClosed) is read.
    */
   @Test
   void aTruckSnapshotKeepsItsStoredShape() throws Exception {
@@ -202,7 +206,7 @@ class SerializationTest {
             .add(TruckEffect.Destination.DISPATCHER, new TruckEffect.Redispatch(cargo));
     TruckState state =
         new TruckState(
-            1, new TruckState.Trip(Truck.Phase.AT_WAREHOUSE, wh, List.of(cargo), List.of(10L), 1),
+            1, new TruckState.Trip(Truck.Phase.AT_WAREHOUSE, wh, List.of(cargo), List.of(10L), 1, false),
             new TruckState.Route(List.of(), 2, 0), new Location(2, 3), AT, "error", List.of("10#0"), effects);
 
     com.fasterxml.jackson.databind.JsonNode written = stored(state);
@@ -210,8 +214,9 @@ class SerializationTest {
     written.fieldNames().forEachRemaining(names::add);
     assertEquals(
         List.of("type", "truckId", "phase", "position", "updatedAt", "warehouse", "cargo", "loaded", "aboard", "deliveredCount",
-            "pickupCommand", "deliveryCommand", "lastError", "taken", "effects"),
+            "pickupCommand", "deliveryCommand", "lastError", "taken", "effects", "loadingClosed"),
         names);
+    assertEquals(false, written.get("loadingClosed").asBoolean());
     assertEquals("truck.state", written.get("type").asText());
     assertEquals("AT_WAREHOUSE", written.get("phase").asText());
     assertEquals(1, written.get("effects").get("lastNumber").get("world").asLong());

@@ -38,6 +38,7 @@ import org.miniups.Persisted;
 import org.miniups.link.Backoff;
 import org.miniups.persistence.GroupCommit;
 import org.miniups.truck.Truck;
+import org.miniups.truck.TripPlanning;
 
 /**
  * Assigns shipments to trucks. Shipments wait in a queue, in arrival order, until the policy finds
@@ -193,21 +194,21 @@ public final class Dispatcher
 
   public static final PersistenceId PERSISTENCE_ID = PersistenceId.ofUniqueId("dispatcher");
 
-  /** The cluster's one dispatcher, filling trips up to {@code mini-ups.dispatch.max-shipments-per-trip}. */
+  /** The cluster's one dispatcher, planning trips as {@code planning} says (cheapest insertion). */
   public static ActorRef<Command> init(
       Placement placement,
       List<Integer> fleet,
       IntFunction<RecipientRef<Truck.Command>> trucks,
       ActorRef<Topic.Command<Truck.Changed>> truckTopic,
+      TripPlanning planning,
       Duration askTimeout,
       MeterRegistry metrics) {
     com.typesafe.config.Config config = placement.system().settings().config().getConfig("mini-ups.dispatch");
-    int perTrip = config.getInt("max-shipments-per-trip");
     RetryBackoff backoff =
         new RetryBackoff(config.getDuration("redispatch-backoff-min"), config.getDuration("redispatch-backoff-max"));
+    DispatchPolicy policy = DispatchPolicy.cheapestInsertion(planning.planner(), planning.maxShipments());
     return placement.singleton(
-        create(PERSISTENCE_ID, DispatchPolicy.fillTripsThenNearest(perTrip), fleet, trucks, truckTopic, askTimeout, backoff, metrics),
-        "dispatcher");
+        create(PERSISTENCE_ID, policy, fleet, trucks, truckTopic, askTimeout, backoff, metrics), "dispatcher");
   }
 
   public static Behavior<Command> create(
@@ -416,15 +417,12 @@ public final class Dispatcher
     state.queue().forEach(c -> queued.put(c.shipId(), c));
     Map<Integer, DispatchPolicy.Candidate> candidates = new LinkedHashMap<>();
     for (Truck.Summary truck : view.values()) {
-      if (!declinedSinceChange.contains(truck.truckId())) {
-        candidates.put(truck.truckId(), new DispatchPolicy.Candidate(truck, 0, 0));
-      }
+      if (!declinedSinceChange.contains(truck.truckId())) candidates.put(truck.truckId(), DispatchPolicy.Candidate.of(truck));
     }
     for (Offer open : state.offers()) {
-      DispatchPolicy.Candidate c = candidates.get(open.truckId());
-      Cargo first = queued.get(open.shipIds().get(0));
-      if (c != null && first != null) {
-        candidates.put(open.truckId(), new DispatchPolicy.Candidate(c.truck(), first.warehouse().id(), c.planned() + open.shipIds().size()));
+      for (long shipId : open.shipIds()) {
+        Cargo pending = queued.get(shipId);
+        if (pending != null) candidates.computeIfPresent(open.truckId(), (id, c) -> c.planning(pending));
       }
     }
     Map<Integer, List<Long>> planned = new LinkedHashMap<>();
@@ -438,8 +436,7 @@ public final class Dispatcher
         unservable.add(cargo.warehouse().id());
         continue;
       }
-      DispatchPolicy.Candidate chosen = candidates.get(truck.get());
-      candidates.put(truck.get(), new DispatchPolicy.Candidate(chosen.truck(), cargo.warehouse().id(), chosen.planned() + 1));
+      candidates.computeIfPresent(truck.get(), (id, chosen) -> chosen.planning(cargo));
       planned.computeIfAbsent(truck.get(), id -> new ArrayList<>()).add(cargo.shipId());
     }
     List<Offer> offers = new ArrayList<>();

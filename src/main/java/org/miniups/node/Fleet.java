@@ -17,6 +17,7 @@ import org.miniups.dispatch.Dispatcher;
 import org.miniups.shipment.Shipment;
 import org.miniups.truck.Truck;
 import org.miniups.truck.TruckLinks;
+import org.miniups.truck.TripPlanning;
 
 /** The entities that move packages: shipments, trucks and the dispatcher between them, with the topics they publish on. */
 public record Fleet(
@@ -35,7 +36,9 @@ public record Fleet(
     LongFunction<RecipientRef<Shipment.Command>> shipments = id -> Shipment.entity(placement, id);
     IntFunction<RecipientRef<Truck.Command>> trucks = id -> Truck.entity(placement, id);
     Shipment.init(placement, shipmentTopic, clock);
-    ActorRef<Dispatcher.Command> dispatcher = Dispatcher.init(placement, truckIds, trucks, truckTopic, askTimeout, metrics);
+    TripPlanning planning = TripPlanning.of(placement.system().settings().config().getConfig("mini-ups.dispatch"));
+    ActorRef<Dispatcher.Command> dispatcher =
+        Dispatcher.init(placement, truckIds, trucks, truckTopic, planning, askTimeout, metrics);
     Truck.init(
         placement,
         Fleet::startingPoint,
@@ -50,6 +53,7 @@ public record Fleet(
                     askTimeout,
                     placement.system().scheduler())),
         truckTopic,
+        planning,
         clock);
     return new Fleet(truckIds, trucks, shipments, truckTopic, shipmentTopic, dispatcher);
   }

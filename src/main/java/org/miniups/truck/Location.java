@@ -1,9 +1,10 @@
 package org.miniups.truck;
 
 import org.miniups.CborSerializable;
+import org.miniups.route.Point;
 
 /** A point of the World's grid. */
-public record Location(int x, int y) implements CborSerializable {
+public record Location(int x, int y) implements CborSerializable, Point {
   public double distanceTo(Location other) {
     return Math.hypot(x - other.x, y - other.y);
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntFunction;
 import org.apache.pekko.Done;
@@ -45,9 +46,10 @@ import org.miniups.world.WorldEvent;
  * order by construction. A re-dispatch after a refused pickup is sent only once the acceptance it
  * follows is stored.
  *
- * <p>A trip: idle → (pickups assigned) to warehouse → at warehouse → (every cargo loaded, then every
- * shipment fixes its destination) delivering → (last drop) idle. More cargo for the same warehouse
- * joins the trip until the truck leaves.
+ * <p>A trip: idle → (pickups assigned) to warehouse → at warehouse → (the trip is full, or the truck
+ * waited {@link TripPlanning#consolidationWait()} for more; every cargo loaded; then every shipment
+ * fixes its destination) delivering, its drops in the planned order → (last drop) idle. More cargo
+ * for the same warehouse joins the trip until loading closes.
  */
 public final class Truck
     extends EventSourcedBehaviorWithEnforcedReplies<Truck.Command, Truck.Event, TruckState> {
@@ -76,6 +78,8 @@ public final class Truck
   public record GetSummary(ActorRef<Summary> replyTo) implements Command {}
   private record EffectOutcome(EffectRunner.Outcome<Destination> outcome) implements Command {}
   private enum SettleDue implements Command { INSTANCE }
+  /** The truck has waited at the warehouse for more shipments long enough. */
+  private enum CloseLoading implements Command { INSTANCE }
   /** Write the loads and drops decided since the last write. */
   private enum FlushBatch implements Command { INSTANCE }
   /** Every shipment of the trip said where it goes now. */
@@ -96,7 +100,8 @@ public final class Truck
     @JsonSubTypes.Type(value = PackageDelivered.class, name = "truck.package-delivered"),
     @JsonSubTypes.Type(value = BecameIdle.class, name = "truck.became-idle"),
     @JsonSubTypes.Type(value = CommandFailed.class, name = "truck.command-failed"),
-    @JsonSubTypes.Type(value = EffectsSettled.class, name = "truck.effects-settled")
+    @JsonSubTypes.Type(value = EffectsSettled.class, name = "truck.effects-settled"),
+    @JsonSubTypes.Type(value = LoadingClosed.class, name = "truck.loading-closed")
   })
   public sealed interface Event extends Persisted {}
 
@@ -110,6 +115,8 @@ public final class Truck
   public record CommandFailed(long number, String error, Instant at) implements Event {}
   /** These effects reached their receivers: they leave the log (not a decision, just bookkeeping). */
   public record EffectsSettled(List<Long> ids) implements Event {}
+  /** At the warehouse, the trip takes no more shipments: full, or it waited its time for more. */
+  public record LoadingClosed(Instant at) implements Event {}
 
   /** Published on the truck topic after every change, for the dispatcher and live views. */
   public record Changed(Summary truck) implements CborSerializable {}
@@ -118,21 +125,27 @@ public final class Truck
 
   /**
    * The truck as the dispatcher, HTTP and live views see it. {@code position} is the latest the
-   * World reported; {@code warehouseId} is 0 when not bound for one.
+   * World reported; {@code warehouseId} is 0 when not bound for one; {@code loadingClosed}: at the
+   * warehouse and taking no more shipments; {@code route} the points ahead in the order the truck
+   * will drive to them (the warehouse while bound for one, then the drops).
    */
   public record Summary(
       int truckId, Phase phase, String status, Location position, int warehouseId, int cargo, int loaded, int aboard,
-      long delivered, String lastError, Instant updatedAt)
+      long delivered, String lastError, Instant updatedAt, boolean loadingClosed, List<Location> route)
       implements CborSerializable {
-    /** At the warehouse with everything loaded: waiting only for the destinations. */
-    public boolean isLeaving() {
-      return phase == Phase.AT_WAREHOUSE && cargo > 0 && loaded == cargo;
+    public Summary {
+      route = List.copyOf(route);
     }
 
-    /** Idle, or bound for that warehouse and not leaving yet (shipments batch onto one trip). */
+    /** Idle, or bound for that warehouse and still taking shipments (they batch onto one trip). */
     public boolean canCollectAt(int warehouse) {
       if (phase == Phase.IDLE) return true;
-      return warehouseId == warehouse && (phase == Phase.TO_WAREHOUSE || (phase == Phase.AT_WAREHOUSE && !isLeaving()));
+      return warehouseId == warehouse && (phase == Phase.TO_WAREHOUSE || (phase == Phase.AT_WAREHOUSE && !loadingClosed));
+    }
+
+    /** The drops ahead after the warehouse this truck is bound for, in planned order. */
+    public List<Location> dropsAfterWarehouse() {
+      return warehouseId == 0 || route.isEmpty() ? route : route.subList(1, route.size());
     }
   }
 
@@ -151,10 +164,11 @@ public final class Truck
    * has not delivered, and nobody else would start it to send them.
    */
   public static void init(
-      Placement placement, IntFunction<Location> start, TruckLinks links, ActorRef<Topic.Command<Changed>> topic, Clock clock) {
+      Placement placement, IntFunction<Location> start, TruckLinks links, ActorRef<Topic.Command<Changed>> topic,
+      TripPlanning planning, Clock clock) {
     placement.initResidentEntities(ENTITY_KEY, entityId -> {
       int id = Integer.parseInt(entityId);
-      return create(id, start.apply(id), links, topic, clock);
+      return create(id, start.apply(id), links, topic, planning, clock);
     });
   }
 
@@ -168,18 +182,21 @@ public final class Truck
   }
 
   public static Behavior<Command> create(
-      int truckId, Location start, TruckLinks links, ActorRef<Topic.Command<Changed>> topic, Clock clock) {
+      int truckId, Location start, TruckLinks links, ActorRef<Topic.Command<Changed>> topic, TripPlanning planning,
+      Clock clock) {
     return Behaviors.setup(
-        context -> Behaviors.withTimers(timers -> new Truck(context, timers, truckId, start, links, topic, clock)));
+        context -> Behaviors.withTimers(timers -> new Truck(context, timers, truckId, start, links, topic, planning, clock)));
   }
 
   static final Duration RETRY_DELAY = Duration.ofSeconds(1);
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
 
   private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
   private final int truckId;
   private final Location start;
   private final ActorRef<Topic.Command<Changed>> topic;
+  private final TripPlanning planning;
   private final Clock clock;
   private final Effects effects;
   private final LoadsAndDrops loadsAndDrops = new LoadsAndDrops();
@@ -189,12 +206,14 @@ public final class Truck
 
   private Truck(
       ActorContext<Command> context, TimerScheduler<Command> timers, int truckId, Location start, TruckLinks links,
-      ActorRef<Topic.Command<Changed>> topic, Clock clock) {
+      ActorRef<Topic.Command<Changed>> topic, TripPlanning planning, Clock clock) {
     super(persistenceId(truckId), JournalFailures.restartWithBackoff());
     this.context = context;
+    this.timers = timers;
     this.truckId = truckId;
     this.start = start;
     this.topic = topic;
+    this.planning = planning;
     this.clock = clock;
     EffectDelivery delivery = new EffectDelivery(context.getSystem(), truckId, links, ASK_TIMEOUT);
     this.departure = new Departure(context, timers, links, truckId, ASK_TIMEOUT);
@@ -224,6 +243,7 @@ public final class Truck
               departure.answered();
               // Whatever was decided and not settled before a stop is delivered again.
               effects.deliver(state.effects());
+              waitForMore(state);
               departure.prepare(state);
               publish(state);
             })
@@ -238,13 +258,15 @@ public final class Truck
         .onCommand(AssignPickups.class, cmd -> Effect().stash())
         .onCommand(DestinationsFixed.class, cmd -> Effect().stash())
         .onCommand(CommandRefused.class, cmd -> Effect().stash())
+        .onCommand(CloseLoading.class, cmd -> Effect().stash())
         .onCommand(SettleDue.class, cmd -> Effect().stash())
         .onCommand(ReportFromWorld.class, this::reportDuringBatch);
     builder.forState(state -> state.phase() == Phase.TO_WAREHOUSE)
         .onCommand(ReportFromWorld.class, this::reportOnTheWay);
     builder.forState(state -> state.phase() == Phase.AT_WAREHOUSE)
         .onCommand(ConfirmLoaded.class, this::load)
-        .onCommand(DestinationsFixed.class, this::depart);
+        .onCommand(DestinationsFixed.class, this::depart)
+        .onCommand(CloseLoading.class, this::closeLoading);
     builder.forState(state -> state.phase() == Phase.DELIVERING)
         .onCommand(ReportFromWorld.class, this::reportOnTheRoute);
     // Idle, the truck only takes trips (below, as in every phase).
@@ -254,10 +276,11 @@ public final class Truck
         .onCommand(ConfirmLoaded.class, this::refuseLoad)
         .onCommand(DestinationsFixed.class, cmd -> { departure.answered(); return Effect().noReply(); })
         .onCommand(CommandRefused.class, this::onRefused)
-        .onCommand(GetSummary.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state.summary(report)))
+        .onCommand(GetSummary.class, (state, cmd) -> Effect().reply(cmd.replyTo(), summary(state)))
         .onCommand(DepartureFailed.class, cmd -> { departure.failed(cmd.reason()); return Effect().noReply(); })
         .onCommand(DeliveryChecked.class, (state, checked) -> strayDeliveries.onChecked(checked))
         .onCommand(RetryDeparture.class, (state, retry) -> { departure.prepare(state); return Effect().noReply(); })
+        .onCommand(CloseLoading.class, cmd -> Effect().noReply())
         .onCommand(EffectOutcome.class, (state, cmd) -> effects.onOutcome(cmd.outcome(), state))
         .onCommand(SettleDue.class, (state, cmd) -> effects.settle(state))
         .onCommand(FlushBatch.class, this::flushBatch);
@@ -272,14 +295,19 @@ public final class Truck
    */
   private ReplyEffect<Event, TruckState> assign(TruckState state, AssignPickups cmd) {
     List<Cargo> fresh = cmd.cargo().stream().filter(c -> !state.hasTaken(c)).toList();
-    Summary now = state.summary(report);
+    Summary now = summary(state);
     if (fresh.isEmpty()) return Effect().reply(cmd.replyTo(), new AssignmentReply(ids(cmd.cargo()), null, now));
     if (!now.canCollectAt(fresh.get(0).warehouse().id())) {
-      String why = now.isLeaving() ? "leaving the warehouse" : now.status();
+      String why = now.loadingClosed() ? "leaving the warehouse" : now.status();
       return Effect().reply(cmd.replyTo(), new AssignmentReply(List.of(), "truck " + truckId + " is " + why, now));
     }
-    return decide(state, List.of(new PickupsAssigned(fresh, now())))
-        .thenReply(cmd.replyTo(), s -> new AssignmentReply(ids(cmd.cargo()), null, s.summary(report)));
+    List<Event> decisions = new ArrayList<>(List.of(new PickupsAssigned(fresh, now())));
+    // Joining a truck that waits at the warehouse: a trip that is full now leaves once loaded.
+    if (state.trip().isWaitingForMore() && planning.leavesAtOnce(state.trip().cargo().size() + fresh.size())) {
+      decisions.add(new LoadingClosed(now()));
+    }
+    return decide(state, decisions)
+        .thenReply(cmd.replyTo(), s -> new AssignmentReply(ids(cmd.cargo()), null, summary(s)));
   }
 
   private ReplyEffect<Event, TruckState> load(TruckState state, ConfirmLoaded cmd) {
@@ -299,10 +327,23 @@ public final class Truck
     return Effect().reply(cmd.replyTo(), new LoadReply(false, reason));
   }
 
+  /** Out with the fixed destinations, in the order that drives the fewest units from the warehouse. */
   private ReplyEffect<Event, TruckState> depart(TruckState state, DestinationsFixed cmd) {
     departure.answered();
     if (!state.trip().isLeaving() || !ids(state.trip().cargo()).equals(ids(cmd.cargo()))) return Effect().noReply();
-    return decide(state, List.of(new DeliveryStarted(cmd.cargo(), now()))).thenNoReply();
+    List<Location> drops = cmd.cargo().stream().map(Cargo::destination).toList();
+    List<Cargo> inOrder = planning.planner().plan(state.trip().warehouse().location(), drops).applyTo(cmd.cargo());
+    return decide(state, List.of(new DeliveryStarted(inOrder, now()))).thenNoReply();
+  }
+
+  /** A truck that arrived with room left waits a while for more shipments; a full one does not. */
+  private void waitForMore(TruckState state) {
+    if (state.trip().isWaitingForMore()) timers.startSingleTimer(CloseLoading.INSTANCE, planning.consolidationWait());
+  }
+
+  private ReplyEffect<Event, TruckState> closeLoading(TruckState state, CloseLoading close) {
+    if (!state.trip().isWaitingForMore()) return Effect().noReply();
+    return decide(state, List.of(new LoadingClosed(now()))).thenRun(departure::prepare).thenNoReply();
   }
 
   // --- what the World says
@@ -315,7 +356,9 @@ public final class Truck
 
   private ReplyEffect<Event, TruckState> reportOnTheWay(TruckState state, ReportFromWorld cmd) {
     if (!(cmd.event() instanceof WorldEvent.Finished finished && finished.arrivedAtWarehouse())) return onReport(state, cmd);
-    return decide(state, List.of(new ArrivedAtWarehouse(finished.x(), finished.y(), now()))).thenReply(cmd.replyTo(), s -> Done.getInstance());
+    List<Event> decisions = new ArrayList<>(List.of(new ArrivedAtWarehouse(finished.x(), finished.y(), now())));
+    if (planning.leavesAtOnce(state.trip().cargo().size())) decisions.add(new LoadingClosed(now()));
+    return decide(state, decisions).thenRun(this::waitForMore).thenReply(cmd.replyTo(), s -> Done.getInstance());
   }
 
   private ReplyEffect<Event, TruckState> reportOnTheRoute(TruckState state, ReportFromWorld cmd) {
@@ -372,7 +415,11 @@ public final class Truck
   }
 
   private void publish(TruckState state) {
-    topic.tell(Topic.publish(new Changed(state.summary(report))));
+    topic.tell(Topic.publish(new Changed(summary(state))));
+  }
+
+  private Summary summary(TruckState state) {
+    return state.summary(report, planning.planner());
   }
 
   private Instant now() {
@@ -395,6 +442,7 @@ public final class Truck
         .onEvent(BecameIdle.class, (state, e) -> state.becomeIdle(e.x(), e.y(), e.at()))
         .onEvent(CommandFailed.class, (state, e) -> state.fail(e.number(), e.error(), e.at()))
         .onEvent(EffectsSettled.class, (state, e) -> state.settle(e.ids()))
+        .onEvent(LoadingClosed.class, (state, e) -> state.closeLoading(e.at()))
         .build();
   }
 }

@@ -9,6 +9,7 @@ import java.util.Optional;
 import org.miniups.Persisted;
 import org.miniups.amazon.AmazonNotice;
 import org.miniups.effects.EffectLog;
+import org.miniups.route.RoutePlanner;
 import org.miniups.shipment.Shipment;
 import org.miniups.truck.Truck.Phase;
 import org.miniups.truck.TruckEffect.Destination;
@@ -47,36 +48,48 @@ public record TruckState(
    * @param cargo shipments of the current trip not yet out for delivery, in assignment order
    * @param loaded those of {@code cargo} that Amazon loaded
    * @param pickupCommand number of this trip's UGoPickup among the truck's World effects (0: none)
+   * @param loadingClosed the truck at the warehouse takes no more shipments: it leaves once loaded
    */
-  public record Trip(Phase phase, Warehouse warehouse, List<Cargo> cargo, List<Long> loaded, long pickupCommand) {
+  public record Trip(
+      Phase phase, Warehouse warehouse, List<Cargo> cargo, List<Long> loaded, long pickupCommand, boolean loadingClosed) {
     public Trip {
       cargo = List.copyOf(cargo);
       loaded = List.copyOf(loaded);
     }
 
     static Trip toWarehouse(Warehouse warehouse, List<Cargo> cargo, long pickupCommand) {
-      return new Trip(Phase.TO_WAREHOUSE, warehouse, cargo, List.of(), pickupCommand);
+      return new Trip(Phase.TO_WAREHOUSE, warehouse, cargo, List.of(), pickupCommand, false);
     }
 
     Trip joinedBy(List<Cargo> more) {
-      return new Trip(phase, warehouse, concat(cargo, more), loaded, pickupCommand);
+      return new Trip(phase, warehouse, concat(cargo, more), loaded, pickupCommand, loadingClosed);
     }
 
     Trip arrived() {
-      return new Trip(Phase.AT_WAREHOUSE, warehouse, cargo, loaded, pickupCommand);
+      return new Trip(Phase.AT_WAREHOUSE, warehouse, cargo, loaded, pickupCommand, loadingClosed);
     }
 
     Trip loadedWith(long shipId) {
-      return new Trip(phase, warehouse, cargo, concat(loaded, List.of(shipId)), pickupCommand);
+      return new Trip(phase, warehouse, cargo, concat(loaded, List.of(shipId)), pickupCommand, loadingClosed);
     }
 
     /** The pickup side is over: the truck is {@code next} (idle or delivering). */
     Trip over(Phase next) {
-      return new Trip(next, null, List.of(), List.of(), pickupCommand);
+      return new Trip(next, null, List.of(), List.of(), pickupCommand, false);
     }
 
+    Trip closed() {
+      return new Trip(phase, warehouse, cargo, loaded, pickupCommand, true);
+    }
+
+    /** Takes no more shipments and has every one loaded: it goes once they fix their destinations. */
     boolean isLeaving() {
-      return phase == Truck.Phase.AT_WAREHOUSE && !cargo.isEmpty() && loaded.size() == cargo.size();
+      return phase == Truck.Phase.AT_WAREHOUSE && loadingClosed && !cargo.isEmpty() && loaded.size() == cargo.size();
+    }
+
+    /** At the warehouse and still taking shipments. */
+    boolean isWaitingForMore() {
+      return phase == Truck.Phase.AT_WAREHOUSE && !loadingClosed;
     }
   }
 
@@ -110,7 +123,7 @@ public record TruckState(
 
   static TruckState initial(int truckId, Location start) {
     return new TruckState(
-        truckId, new Trip(Phase.IDLE, null, List.of(), List.of(), 0), new Route(List.of(), 0, 0), start, null, null,
+        truckId, new Trip(Phase.IDLE, null, List.of(), List.of(), 0, false), new Route(List.of(), 0, 0), start, null, null,
         List.of(), EffectLog.empty());
   }
 
@@ -123,7 +136,7 @@ public record TruckState(
     return taken.contains(c.assignmentKey()) || carries(c.shipId());
   }
 
-  Truck.Summary summary(Truck.Report report) {
+  Truck.Summary summary(Truck.Report report, RoutePlanner planner) {
     boolean reportIsNewer = report != null && (updatedAt == null || !report.at().isBefore(updatedAt));
     String status =
         switch (phase()) {
@@ -135,7 +148,26 @@ public record TruckState(
     return new Truck.Summary(
         truckId, phase(), status, reportIsNewer ? report.position() : position, trip.warehouse() == null ? 0 : trip.warehouse().id(),
         trip.cargo().size(), trip.loaded().size(), route.aboard().size(), route.deliveredCount(), lastError,
-        reportIsNewer ? report.at() : updatedAt);
+        reportIsNewer ? report.at() : updatedAt, trip.loadingClosed(), plannedRoute(planner));
+  }
+
+  /**
+   * The points ahead, in order: the warehouse while bound for one, then its drops in the order the
+   * truck will make them (planned from the warehouse); out for delivery, the drops as sent.
+   */
+  List<Location> plannedRoute(RoutePlanner planner) {
+    List<Location> ahead = new ArrayList<>();
+    if (trip.warehouse() != null) {
+      ahead.add(trip.warehouse().location());
+      ahead.addAll(planner.plan(trip.warehouse().location(), destinations(trip.cargo())).applyTo(destinations(trip.cargo())));
+    } else {
+      ahead.addAll(destinations(route.aboard()));
+    }
+    return ahead;
+  }
+
+  private static List<Location> destinations(List<Cargo> cargo) {
+    return cargo.stream().map(Cargo::destination).toList();
   }
 
   boolean carries(long shipId) {
@@ -202,6 +234,10 @@ public record TruckState(
     return next;
   }
 
+  TruckState closeLoading(Instant at) {
+    return withTrip(trip.closed()).at(position, at);
+  }
+
   TruckState load(long shipId, Instant at) {
     Cargo c = cargo(shipId).orElseThrow();
     return withTrip(trip.loadedWith(shipId)).at(position, at).step(Shipment.Status.LOADING, c, position, at, null);
@@ -224,7 +260,7 @@ public record TruckState(
     Cargo c = route.find(shipId).orElseThrow();
     Location dropPoint = c.destination();
     return withRoute(route.without(shipId))
-        .at(position, at)
+        .at(dropPoint, at)
         .emit(new TruckEffect.ToAmazon(new AmazonNotice.Delivered(shipId, dropPoint.x(), dropPoint.y())))
         .step(Shipment.Status.DELIVERED, c, dropPoint, at, null);
   }
@@ -306,7 +342,10 @@ public record TruckState(
 
   // --- the stored form
 
-  /** The snapshot's shape, unchanged since the state was one flat record: journals replay as written. */
+  /**
+   * The snapshot's shape, flat as when the state was one record: journals replay as written. Fields
+   * added since come last ({@code loadingClosed}: false in older snapshots).
+   */
   record Stored(
       int truckId,
       Phase phase,
@@ -321,19 +360,20 @@ public record TruckState(
       long deliveryCommand,
       String lastError,
       List<String> taken,
-      EffectLog<Destination, TruckEffect> effects) {}
+      EffectLog<Destination, TruckEffect> effects,
+      boolean loadingClosed) {}
 
   @JsonValue
   Stored stored() {
     return new Stored(
         truckId, trip.phase(), position, updatedAt, trip.warehouse(), trip.cargo(), trip.loaded(), route.aboard(),
-        route.deliveredCount(), trip.pickupCommand(), route.deliveryCommand(), lastError, taken, effects);
+        route.deliveredCount(), trip.pickupCommand(), route.deliveryCommand(), lastError, taken, effects, trip.loadingClosed());
   }
 
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   static TruckState of(Stored s) {
     return new TruckState(
-        s.truckId(), new Trip(s.phase(), s.warehouse(), s.cargo(), s.loaded(), s.pickupCommand()),
+        s.truckId(), new Trip(s.phase(), s.warehouse(), s.cargo(), s.loaded(), s.pickupCommand(), s.loadingClosed()),
         new Route(s.aboard(), s.deliveredCount(), s.deliveryCommand()), s.position(), s.updatedAt(), s.lastError(), s.taken(),
         s.effects());
   }

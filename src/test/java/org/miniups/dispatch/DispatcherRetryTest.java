@@ -24,6 +24,8 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.miniups.route.Metric;
+import org.miniups.route.RoutePlanner;
 import org.miniups.TestCargo;
 import org.miniups.TestConfigs;
 import org.miniups.truck.Truck;
@@ -63,7 +65,7 @@ class DispatcherRetryTest {
     ActorRef<Dispatcher.Command> dispatcher =
         testKit.spawn(
             Dispatcher.create(
-                id, DispatchPolicy.fillTripsThenNearest(2), List.of(1, 2), truckId -> trucks.get(truckId).getRef().narrow(), topic,
+                id, DispatchPolicy.cheapestInsertion(new RoutePlanner(Metric.EUCLIDEAN), 2), List.of(1, 2), truckId -> trucks.get(truckId).getRef().narrow(), topic,
                 Duration.ofSeconds(3), new Dispatcher.RetryBackoff(MIN, MAX), metrics));
     // Truck 1 idle near the warehouse, truck 2 idle near the far one.
     trucks.get(1).expectMessageClass(Truck.GetSummary.class).replyTo().tell(idle(1, 9, 9));
@@ -72,7 +74,7 @@ class DispatcherRetryTest {
   }
 
   private static Truck.Summary idle(int truckId, int x, int y) {
-    return new Truck.Summary(truckId, Truck.Phase.IDLE, "idle", new Location(x, y), 0, 0, 0, 0, 0, null, Instant.EPOCH);
+    return new Truck.Summary(truckId, Truck.Phase.IDLE, "idle", new Location(x, y), 0, 0, 0, 0, 0, null, Instant.EPOCH, false, List.of());
   }
 
   private void dispatch(ActorRef<Dispatcher.Command> dispatcher, Cargo cargo) {

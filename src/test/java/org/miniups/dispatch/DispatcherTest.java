@@ -22,6 +22,8 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.miniups.route.Metric;
+import org.miniups.route.RoutePlanner;
 import org.miniups.TestCargo;
 import org.miniups.TestConfigs;
 import org.miniups.truck.Truck;
@@ -56,7 +58,7 @@ class DispatcherTest {
   private ActorRef<Dispatcher.Command> start() {
     return testKit.spawn(
         Dispatcher.create(
-            id, DispatchPolicy.fillTripsThenNearest(PER_TRIP), List.of(1, 2), truckId -> trucks.get(truckId).getRef().narrow(), topic,
+            id, DispatchPolicy.cheapestInsertion(new RoutePlanner(Metric.EUCLIDEAN), PER_TRIP), List.of(1, 2), truckId -> trucks.get(truckId).getRef().narrow(), topic,
             Duration.ofSeconds(3), new Dispatcher.RetryBackoff(Duration.ofSeconds(1), Duration.ofSeconds(4)),
             new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
   }
@@ -64,7 +66,7 @@ class DispatcherTest {
   private static Truck.Summary truck(int truckId, Truck.Phase phase, int x, int y, Warehouse bound, int cargo) {
     return new Truck.Summary(
         truckId, phase, phase.name().toLowerCase(), new Location(x, y), bound == null ? 0 : bound.id(), cargo, 0, 0, 0,
-        null, Instant.EPOCH);
+        null, Instant.EPOCH, false, bound == null ? List.of() : List.of(bound.location()));
   }
 
   private static Cargo cargo(long shipId, Warehouse warehouse) {

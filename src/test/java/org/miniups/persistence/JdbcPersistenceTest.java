@@ -10,6 +10,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import org.miniups.route.Metric;
+import org.miniups.route.RoutePlanner;
+import org.miniups.truck.TripPlanning;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +42,7 @@ import org.miniups.world.WorldEvent;
  * checks what it recovered.
  */
 class JdbcPersistenceTest {
+  private static final TripPlanning LEAVE_WHEN_LOADED = new TripPlanning(new RoutePlanner(Metric.EUCLIDEAN), 10, Duration.ZERO);
   private ActorTestKit testKit;
 
   private ActorTestKit start(Database database) throws Exception {
@@ -201,7 +205,7 @@ class JdbcPersistenceTest {
             id -> elsewhere.getRef().unsafeUpcast(),
             cargo -> java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance()));
     ActorRef<Truck.Command> truck =
-        kit.spawn(Truck.create(truckId, new Location(0, 0), links, topic.getRef(), Clock.systemUTC()));
+        kit.spawn(Truck.create(truckId, new Location(0, 0), links, topic.getRef(), LEAVE_WHEN_LOADED, Clock.systemUTC()));
     TestProbe<Truck.AssignmentReply> assigned = kit.createTestProbe();
     TestProbe<Done> done = kit.createTestProbe();
     Warehouse warehouse = new Warehouse(4, 40, 41);
@@ -222,7 +226,7 @@ class JdbcPersistenceTest {
     outbox.receiveSeveralMessages(1, Duration.ofSeconds(10)); // the first GoPickup; never confirmed
 
     ActorRef<Truck.Command> recovered =
-        kit.spawn(Truck.create(truckId, new Location(0, 0), links, topic.getRef(), Clock.systemUTC()));
+        kit.spawn(Truck.create(truckId, new Location(0, 0), links, topic.getRef(), LEAVE_WHEN_LOADED, Clock.systemUTC()));
     recovered.tell(new Truck.GetSummary(summary.getRef()));
     Truck.Summary after = summary.receiveMessage(Duration.ofSeconds(10));
     assertEquals(before, after);

@@ -32,6 +32,8 @@ import org.miniups.TestConfigs;
 import org.miniups.amazon.AmazonNotice;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.link.SequenceAllocator;
+import org.miniups.route.Metric;
+import org.miniups.route.RoutePlanner;
 import org.miniups.shipment.Shipment;
 import org.miniups.world.WorldCommand;
 import org.miniups.world.WorldEvent;
@@ -59,6 +61,8 @@ class TruckTest {
   private TestProbe<Shipment.Command> shipments;
   private final List<Cargo> redispatched = new CopyOnWriteArrayList<>();
   private EventSourcedBehaviorTestKit<Truck.Command, Truck.Event, TruckState> truck;
+  /** Most tests: a truck leaves once loaded (the consolidation wait has tests of its own). */
+  private TripPlanning planning = new TripPlanning(new RoutePlanner(Metric.EUCLIDEAN), 10, Duration.ZERO);
 
   @BeforeEach
   void setUp() {
@@ -91,7 +95,7 @@ class TruckTest {
               return CompletableFuture.completedFuture(Done.getInstance());
             });
     TestProbe<Topic.Command<Truck.Changed>> topic = testKit.createTestProbe();
-    return Truck.create(truckId, new Location(0, 0), links, topic.getRef(), clock);
+    return Truck.create(truckId, new Location(0, 0), links, topic.getRef(), planning, clock);
   }
 
   private static Cargo cargo(long shipId, Warehouse warehouse) {
@@ -237,11 +241,12 @@ class TruckTest {
     leave(2, 101, -4, -5);
     ResendSupervisor.Store deliver = expectStored(worldOutbox);
     assertEquals(
-        List.of(new WorldCommand.GoDeliver(3, List.of(new WorldCommand.Drop(100, 100, 1), new WorldCommand.Drop(101, -4, -5)))),
-        deliver.messages());
+        List.of(new WorldCommand.GoDeliver(3, List.of(new WorldCommand.Drop(101, -4, -5), new WorldCommand.Drop(100, 100, 1)))),
+        deliver.messages(),
+        "the nearer drop first: from the warehouse at (10, 20), (-4, -5) then (100, 1) is the shorter way");
     assertEquals(2, deliver.first().effectId(), "the truck's second World command");
     assertEquals(
-        List.of(new AmazonNotice.OutForDelivery(100, 100, 1), new AmazonNotice.OutForDelivery(101, -4, -5)),
+        List.of(new AmazonNotice.OutForDelivery(101, -4, -5), new AmazonNotice.OutForDelivery(100, 100, 1)),
         expectStored(amazonOutbox).messages());
     assertEquals(Truck.Phase.DELIVERING, truck.getState().phase());
     assertEquals("truck 3 is delivering", assign(cargo(102, WH)).reply().refusal());
@@ -373,8 +378,111 @@ class TruckTest {
     assertEquals(first.first(), again.first());
   }
 
+  /** From here on the truck waits {@code wait} at a warehouse for more, up to {@code max} shipments. */
+  private void consolidating(Duration wait, int max) {
+    planning = new TripPlanning(new RoutePlanner(Metric.EUCLIDEAN), max, wait);
+    truck = truckWith(worldOutbox.getRef(), amazonOutbox.getRef());
+  }
+
+  /** Answers what the truck tells its shipments until it asks them to leave; the ids it asked. */
+  private List<Long> answerUntilLeaving(int count) {
+    List<Long> asked = new java.util.ArrayList<>();
+    shipments.fishForMessage(Duration.ofSeconds(3), m -> {
+      if (m instanceof Shipment.Update update) update.replyTo().tell(Done.getInstance());
+      if (m instanceof Shipment.LeaveWarehouse leaving) {
+        long shipId = truck.getState().trip().cargo().get(asked.size()).shipId();
+        asked.add(shipId);
+        leaving.replyTo().tell(new Shipment.Destination(shipId, (int) shipId, 1, true));
+        return asked.size() == count ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore();
+      }
+      return FishingOutcomes.continueAndIgnore();
+    });
+    return asked;
+  }
+
+  @Test
+  void aTruckWithRoomLeftWaitsAtTheWarehouseForMoreShipmentsThenLeavesWithThemAll() {
+    consolidating(Duration.ofSeconds(5), 10);
+    assign(cargo(100, WH));
+    var arrived = report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
+    assertEquals(List.of(Truck.ArrivedAtWarehouse.class), arrived.events().stream().map(Object::getClass).toList());
+    load(100);
+    assertEquals(
+        List.of(Shipment.Status.EN_ROUTE, Shipment.Status.WAITING, Shipment.Status.LOADING),
+        expectSteps(3).stream().map(Shipment.Step::status).toList());
+    assertTrue(summary().canCollectAt(WH.id()), "loaded, but still taking shipments");
+    shipments.expectNoMessage(Duration.ofMillis(300)); // in particular, no LeaveWarehouse
+    assertEquals(List.of(101L), assign(cargo(101, WH)).reply().accepted(), "joins the waiting truck");
+    load(101);
+    expectSteps(3);
+
+    time.timePasses(Duration.ofSeconds(5));
+    assertEquals(List.of(100L, 101L), answerUntilLeaving(2));
+    shipments.awaitAssert(Duration.ofSeconds(3), () -> {
+      assertEquals(Truck.Phase.DELIVERING, truck.getState().phase());
+      return null;
+    });
+    assertEquals(List.of(100L, 101L), truck.getState().route().aboard().stream().map(Cargo::shipId).toList());
+  }
+
+  @Test
+  void aTripThatIsFullDoesNotWait() {
+    consolidating(Duration.ofSeconds(5), 2);
+    assign(cargo(100, WH));
+    var arrived = report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
+    assertEquals(List.of(Truck.ArrivedAtWarehouse.class), arrived.events().stream().map(Object::getClass).toList());
+    var filled = assign(cargo(101, WH));
+    assertEquals(
+        List.of(Truck.PickupsAssigned.class, Truck.LoadingClosed.class), filled.events().stream().map(Object::getClass).toList(),
+        "the second shipment fills the trip: loading closes with it");
+    assertEquals("truck 3 is leaving the warehouse", assign(cargo(102, WH)).reply().refusal());
+    load(100);
+    load(101);
+    assertEquals(List.of(100L, 101L), answerUntilLeaving(2), "no time had to pass");
+  }
+
+  @Test
+  void aTruckRestartedWhileItWaitsWaitsItsTimeAgainThenLeaves() {
+    consolidating(Duration.ofSeconds(5), 10);
+    assign(cargo(100, WH));
+    report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
+    load(100);
+    truck.restart();
+    time.timePasses(Duration.ofSeconds(5));
+    assertEquals(List.of(100L), answerUntilLeaving(1));
+  }
+
+  @Test
+  void theDropsGoOutInTheOrderThatDrivesTheFewestUnits() {
+    // From the warehouse at (10, 20) along a line, assigned middle, far, near: driven near first.
+    assign(
+        TestCargo.of(200, WH, new Location(200, 20)), TestCargo.of(300, WH, new Location(300, 20)),
+        TestCargo.of(100, WH, new Location(100, 20)));
+    expectStored(worldOutbox);
+    report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
+    load(200);
+    load(300);
+    load(100);
+    List<Long> asked = new java.util.ArrayList<>();
+    shipments.fishForMessage(Duration.ofSeconds(3), m -> {
+      if (m instanceof Shipment.Update update) update.replyTo().tell(Done.getInstance());
+      if (m instanceof Shipment.LeaveWarehouse leaving) {
+        Cargo c = truck.getState().trip().cargo().get(asked.size());
+        asked.add(c.shipId());
+        leaving.replyTo().tell(new Shipment.Destination(c.shipId(), c.destination().x(), c.destination().y(), true));
+        return asked.size() == 3 ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore();
+      }
+      return FishingOutcomes.continueAndIgnore();
+    });
+    assertEquals(
+        List.of(new WorldCommand.GoDeliver(3, List.of(
+            new WorldCommand.Drop(100, 100, 20), new WorldCommand.Drop(200, 200, 20), new WorldCommand.Drop(300, 300, 20)))),
+        expectStored(worldOutbox).messages());
+  }
+
   @Test
   void cargoAssignedToATruckAlreadyAtTheWarehouseGetsItsOwnArrivalNotice() {
+    consolidating(Duration.ofSeconds(5), 10);
     assign(cargo(100, WH));
     expectStored(amazonOutbox);
     report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));

@@ -21,6 +21,8 @@ public record SimWorldReport(Map<Long, WorldEntry> worlds) {
    * @param processed requests acted on, by message type (see {@link SimWorldStats#processed()})
    * @param duplicates requests whose seqnum was already handled
    * @param dropped requests dropped by flakiness
+   * @param unitsDriven the World's ledger: units its trucks drove (straight lines, as they move)
+   * @param gridUnitsDriven the same moves on the grid's streets (Manhattan)
    */
   public record WorldEntry(
       long worldId,
@@ -32,7 +34,9 @@ public record SimWorldReport(Map<Long, WorldEntry> worlds) {
       boolean amazonConnected,
       Map<String, Long> processed,
       long duplicates,
-      long dropped) {
+      long dropped,
+      double unitsDriven,
+      double gridUnitsDriven) {
 
     public WorldEntry {
       deliveries = Map.copyOf(deliveries);
@@ -51,7 +55,9 @@ public record SimWorldReport(Map<Long, WorldEntry> worlds) {
           stats.amazonConnected(),
           stats.processed(),
           stats.duplicates(),
-          stats.dropped());
+          stats.dropped(),
+          stats.unitsDriven(),
+          stats.gridUnitsDriven());
     }
   }
 

@@ -40,6 +40,7 @@ public record SimWorldStats(
       WorldState state, PeerLink<?> ups, PeerLink<?> amazon, long nowNanos) {
     List<TruckState> trucks = new ArrayList<>();
     for (Truck truck : state.trucks.values()) {
+      Truck.Odometer odometer = truck.odometer(nowNanos);
       trucks.add(
           new TruckState(
               truck.id,
@@ -47,7 +48,9 @@ public record SimWorldStats(
               truck.x(nowNanos),
               truck.y(nowNanos),
               List.copyOf(truck.aboard),
-              truck.route.stream().map(Truck.Stop::packageId).toList()));
+              truck.route.stream().map(Truck.Stop::packageId).toList(),
+              odometer.units(),
+              odometer.gridUnits()));
     }
     List<PackageState> packages = new ArrayList<>();
     for (WorldState.Parcel parcel : state.parcels.values()) {
@@ -87,9 +90,11 @@ public record SimWorldStats(
    * @param aboard packages loaded and not yet delivered
    * @param route packages still to drop off, in visiting order (kept while the truck is away on a
    *     pickup)
+   * @param unitsDriven how far it moved since the world began, along the straight lines it drives
+   * @param gridUnitsDriven the same moves measured on the grid's streets (Manhattan)
    */
   public record TruckState(
-      int id, String status, int x, int y, List<Long> aboard, List<Long> route) {}
+      int id, String status, int x, int y, List<Long> aboard, List<Long> route, double unitsDriven, double gridUnitsDriven) {}
 
   /**
    * @param status {@code packing}, {@code packed}, {@code loading}, {@code loaded}, {@code
@@ -111,6 +116,16 @@ public record SimWorldStats(
     trucks = List.copyOf(trucks);
     packages = List.copyOf(packages);
     warehouses = List.copyOf(warehouses);
+  }
+
+  /** Units the whole fleet drove: the World's ledger (see {@link TruckState#unitsDriven()}). */
+  public double unitsDriven() {
+    return trucks.stream().mapToDouble(TruckState::unitsDriven).sum();
+  }
+
+  /** The fleet's moves on the grid's streets (see {@link TruckState#gridUnitsDriven()}). */
+  public double gridUnitsDriven() {
+    return trucks.stream().mapToDouble(TruckState::gridUnitsDriven).sum();
   }
 
   /** Requests of that type acted on (0 if none). */

@@ -45,6 +45,18 @@ final class Truck {
   private double x;
   private double y;
   private Leg leg;
+  private Odometer odometer = new Odometer(0, 0);
+
+  /**
+   * The World's ledger of one truck: how far it moved, along the straight lines it drives
+   * ({@code units}) and on the grid's streets ({@code gridUnits}, Manhattan). Legs cut short (a
+   * pickup sent while delivering) count as far as the truck got.
+   */
+  record Odometer(double units, double gridUnits) {
+    Odometer plus(double fromX, double fromY, double toX, double toY) {
+      return new Odometer(units + Math.hypot(toX - fromX, toY - fromY), gridUnits + Math.abs(toX - fromX) + Math.abs(toY - fromY));
+    }
+  }
 
   /**
    * A truck as saved: where it was at the save, not its leg (a restored truck on a trip starts a
@@ -58,7 +70,8 @@ final class Truck {
       Integer warehouseId,
       List<Long> aboard,
       List<Stop> route,
-      List<Long> loadQueue) {}
+      List<Long> loadQueue,
+      Odometer odometer) {}
 
   Truck(int id, int x, int y) {
     this(id, (double) x, (double) y);
@@ -73,7 +86,7 @@ final class Truck {
   Saved saved(long nowNanos) {
     double[] here = positionAt(nowNanos);
     return new Saved(id, status, here[0], here[1], warehouseId, List.copyOf(aboard),
-        List.copyOf(route), List.copyOf(loadQueue));
+        List.copyOf(route), List.copyOf(loadQueue), odometer(nowNanos));
   }
 
   /** Standing where it was saved, with no leg; its owner starts the leg a trip needs. */
@@ -84,6 +97,7 @@ final class Truck {
     truck.aboard.addAll(saved.aboard());
     truck.route.addAll(saved.route());
     truck.loadQueue.addAll(saved.loadQueue());
+    if (saved.odometer() != null) truck.odometer = saved.odometer(); // files saved before there was a ledger have none
     return truck;
   }
 
@@ -101,6 +115,7 @@ final class Truck {
    */
   Duration headTo(int toX, int toY, long nowNanos, int simSpeed) {
     double[] here = positionAt(nowNanos);
+    odometer = odometer(nowNanos);
     x = here[0];
     y = here[1];
     double distance = Math.hypot(toX - x, toY - y);
@@ -111,9 +126,17 @@ final class Truck {
 
   /** The current leg is over: the truck stands exactly at its end. */
   void arrive() {
+    odometer = odometer.plus(leg.fromX(), leg.fromY(), leg.toX(), leg.toY());
     x = leg.toX();
     y = leg.toY();
     leg = null;
+  }
+
+  /** The ledger at {@code nowNanos}, the current leg counted as far as the truck got. */
+  Odometer odometer(long nowNanos) {
+    if (leg == null) return odometer;
+    double[] here = positionAt(nowNanos);
+    return odometer.plus(leg.fromX(), leg.fromY(), here[0], here[1]);
   }
 
   private double[] positionAt(long nowNanos) {
