@@ -165,11 +165,11 @@ class SerializationTest {
     TruckState state =
         new TruckState(
             1, new TruckState.Trip(Truck.Phase.TO_WAREHOUSE, wh, List.of(cargo), List.of(10L), 1, true),
-            new TruckState.Route(List.of(cargo), 2, 0), new Location(0, 0), AT, null, List.of("10#1"), effects);
+            new TruckState.Route(List.of(cargo), 2, 0), new Location(0, 0), AT, null, List.of("10#1"), effects, 12.5);
     Truck.Summary summary =
         new Truck.Summary(
             1, Truck.Phase.TO_WAREHOUSE, "traveling", new Location(0, 0), 1, 1, 1, 1, 2, null, AT, false,
-            List.of(wh.location(), new Location(4, 5)));
+            List.of(wh.location(), new Location(4, 5)), 0);
     roundTrip(state, new Truck.Changed(summary));
 
     TestProbe<Truck.AssignmentReply> probe = testKit.createTestProbe();
@@ -207,14 +207,14 @@ class SerializationTest {
     TruckState state =
         new TruckState(
             1, new TruckState.Trip(Truck.Phase.AT_WAREHOUSE, wh, List.of(cargo), List.of(10L), 1, false),
-            new TruckState.Route(List.of(), 2, 0), new Location(2, 3), AT, "error", List.of("10#0"), effects);
+            new TruckState.Route(List.of(), 2, 0), new Location(2, 3), AT, "error", List.of("10#0"), effects, 0);
 
     com.fasterxml.jackson.databind.JsonNode written = stored(state);
     List<String> names = new java.util.ArrayList<>();
     written.fieldNames().forEachRemaining(names::add);
     assertEquals(
         List.of("type", "truckId", "phase", "position", "updatedAt", "warehouse", "cargo", "loaded", "aboard", "deliveredCount",
-            "pickupCommand", "deliveryCommand", "lastError", "taken", "effects", "loadingClosed"),
+            "pickupCommand", "deliveryCommand", "lastError", "taken", "effects", "loadingClosed", "unitsDriven"),
         names);
     assertEquals(false, written.get("loadingClosed").asBoolean());
     assertEquals("truck.state", written.get("type").asText());

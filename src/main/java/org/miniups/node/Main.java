@@ -21,6 +21,7 @@ import org.miniups.sim.amazon.SimAmazonSettings;
 import org.miniups.sim.amazon.SimAmazonStats;
 import org.miniups.sim.world.SimWorldServer;
 import org.miniups.sim.world.SimWorldSettings;
+import org.miniups.sim.world.SimWorldStats;
 import org.miniups.http.LiveStreamSlots;
 import org.miniups.user.SessionSecret;
 import picocli.CommandLine;
@@ -291,6 +292,9 @@ public final class Main implements Runnable {
     @Option(names = "--rate", defaultValue = "2", description = "Pickups per second (default ${DEFAULT-VALUE}).")
     double rate;
 
+    @Option(names = "--warehouses", defaultValue = "3", description = "Amazon's warehouses (default ${DEFAULT-VALUE}).")
+    int warehouses;
+
     @Option(names = "--exit-when-done", description = "Exit once every package is delivered; exit 1 unless each was delivered exactly once.")
     boolean exitWhenDone;
 
@@ -316,6 +320,7 @@ public final class Main implements Runnable {
               .withUpsPort(0)
               .withPackages(packages)
               .withRate(rate)
+              .withWarehouses(warehouses)
               .withUpsUserIds(List.of(DEMO_PROFILE_ID))
               .withResendInterval(java.time.Duration.ofSeconds(1));
       Path dataDir = Path.of("data", "demo");
@@ -364,7 +369,13 @@ public final class Main implements Runnable {
         return 0;
       }
       DemoOutcome outcome = awaitEveryDelivery(world, amazon, patience, started);
+      SimWorldStats ledger = world.stats(amazon.worldId());
       ups.close(); // before the summary, so that it is the last line
+      long delivered = ledger.deliveries().size();
+      System.out.printf(
+          "The World's ledger: %d trips, %.0f units driven (%.0f on the grid's streets), %.1f (%.1f) per package delivered.%n",
+          ledger.processed("UGoPickup"), ledger.unitsDriven(), ledger.gridUnitsDriven(),
+          ledger.unitsDriven() / Math.max(1, delivered), ledger.gridUnitsDriven() / Math.max(1, delivered));
       System.out.println(outcome.summary());
       return outcome.everyPackageDeliveredOnce() ? 0 : 1;
     }

@@ -127,11 +127,12 @@ public final class Truck
    * The truck as the dispatcher, HTTP and live views see it. {@code position} is the latest the
    * World reported; {@code warehouseId} is 0 when not bound for one; {@code loadingClosed}: at the
    * warehouse and taking no more shipments; {@code route} the points ahead in the order the truck
-   * will drive to them (the warehouse while bound for one, then the drops).
+   * will drive to them (the warehouse while bound for one, then the drops); {@code unitsDriven} its
+   * ledger, on the World's metric.
    */
   public record Summary(
       int truckId, Phase phase, String status, Location position, int warehouseId, int cargo, int loaded, int aboard,
-      long delivered, String lastError, Instant updatedAt, boolean loadingClosed, List<Location> route)
+      long delivered, String lastError, Instant updatedAt, boolean loadingClosed, List<Location> route, double unitsDriven)
       implements CborSerializable {
     public Summary {
       route = List.copyOf(route);
@@ -430,19 +431,24 @@ public final class Truck
     return cargo.stream().map(Cargo::shipId).toList();
   }
 
+  /** Every event moves the state on; one that moves the truck adds its way there to the ledger. */
   @Override
   public EventHandler<TruckState, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(PickupsAssigned.class, (state, e) -> state.assign(e.cargo(), e.at()))
-        .onEvent(ArrivedAtWarehouse.class, (state, e) -> state.arrive(e.x(), e.y(), e.at()))
-        .onEvent(CargoLoaded.class, (state, e) -> state.load(e.shipId(), e.at()))
-        .onEvent(DeliveryStarted.class, (state, e) -> state.depart(e.cargo(), e.at()))
-        .onEvent(PackageDelivered.class, (state, e) -> state.delivered(e.shipId(), e.at()))
-        .onEvent(BecameIdle.class, (state, e) -> state.becomeIdle(e.x(), e.y(), e.at()))
-        .onEvent(CommandFailed.class, (state, e) -> state.fail(e.number(), e.error(), e.at()))
-        .onEvent(EffectsSettled.class, (state, e) -> state.settle(e.ids()))
-        .onEvent(LoadingClosed.class, (state, e) -> state.closeLoading(e.at()))
-        .build();
+        .onAnyEvent((state, event) -> apply(state, event).drivenFrom(state.position(), planning.planner().metric()));
   }
+
+  private static TruckState apply(TruckState state, Event event) {
+    if (event instanceof PickupsAssigned e) return state.assign(e.cargo(), e.at());
+    if (event instanceof ArrivedAtWarehouse e) return state.arrive(e.x(), e.y(), e.at());
+    if (event instanceof CargoLoaded e) return state.load(e.shipId(), e.at());
+    if (event instanceof DeliveryStarted e) return state.depart(e.cargo(), e.at());
+    if (event instanceof PackageDelivered e) return state.delivered(e.shipId(), e.at());
+    if (event instanceof BecameIdle e) return state.becomeIdle(e.x(), e.y(), e.at());
+    if (event instanceof CommandFailed e) return state.fail(e.number(), e.error(), e.at());
+    if (event instanceof EffectsSettled e) return state.settle(e.ids());
+    return state.closeLoading(((LoadingClosed) event).at());
+  }
+
 }

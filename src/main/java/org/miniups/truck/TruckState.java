@@ -9,6 +9,7 @@ import java.util.Optional;
 import org.miniups.Persisted;
 import org.miniups.amazon.AmazonNotice;
 import org.miniups.effects.EffectLog;
+import org.miniups.route.Metric;
 import org.miniups.route.RoutePlanner;
 import org.miniups.shipment.Shipment;
 import org.miniups.truck.Truck.Phase;
@@ -24,6 +25,8 @@ import org.miniups.world.WorldCommand;
  * @param taken the latest assignments taken ("shipId#attempt"), so an assignment asked for again
  *     (a dispatcher re-asking after a crash) is recognised even once its trip is over
  * @param effects side effects decided and not settled
+ * @param unitsDriven the truck's ledger: units from each place the World put it to the next
+ *     (warehouse, drop, idle), on the World's metric
  */
 public record TruckState(
     int truckId,
@@ -33,7 +36,8 @@ public record TruckState(
     Instant updatedAt,
     String lastError,
     List<String> taken,
-    EffectLog<Destination, TruckEffect> effects)
+    EffectLog<Destination, TruckEffect> effects,
+    double unitsDriven)
     implements Persisted {
 
   static final int TAKEN_MEMORY = 256;
@@ -124,7 +128,7 @@ public record TruckState(
   static TruckState initial(int truckId, Location start) {
     return new TruckState(
         truckId, new Trip(Phase.IDLE, null, List.of(), List.of(), 0, false), new Route(List.of(), 0, 0), start, null, null,
-        List.of(), EffectLog.empty());
+        List.of(), EffectLog.empty(), 0);
   }
 
   public Phase phase() {
@@ -148,7 +152,7 @@ public record TruckState(
     return new Truck.Summary(
         truckId, phase(), status, reportIsNewer ? report.position() : position, trip.warehouse() == null ? 0 : trip.warehouse().id(),
         trip.cargo().size(), trip.loaded().size(), route.aboard().size(), route.deliveredCount(), lastError,
-        reportIsNewer ? report.at() : updatedAt, trip.loadingClosed(), plannedRoute(planner));
+        reportIsNewer ? report.at() : updatedAt, trip.loadingClosed(), plannedRoute(planner), unitsDriven);
   }
 
   /**
@@ -314,37 +318,43 @@ public record TruckState(
     return all;
   }
 
+  /** After an event: the ledger counts the way from where the truck was to where it is now. */
+  TruckState drivenFrom(Location before, Metric metric) {
+    if (before.equals(position)) return this;
+    return new TruckState(truckId, trip, route, position, updatedAt, lastError, taken, effects, unitsDriven + metric.between(before, position));
+  }
+
   // --- named copies
 
   private TruckState withTrip(Trip newTrip) {
-    return new TruckState(truckId, newTrip, route, position, updatedAt, lastError, taken, effects);
+    return new TruckState(truckId, newTrip, route, position, updatedAt, lastError, taken, effects, unitsDriven);
   }
 
   private TruckState withRoute(Route newRoute) {
-    return new TruckState(truckId, trip, newRoute, position, updatedAt, lastError, taken, effects);
+    return new TruckState(truckId, trip, newRoute, position, updatedAt, lastError, taken, effects, unitsDriven);
   }
 
   private TruckState at(Location newPosition, Instant at) {
-    return new TruckState(truckId, trip, route, newPosition, at, lastError, taken, effects);
+    return new TruckState(truckId, trip, route, newPosition, at, lastError, taken, effects, unitsDriven);
   }
 
   private TruckState withError(String error) {
-    return new TruckState(truckId, trip, route, position, updatedAt, error, taken, effects);
+    return new TruckState(truckId, trip, route, position, updatedAt, error, taken, effects, unitsDriven);
   }
 
   private TruckState withTaken(List<String> keys) {
-    return new TruckState(truckId, trip, route, position, updatedAt, lastError, keys, effects);
+    return new TruckState(truckId, trip, route, position, updatedAt, lastError, keys, effects, unitsDriven);
   }
 
   private TruckState withEffects(EffectLog<Destination, TruckEffect> newEffects) {
-    return new TruckState(truckId, trip, route, position, updatedAt, lastError, taken, newEffects);
+    return new TruckState(truckId, trip, route, position, updatedAt, lastError, taken, newEffects, unitsDriven);
   }
 
   // --- the stored form
 
   /**
    * The snapshot's shape, flat as when the state was one record: journals replay as written. Fields
-   * added since come last ({@code loadingClosed}: false in older snapshots).
+   * added since come last (false and 0 in older snapshots).
    */
   record Stored(
       int truckId,
@@ -361,13 +371,14 @@ public record TruckState(
       String lastError,
       List<String> taken,
       EffectLog<Destination, TruckEffect> effects,
-      boolean loadingClosed) {}
+      boolean loadingClosed,
+      double unitsDriven) {}
 
   @JsonValue
   Stored stored() {
     return new Stored(
         truckId, trip.phase(), position, updatedAt, trip.warehouse(), trip.cargo(), trip.loaded(), route.aboard(),
-        route.deliveredCount(), trip.pickupCommand(), route.deliveryCommand(), lastError, taken, effects, trip.loadingClosed());
+        route.deliveredCount(), trip.pickupCommand(), route.deliveryCommand(), lastError, taken, effects, trip.loadingClosed(), unitsDriven);
   }
 
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
@@ -375,6 +386,6 @@ public record TruckState(
     return new TruckState(
         s.truckId(), new Trip(s.phase(), s.warehouse(), s.cargo(), s.loaded(), s.pickupCommand(), s.loadingClosed()),
         new Route(s.aboard(), s.deliveredCount(), s.deliveryCommand()), s.position(), s.updatedAt(), s.lastError(), s.taken(),
-        s.effects());
+        s.effects(), s.unitsDriven());
   }
 }

@@ -22,7 +22,7 @@ class DispatchPolicyTest {
 
   private static DispatchPolicy.Candidate idle(int truckId, int x) {
     return DispatchPolicy.Candidate.of(
-        new Truck.Summary(truckId, Truck.Phase.IDLE, "idle", new Location(x, 0), 0, 0, 0, 0, 0, null, Instant.EPOCH, false, List.of()));
+        new Truck.Summary(truckId, Truck.Phase.IDLE, "idle", new Location(x, 0), 0, 0, 0, 0, 0, null, Instant.EPOCH, false, List.of(), 0));
   }
 
   /** A truck on its way to {@code warehouse} with shipments for {@code drops}. */
@@ -32,13 +32,13 @@ class DispatchPolicyTest {
     return DispatchPolicy.Candidate.of(
         new Truck.Summary(
             truckId, Truck.Phase.TO_WAREHOUSE, "traveling", new Location(x, 0), warehouse.id(), drops.length, 0, 0, 0, null,
-            Instant.EPOCH, false, route));
+            Instant.EPOCH, false, route, 0));
   }
 
   private static DispatchPolicy.Candidate busy(int truckId, int x) {
     return DispatchPolicy.Candidate.of(
         new Truck.Summary(truckId, Truck.Phase.DELIVERING, "delivering", new Location(x, 0), 0, 0, 0, 1, 0, null, Instant.EPOCH, false,
-            List.of(new Location(50, 50))));
+            List.of(new Location(50, 50)), 0));
   }
 
   @Test

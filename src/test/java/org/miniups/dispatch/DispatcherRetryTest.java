@@ -74,7 +74,7 @@ class DispatcherRetryTest {
   }
 
   private static Truck.Summary idle(int truckId, int x, int y) {
-    return new Truck.Summary(truckId, Truck.Phase.IDLE, "idle", new Location(x, y), 0, 0, 0, 0, 0, null, Instant.EPOCH, false, List.of());
+    return new Truck.Summary(truckId, Truck.Phase.IDLE, "idle", new Location(x, y), 0, 0, 0, 0, 0, null, Instant.EPOCH, false, List.of(), 0);
   }
 
   private void dispatch(ActorRef<Dispatcher.Command> dispatcher, Cargo cargo) {

@@ -66,7 +66,7 @@ class DispatcherTest {
   private static Truck.Summary truck(int truckId, Truck.Phase phase, int x, int y, Warehouse bound, int cargo) {
     return new Truck.Summary(
         truckId, phase, phase.name().toLowerCase(), new Location(x, y), bound == null ? 0 : bound.id(), cargo, 0, 0, 0,
-        null, Instant.EPOCH, false, bound == null ? List.of() : List.of(bound.location()));
+        null, Instant.EPOCH, false, bound == null ? List.of() : List.of(bound.location()), 0);
   }
 
   private static Cargo cargo(long shipId, Warehouse warehouse) {

@@ -189,7 +189,7 @@ class LiveUpdateHubTest {
   /** Truck {@code truckId} reports it is at (x, y). */
   private void moveTruck(int truckId, int x, int y) {
     Truck.Summary truck = new Truck.Summary(
-        truckId, Truck.Phase.TO_WAREHOUSE, "traveling", new Location(x, y), 1, 0, 0, 0, 0, null, Instant.EPOCH, false, List.of());
+        truckId, Truck.Phase.TO_WAREHOUSE, "traveling", new Location(x, y), 1, 0, 0, 0, 0, null, Instant.EPOCH, false, List.of(), 0);
     truckTopic.tell(Topic.publish(new Truck.Changed(truck)));
   }
 }

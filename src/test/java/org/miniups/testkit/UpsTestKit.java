@@ -220,6 +220,9 @@ public final class UpsTestKit implements AutoCloseable {
       settings.put("mini-ups.fleet.query-interval", truckQueries.toMillis() + "ms");
       settings.put("mini-ups.link.resend-interval", resendInterval.toMillis() + "ms");
       settings.put("mini-ups.world.id", WORLD_ID);
+      // Time is manual here: a loaded truck leaves at once unless a test asks for the wait
+      // (config("mini-ups.dispatch.consolidation-wait = 3s"), then lets the time pass).
+      settings.put("mini-ups.dispatch.consolidation-wait", "0s");
       settings.put("pekko.actor.provider", "local");
       settings.put("pekko.loglevel", "WARNING");
       Config base = extra.withFallback(AppConfig.load(settings));

@@ -262,6 +262,9 @@ class TruckTest {
     var idle = report(new WorldEvent.Finished(3, -4, -5, "idle"));
     assertEquals(Truck.Phase.IDLE, idle.state().phase());
     assertEquals(2, idle.state().route().deliveredCount());
+    assertEquals(
+        Math.hypot(10, 20) + Math.hypot(90, 19) + Math.hypot(104, 6), idle.state().unitsDriven(), 1e-9,
+        "the ledger: (0, 0) to the warehouse at (10, 20), to the drop at (100, 1), to the drop at (-4, -5)");
     assertEquals(List.of(102L), assign(cargo(102, OTHER_WH)).reply().accepted(), "idle again: takes any pickup");
   }
 
@@ -482,7 +485,8 @@ class TruckTest {
 
   @Test
   void cargoAssignedToATruckAlreadyAtTheWarehouseGetsItsOwnArrivalNotice() {
-    consolidating(Duration.ofSeconds(5), 10);
+    // Waiting longer than any test lets time pass: a truck left waiting must not wake in another test.
+    consolidating(Duration.ofDays(1), 10);
     assign(cargo(100, WH));
     expectStored(amazonOutbox);
     report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
