@@ -30,7 +30,8 @@
  *   Packages: #my-packages     container; one <tr data-tracking-number> per package
  *             #my-packages-empty (empty state), #claim-input, #claim-x, #claim-y, #claim-submit, #claim-message,
  *             #page-prev, #page-next, #page-info (only when total > size)
- *   Fleet:    #trucks          <tbody>, one <tr data-truck-id> per truck; #fleet-map
+ *   Fleet:    #trucks          <tbody>, one <tr data-truck-id> per truck; #fleet-map, with
+ *                              a <polyline id="plan-N"> per truck with stops ahead
  *
  * Every state-changing request sends "X-Requested-With: mini-ups" (CSRF guard on the server).
  */
@@ -726,9 +727,12 @@
   /*
    * markers: [{kind: warehouse|destination|position|truck, id, x, y, label, title}]
    * route: [{x, y}] drawn as a dashed line. World y grows upwards (north up); SVG y is flipped.
+   * plans: [{id, truckId, points: [{x, y}]}] drawn as one line each (the trucks' planned routes).
    */
-  function drawMap(svg, title, markers, routePts, extraLines) {
-    var pts = markers.concat(routePts || []).filter(function (p) {
+  function drawMap(svg, title, markers, routePts, extraLines, plans) {
+    var planPts = [];
+    (plans || []).forEach(function (p) { planPts = planPts.concat(p.points); });
+    var pts = markers.concat(routePts || []).concat(planPts).filter(function (p) {
       return p && typeof p.x === 'number' && typeof p.y === 'number' && isFinite(p.x) && isFinite(p.y);
     });
     svg.replaceChildren();
@@ -779,6 +783,13 @@
         points: clean.map(function (p) { return p.x + ',' + (-p.y); }).join(' ')
       }));
     }
+    (plans || []).forEach(function (p) {
+      if (p.points.length < 2) return;
+      svg.appendChild(s('polyline', {
+        'class': 'plan', id: p.id, 'data-truck-id': p.truckId, 'vector-effect': 'non-scaling-stroke',
+        points: p.points.map(function (q) { return q.x + ',' + (-q.y); }).join(' ')
+      }, s('title', null, 'Truck #' + p.truckId + ': planned route, ' + (p.points.length - 1) + ' stops ahead')));
+    });
     (extraLines || []).forEach(function (l) {
       svg.appendChild(s('line', { 'class': l.cls, x1: l.a.x, y1: -l.a.y, x2: l.b.x, y2: -l.b.y, 'vector-effect': 'non-scaling-stroke' }));
     });
@@ -1182,9 +1193,14 @@
               h('th', { scope: 'col' }, 'Position'), h('th', { scope: 'col' }, 'Aboard'))),
             tbody));
         }
-        drawMap(map, 'Positions of ' + trucks.length + ' trucks', trucks.filter(function (t) { return t.position; }).map(function (t) {
+        var placed = trucks.filter(function (t) { return t.position; });
+        // Each truck's planned route: from where it is, through the warehouse it is bound for, then its drops.
+        var plans = placed.filter(function (t) { return Array.isArray(t.route) && t.route.length; }).map(function (t) {
+          return { id: 'plan-' + t.truckId, truckId: t.truckId, points: [t.position].concat(t.route) };
+        });
+        drawMap(map, 'Positions and planned routes of ' + trucks.length + ' trucks', placed.map(function (t) {
           return { kind: 'truck', x: t.position.x, y: t.position.y, label: '#' + t.truckId, title: 'Truck #' + t.truckId + ' ' + t.status + ' ' + xy(t.position) };
-        }), []);
+        }), [], [], plans);
         stamp.textContent = 'Updated ' + new Date().toLocaleTimeString();
       });
     }

@@ -93,6 +93,7 @@ public final class TestConfigs {
     overrides.put("mini-ups.link.resend-interval", "300ms");
     overrides.put("mini-ups.link.reconnect-min-backoff", "100ms");
     overrides.put("mini-ups.link.reconnect-max-backoff", "1s");
+    overrides.put("mini-ups.dispatch.consolidation-wait", "300ms");
     return overrides;
   }
 }

@@ -1,6 +1,7 @@
 package org.miniups.http;
 
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ import org.miniups.db.DatabaseMonitor;
 import org.miniups.link.ResendSupervisor;
 import org.miniups.shipment.Shipment;
 import org.miniups.shipment.PackageDirectory;
+import org.miniups.truck.Location;
 import org.miniups.truck.Truck;
 
 /** For operators: the fleet, health (links and database) and Prometheus metrics. */
@@ -69,7 +71,28 @@ final class OpsRoutes extends ApiDirectives {
     out.put("status", state.status());
     out.put("position", new PackageViews.Point(state.position().x(), state.position().y()));
     out.put("packagesAboard", state.aboard() + state.loaded());
+    out.put("route", plannedRoute(state));
+    out.put("unitsDriven", Math.round(state.unitsDriven()));
     return out;
+  }
+
+  /**
+   * The truck's planned route, for anyone to see: the warehouse as it is, each drop only as the
+   * middle of its 10 × 10 block (a recipient's door is not public).
+   */
+  private static List<PackageViews.Point> plannedRoute(Truck.Summary state) {
+    List<PackageViews.Point> points = new ArrayList<>();
+    List<Location> route = state.route();
+    for (int i = 0; i < route.size(); i++) {
+      Location at = route.get(i);
+      boolean warehouse = i == 0 && state.warehouseId() != 0;
+      points.add(warehouse ? new PackageViews.Point(at.x(), at.y()) : new PackageViews.Point(blockMiddle(at.x()), blockMiddle(at.y())));
+    }
+    return points;
+  }
+
+  private static int blockMiddle(int coordinate) {
+    return Math.floorDiv(coordinate, 10) * 10 + 5;
   }
 
   /** @param singletonsNode where the outboxes (and beside them the links) run; null: not answering */
@@ -135,11 +158,13 @@ final class OpsRoutes extends ApiDirectives {
     }
 
     private void set(String name, String tagKey, String tagValue, long value) {
-      String key = name + "|" + tagKey + "|" + tagValue;
-      values.computeIfAbsent(key, k -> {
+      set(name, Tags.of(tagKey, tagValue), value);
+    }
+
+    private void set(String name, Tags tags, long value) {
+      values.computeIfAbsent(name + "|" + tags, k -> {
         AtomicLong holder = new AtomicLong();
-        Gauge.builder(name, holder, AtomicLong::get)
-            .tag(tagKey, tagValue).register(registry);
+        Gauge.builder(name, holder, AtomicLong::get).tags(tags).register(registry);
         return holder;
       }).set(value);
     }
@@ -153,8 +178,14 @@ final class OpsRoutes extends ApiDirectives {
       Map<String, CompletableFuture<ResendSupervisor.Status>> outboxes = Map.of(
           "world", AskPattern.<ResendSupervisor.Command, ResendSupervisor.Status>ask(backend.worldOutbox(), ResendSupervisor.GetStatus::new, timeout, scheduler).toCompletableFuture(),
           "amazon", AskPattern.<ResendSupervisor.Command, ResendSupervisor.Status>ask(backend.amazonOutbox(), ResendSupervisor.GetStatus::new, timeout, scheduler).toCompletableFuture());
+      List<CompletableFuture<Truck.Summary>> trucks = new ArrayList<>();
+      for (int id : backend.truckIds()) {
+        trucks.add(AskPattern.<Truck.Command, Truck.Summary>ask(backend.trucks().apply(id), Truck.GetSummary::new, timeout, scheduler)
+            .toCompletableFuture());
+      }
       List<CompletableFuture<?>> all = new ArrayList<>(List.of(counts));
       all.addAll(outboxes.values());
+      all.addAll(trucks);
       // A part that does not answer leaves its gauges as they were; the rest is still reported.
       return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
           .handle((done, failure) -> {
@@ -163,6 +194,12 @@ final class OpsRoutes extends ApiDirectives {
               for (Shipment.Status status : Shipment.Status.values()) {
                 set("miniups_packages", "status", status.text, counts.join().byStatus().getOrDefault(status.text, 0L));
               }
+              // With miniups_units_driven, the cost per package is one division.
+              set("miniups_packages_delivered", Tags.empty(), counts.join().byStatus().getOrDefault(Shipment.Status.DELIVERED.text, 0L));
+            }
+            // The fleet's ledger, from every truck's own (on the World's metric); only when all answered.
+            if (trucks.stream().allMatch(Metrics::answered)) {
+              set("miniups_units_driven", Tags.empty(), Math.round(trucks.stream().mapToDouble(t -> t.join().unitsDriven()).sum()));
             }
             outboxes.forEach((peer, status) -> {
               if (answered(status)) {

@@ -106,6 +106,7 @@ public final class RouteCostBenchmark {
     // Production timers and the dispatcher's defaults, not the tests' short ones.
     overrides.put("mini-ups.link.resend-interval", "5s");
     overrides.put("mini-ups.fleet.query-interval", "2s");
+    overrides.remove("mini-ups.dispatch.consolidation-wait");
     UpsService service = UpsService.start(AppConfig.load(overrides));
     service.connectToPeers();
     return service::close;

@@ -2,6 +2,7 @@ package org.miniups.e2e;
 
 import org.miniups.FreePorts;
 import org.miniups.TestLogs;
+import org.miniups.truck.Truck;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -83,6 +84,15 @@ class AmazonEndToEndTest {
     eventually(() -> unacked(ups.worldOutbox()) + unacked(ups.amazonOutbox()), n -> n == 0, "UPS outboxes drained");
     eventually(() -> amazon.stats().unackedToUps(), n -> n == 0, "Amazon's items to UPS acked");
     eventually(() -> world.stats(amazon.worldId()).upsUnacked(), n -> n == 0, "the World's items to UPS acked");
+    // Our trucks' ledger agrees with the World's: every leg from where the World put a truck to the next place.
+    eventually(() -> world.stats(amazon.worldId()).trucks().stream().allMatch(t -> t.status().equals("idle")), idle -> idle, "every truck idle");
+    double ours = 0;
+    for (int id : ups.truckIds()) {
+      ours += ups.truck(id).<Truck.Summary>ask(Truck.GetSummary::new, Duration.ofSeconds(10)).toCompletableFuture().get().unitsDriven();
+    }
+    double worlds = world.stats(amazon.worldId()).unitsDriven();
+    assertTrue(worlds > 0, "the trucks drove");
+    assertEquals(worlds, ours, worlds * 1e-9, "units driven: the World's ledger against the sum of our trucks'");
   }
 
   @Test

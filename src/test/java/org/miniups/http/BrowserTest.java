@@ -7,10 +7,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.miniups.TestCargo;
 import org.miniups.shipment.Shipment;
+import org.miniups.truck.Cargo;
+import org.miniups.truck.Location;
+import org.miniups.truck.Truck;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
@@ -190,5 +195,28 @@ class BrowserTest {
       driver.navigate().refresh(); // the index may take a moment to list it
       return !driver.findElements(By.cssSelector("#my-packages tr[data-tracking-number='" + tn + "']")).isEmpty();
     });
+  }
+
+  /**
+   * The Fleet page draws each truck's planned route: from where it stands, through the warehouse it
+   * is bound for, to its drops; anyone may see the page, so a drop shows only as its block's middle.
+   */
+  @Test
+  void theFleetPageDrawsATrucksPlannedRouteThroughTheWarehouseAndItsDropsBlock() throws Exception {
+    long shipId = 5151;
+    fixture.createPackage(shipId, null, 23, 37);
+    Cargo cargo = TestCargo.of(shipId, TrackingFixture.WAREHOUSE, new Location(23, 37));
+    Truck.AssignmentReply reply =
+        fixture.ups.truck(2)
+            .<Truck.AssignmentReply>ask(replyTo -> new Truck.AssignPickups(List.of(cargo), replyTo), TrackingFixture.ASK)
+            .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    assertEquals(List.of(shipId), reply.accepted());
+
+    browser.get(fixture.url("/#/fleet"));
+    WebElement plan = Chromium.visible(wait, "#fleet-map #plan-2");
+    // Truck 2 starts at (2, 0); the warehouse is at (10, 12); the drop (23, 37) lies in the block
+    // whose middle is (25, 35). SVG's y grows downwards.
+    assertEquals("2,0 10,-12 25,-35", plan.getAttribute("points"));
+    screenshot("09-fleet-routes");
   }
 }

@@ -387,6 +387,9 @@ class HttpApiTest {
     assertTrue(metrics.body().contains("miniups_link_up{peer=\"world\"} 0.0"), metrics.body());
     assertTrue(metrics.body().contains("miniups_messages_unacked{peer=\"amazon\"}"), metrics.body());
     assertTrue(metrics.body().contains("miniups_journal_write_seconds_count"), metrics.body());
+    // The fleet's ledger and the packages delivered, the two sides of the cost per package.
+    assertTrue(metrics.body().lines().anyMatch(l -> l.matches("miniups_units_driven \\d+\\.\\d+")), metrics.body());
+    assertTrue(metrics.body().lines().anyMatch(l -> l.matches("miniups_packages_delivered \\d+\\.\\d+")), metrics.body());
   }
 
   @Test
