@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * The order in which a truck visits its stops: from where it starts, through every stop once, with
  * no return (the World leaves a truck wherever its last drop was). Exact up to {@link #EXACT_LIMIT}
- * stops (Held-Karp dynamic programming, 2ⁿ·n² steps: about 600 000 for 12); above that nearest
+ * stops (Held-Karp dynamic programming, at most 2ⁿ·n² steps: about 600 000 for 12); above that nearest
  * neighbour, improved by 2-opt and or-opt until neither finds a shorter route. Pure: no actors, no
  * clocks, the same answer for the same input.
  */
@@ -115,38 +115,42 @@ public final class RoutePlanner {
     return total;
   }
 
-  /** best[mask][j]: the shortest path from the start through the stops in mask, ending at stop j. */
+  /**
+   * best[mask·n + j]: the shortest path from the start through the stops in mask, ending at stop j.
+   * Flat arrays, and only the stops outside a mask are tried next: 12 stops plan in well under a
+   * millisecond (BENCHMARKS.md, "Route planning time").
+   */
   private static int[] heldKarp(double[][] d, int n) {
     int full = 1 << n;
-    double[][] best = new double[full][n];
-    int[][] previous = new int[full][n];
-    for (double[] row : best) Arrays.fill(row, Double.POSITIVE_INFINITY);
-    for (int j = 0; j < n; j++) {
-      best[1 << j][j] = d[0][j + 1];
-      previous[1 << j][j] = -1;
-    }
+    double[] best = new double[full * n];
+    byte[] previous = new byte[full * n];
+    Arrays.fill(best, Double.POSITIVE_INFINITY);
+    for (int j = 0; j < n; j++) best[(1 << j) * n + j] = d[0][j + 1];
     for (int mask = 1; mask < full; mask++) {
-      for (int j = 0; j < n; j++) {
-        double here = best[mask][j];
-        if ((mask & (1 << j)) == 0 || here == Double.POSITIVE_INFINITY) continue;
-        for (int k = 0; k < n; k++) {
-          if ((mask & (1 << k)) != 0) continue;
-          int next = mask | (1 << k);
-          double via = here + d[j + 1][k + 1];
-          if (via < best[next][k]) {
-            best[next][k] = via;
-            previous[next][k] = j;
+      for (int set = mask; set != 0; set &= set - 1) {
+        int j = Integer.numberOfTrailingZeros(set);
+        double here = best[mask * n + j];
+        if (here == Double.POSITIVE_INFINITY) continue;
+        double[] fromJ = d[j + 1];
+        for (int free = ~mask & (full - 1); free != 0; free &= free - 1) {
+          int k = Integer.numberOfTrailingZeros(free);
+          int at = (mask | (1 << k)) * n + k;
+          double via = here + fromJ[k + 1];
+          if (via < best[at]) {
+            best[at] = via;
+            previous[at] = (byte) j;
           }
         }
       }
     }
     int last = 0;
-    for (int j = 1; j < n; j++) if (best[full - 1][j] < best[full - 1][last]) last = j;
+    int all = (full - 1) * n;
+    for (int j = 1; j < n; j++) if (best[all + j] < best[all + last]) last = j;
     int[] order = new int[n];
     int mask = full - 1;
     for (int i = n - 1; i >= 0; i--) {
       order[i] = last + 1;
-      int before = previous[mask][last];
+      int before = previous[mask * n + last];
       mask &= ~(1 << last);
       last = before;
     }
