@@ -3,6 +3,8 @@ package org.miniups.persistence;
 import java.time.Duration;
 import org.apache.pekko.actor.typed.BackoffSupervisorStrategy;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.persistence.typed.SnapshotFailed;
+import org.slf4j.Logger;
 import org.slf4j.event.Level;
 
 /**
@@ -21,5 +23,15 @@ public final class JournalFailures {
   public static BackoffSupervisorStrategy restartWithBackoff() {
     return SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2)
         .withLogLevel(Level.DEBUG);
+  }
+
+  /**
+   * A snapshot that could not be saved (the database away) costs a longer replay next time, not
+   * data: the events are written. One WARN line instead of Pekko's ERROR with a stack trace; the
+   * next snapshot is taken after the usual number of events.
+   */
+  public static void snapshotFailed(Logger log, SnapshotFailed failed) {
+    log.warn("Snapshot {} not saved ({}); the events are, and the next snapshot comes later",
+        failed.metadata().sequenceNr(), failed.getFailure().getMessage());
   }
 }

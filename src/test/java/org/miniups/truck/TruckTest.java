@@ -24,7 +24,7 @@ import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.miniups.TestCargo;
@@ -43,16 +43,17 @@ import org.miniups.world.WorldEvent;
  * answering as the real ones would (or real outboxes, where seqnums matter). Time is manual.
  */
 class TruckTest {
-  private static final ActorTestKit testKit =
-      ActorTestKit.create(ManualTime.config().withFallback(TestConfigs.inMemory()));
-  private static final ManualTime time = ManualTime.get(testKit.system());
-  private static final PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
+  // A system per test: trucks of an earlier test (same persistence id, timers on manual time) must
+  // not wake up, read this test's journal or write to it.
+  private final ActorTestKit testKit = ActorTestKit.create(ManualTime.config().withFallback(TestConfigs.inMemory()));
+  private final ManualTime time = ManualTime.get(testKit.system());
+  private final PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
   private static final Clock clock = Clock.fixed(Instant.parse("2026-11-24T12:00:00Z"), ZoneOffset.UTC);
   private static final Warehouse WH = new Warehouse(7, 10, 20);
   private static final Warehouse OTHER_WH = new Warehouse(8, -5, 3);
 
-  @AfterAll
-  static void stop() {
+  @AfterEach
+  void stop() {
     testKit.shutdownTestKit();
   }
 
@@ -485,8 +486,7 @@ class TruckTest {
 
   @Test
   void cargoAssignedToATruckAlreadyAtTheWarehouseGetsItsOwnArrivalNotice() {
-    // Waiting longer than any test lets time pass: a truck left waiting must not wake in another test.
-    consolidating(Duration.ofDays(1), 10);
+    consolidating(Duration.ofSeconds(5), 10);
     assign(cargo(100, WH));
     expectStored(amazonOutbox);
     report(new WorldEvent.Finished(3, 10, 20, "arrive warehouse"));
