@@ -57,12 +57,20 @@ final class OpsRoutes extends ApiDirectives {
   }
 
   private CompletionStage<List<Map<String, Object>>> fleet() {
-    List<CompletableFuture<Truck.Summary>> states = new ArrayList<>();
-    for (int id : backend.truckIds()) {
-      states.add(this.<Truck.Command, Truck.Summary>ask(backend.trucks().apply(id), Truck.GetSummary::new).toCompletableFuture());
-    }
+    List<CompletableFuture<Truck.Summary>> states = truckSummaries(backend);
     return CompletableFuture.allOf(states.toArray(CompletableFuture[]::new))
         .thenApply(done -> states.stream().map(CompletableFuture::join).map(OpsRoutes::truck).toList());
+  }
+
+  /** Every truck's summary, asked at once: for the fleet view and for the fleet's ledger on /metrics. */
+  private static List<CompletableFuture<Truck.Summary>> truckSummaries(Backend backend) {
+    List<CompletableFuture<Truck.Summary>> states = new ArrayList<>();
+    for (int id : backend.truckIds()) {
+      states.add(AskPattern.<Truck.Command, Truck.Summary>ask(
+              backend.trucks().apply(id), Truck.GetSummary::new, backend.askTimeout(), backend.system().scheduler())
+          .toCompletableFuture());
+    }
+    return states;
   }
 
   private static Map<String, Object> truck(Truck.Summary state) {
@@ -178,11 +186,7 @@ final class OpsRoutes extends ApiDirectives {
       Map<String, CompletableFuture<ResendSupervisor.Status>> outboxes = Map.of(
           "world", AskPattern.<ResendSupervisor.Command, ResendSupervisor.Status>ask(backend.worldOutbox(), ResendSupervisor.GetStatus::new, timeout, scheduler).toCompletableFuture(),
           "amazon", AskPattern.<ResendSupervisor.Command, ResendSupervisor.Status>ask(backend.amazonOutbox(), ResendSupervisor.GetStatus::new, timeout, scheduler).toCompletableFuture());
-      List<CompletableFuture<Truck.Summary>> trucks = new ArrayList<>();
-      for (int id : backend.truckIds()) {
-        trucks.add(AskPattern.<Truck.Command, Truck.Summary>ask(backend.trucks().apply(id), Truck.GetSummary::new, timeout, scheduler)
-            .toCompletableFuture());
-      }
+      List<CompletableFuture<Truck.Summary>> trucks = truckSummaries(backend);
       List<CompletableFuture<?>> all = new ArrayList<>(List.of(counts));
       all.addAll(outboxes.values());
       all.addAll(trucks);

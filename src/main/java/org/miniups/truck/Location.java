@@ -4,8 +4,4 @@ import org.miniups.CborSerializable;
 import org.miniups.route.Point;
 
 /** A point of the World's grid. */
-public record Location(int x, int y) implements CborSerializable, Point {
-  public double distanceTo(Location other) {
-    return Math.hypot(x - other.x, y - other.y);
-  }
-}
+public record Location(int x, int y) implements CborSerializable, Point {}
